@@ -1,0 +1,74 @@
+"""Configuration read from the environment once, so every deployment differs only in its variables."""
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot be used in production; the message says why."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the app's configuration from the environment, then apply overrides (tests pass a mapping)."""
+    env = os.environ
+    overrides = overrides or {}
+    production = _bool(overrides.get("PRODUCTION", env.get("ENGAGEMENT_PRODUCTION")))
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'engagement.sqlite'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    config = {
+        "PRODUCTION": production,
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A survey left open overnight must still save: the CSRF token lives as long as the session cookie.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 5 * 1024 * 1024)),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": ["en", "fr", "es"],
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        "SECRETARIAT_EMAIL": env.get("SECRETARIAT_EMAIL", "secretariat@alliance87.example"),
+        "MAIL_SENDER": env.get("MAIL_SENDER", "Alliance 8.7 Secretariat <secretariat@alliance87.example>"),
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_SECURITY": env.get("SMTP_SECURITY", "none"),  # none, starttls or tls
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "OUTBOX_DIR": env.get("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
+        "SUPPRESSION_THRESHOLD": int(env.get("SUPPRESSION_THRESHOLD", "5")),
+        "SURVEY_DEFAULT_MINUTES": 15,
+    }
+    config.update(overrides)
+    if config["PRODUCTION"]:
+        check_production(config)
+    return config
+
+
+def check_production(config: dict) -> None:
+    """Refuse to serve partners with a key anyone can read in this repository."""
+    key = config.get("SECRET_KEY") or ""
+    if not key or key == DEFAULT_SECRET_KEY:
+        raise ConfigurationError(
+            "SECRET_KEY is missing or is the development default: set SECRET_KEY to a long random value "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))') before starting in production. "
+            "Invitation links are derived from it, so keep it stable and secret."
+        )
+    if len(key) < 32:
+        raise ConfigurationError("SECRET_KEY is shorter than 32 characters: use a long random value in production.")

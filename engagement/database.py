@@ -1,0 +1,100 @@
+"""SQLite tuned for many partners saving at once, and write transactions that take the lock up front."""
+
+import contextvars
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .extensions import db
+
+T = TypeVar("T")
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+class DatabaseBusy(RuntimeError):
+    """The database stayed locked or unreachable after retries; the caller shows a "could not save" state."""
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    # Let SQLAlchemy's "begin" event below issue BEGIN itself, so a write can ask for BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode: a power cut may lose the last transactions, never corrupt the file (see README).
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_sqlite(conn):
+    if conn.dialect.name != "sqlite":
+        return
+    # A deferred transaction that reads then writes gets SQLITE_BUSY at once when another writer went first;
+    # IMMEDIATE waits for the lock (busy_timeout) before reading anything.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def _is_transient(error: DBAPIError) -> bool:
+    text = str(error.orig).lower() if error.orig is not None else str(error).lower()
+    return error.connection_invalidated or any(
+        s in text for s in ("database is locked", "database table is locked", "could not serialize",
+                            "deadlock detected", "server closed the connection", "connection refused",
+                            "terminating connection")
+    )
+
+
+@contextmanager
+def write_transaction():
+    """Run a block as one write transaction that holds SQLite's write lock from its first statement."""
+    if db.session.in_transaction():
+        db.session.commit()
+    token = _write_intent.set(True)
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _write_intent.reset(token)
+
+
+def run_write(work: Callable[[], T], attempts: int = 4) -> T:
+    """Run work() in a write transaction, retrying when the database is briefly locked or the connection dropped."""
+    delay = 0.05
+    for attempt in range(1, attempts + 1):
+        try:
+            with write_transaction():
+                return work()
+        except (OperationalError, DBAPIError) as error:
+            if not _is_transient(error) or attempt == attempts:
+                if _is_transient(error):
+                    raise DatabaseBusy(str(error.orig)) from error
+                raise
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def upsert(model, values: dict, key: list[str], update: list[str]):
+    """INSERT ... ON CONFLICT (key) DO UPDATE, one statement on both SQLite and PostgreSQL."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(model).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=key, set_={name: getattr(statement.excluded, name) for name in update}
+    )
+    return db.session.execute(statement)

@@ -1,0 +1,164 @@
+"""A survey as the application uses it: pages of questions and grids, built from XLSForm sheets.
+
+Everything the respondent pages, the validation and the analysis need comes from here, so they agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from .expressions import Expression
+
+Text = dict[str, str]  # language code -> text
+
+SELECT_TYPES = ("select_one", "select_multiple")
+CHOICE_TYPES = ("select_one", "select_multiple", "rank")
+ANSWERABLE_TYPES = ("select_one", "select_multiple", "text", "integer", "decimal", "date", "range", "rank")
+QUESTION_TYPES = ANSWERABLE_TYPES + ("note",)
+OTHER = "other"  # the choice code that or_other adds; its text is saved as "<question>_other"
+
+
+def pick(text: Text, language: str, default_language: str) -> str:
+    """The text in the partner's language, else in the survey's default language, else any."""
+    if not text:
+        return ""
+    return text.get(language) or text.get(default_language) or next(iter(text.values()), "")
+
+
+@dataclass
+class Choice:
+    name: str
+    label: Text
+
+
+@dataclass
+class Question:
+    name: str
+    type: str  # one of QUESTION_TYPES
+    label: Text = field(default_factory=dict)
+    hint: Text = field(default_factory=dict)
+    list_name: str | None = None
+    choices: list[Choice] = field(default_factory=list)
+    or_other: bool = False
+    required: bool = False
+    required_message: Text = field(default_factory=dict)
+    relevant: Expression | None = None  # this question's own condition
+    relevant_source: str = ""
+    constraint: Expression | None = None
+    constraint_source: str = ""
+    constraint_message: Text = field(default_factory=dict)
+    appearance: str = ""
+    default: str | None = None  # may be "${partner_category}" and the like (see docs/XLSFORM.md)
+    parameters: dict[str, str] = field(default_factory=dict)
+    row: int = 0  # row in the survey sheet, for messages
+    page: str = ""  # name of the page (top-level group) that holds it
+    grid: str | None = None  # name of the table-list group that holds it, if any
+    conditions: list[Expression] = field(default_factory=list)  # relevance of enclosing groups, outermost first
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != "note"
+
+    @property
+    def other_name(self) -> str:
+        return f"{self.name}_other"
+
+    @property
+    def range_bounds(self) -> tuple[float, float, float]:
+        """start, end, step of a range question (XLSForm defaults 1, 10, 1)."""
+        return (
+            float(self.parameters.get("start", 1)),
+            float(self.parameters.get("end", 10)),
+            float(self.parameters.get("step", 1)),
+        )
+
+    def choice_names(self) -> list[str]:
+        return [c.name for c in self.choices]
+
+
+@dataclass
+class Grid:
+    """A table-list group: questions sharing one choice list, shown as one table (rows = questions)."""
+
+    name: str
+    label: Text = field(default_factory=dict)
+    hint: Text = field(default_factory=dict)
+    questions: list[Question] = field(default_factory=list)
+    relevant: Expression | None = None
+    relevant_source: str = ""
+    row: int = 0
+
+    @property
+    def choices(self) -> list[Choice]:
+        return self.questions[0].choices if self.questions else []
+
+
+@dataclass
+class Section:
+    """A nested (non table-list) group inside a page, shown as a fieldset with its own heading."""
+
+    name: str
+    label: Text = field(default_factory=dict)
+    hint: Text = field(default_factory=dict)
+    items: list[Union[Question, Grid, Section]] = field(default_factory=list)
+    relevant: Expression | None = None
+    relevant_source: str = ""
+    row: int = 0
+
+
+Item = Union[Question, Grid, Section]
+
+
+@dataclass
+class Page:
+    """A top-level group (or a run of questions outside any group): one screen of the survey."""
+
+    name: str
+    label: Text = field(default_factory=dict)
+    hint: Text = field(default_factory=dict)
+    items: list[Item] = field(default_factory=list)
+    relevant: Expression | None = None
+    relevant_source: str = ""
+    row: int = 0
+
+    def questions(self) -> list[Question]:
+        return list(_walk(self.items))
+
+
+def _walk(items: list[Item]):
+    for item in items:
+        if isinstance(item, Question):
+            yield item
+        elif isinstance(item, Grid):
+            yield from item.questions
+        else:
+            yield from _walk(item.items)
+
+
+@dataclass
+class SurveyDefinition:
+    form_id: str
+    title: Text
+    version: str
+    default_language: str
+    languages: list[str]
+    pages: list[Page]
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._questions = {q.name: q for page in self.pages for q in page.questions()}
+
+    def questions(self) -> list[Question]:
+        """Every question in form order, notes included."""
+        return list(self._questions.values())
+
+    def question(self, name: str) -> Question | None:
+        return self._questions.get(name)
+
+    def page(self, name: str) -> Page | None:
+        return next((p for p in self.pages if p.name == name), None)
+
+    def text(self, text: Text, language: str) -> str:
+        return pick(text, language, self.default_language)

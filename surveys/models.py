@@ -1,0 +1,125 @@
+"""Surveys and their versions, rounds, invitations, responses and answers."""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engagement.extensions import db
+from partners.models import Contact
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Survey(db.Model):
+    """A questionnaire known by its XLSForm form_id; each import of the same form_id adds a version."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    versions: Mapped[list["SurveyVersion"]] = relationship(
+        back_populates="survey", order_by="SurveyVersion.number"
+    )
+
+
+class SurveyVersion(db.Model):
+    """One imported definition, kept as the normalised XLSForm sheets so it can be rebuilt exactly."""
+
+    __tablename__ = "survey_versions"
+    __table_args__ = (UniqueConstraint("survey_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    form_version: Mapped[str] = mapped_column(String(100), default="")
+    source_name: Mapped[str] = mapped_column(String(300), default="")
+    sheets: Mapped[dict] = mapped_column(JSON)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    survey: Mapped[Survey] = relationship(back_populates="versions")
+
+
+class Round(db.Model):
+    """One version of a survey opened to a set of partners for a period."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft, open, closed
+    opens_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closes_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The filter the round was opened with (category, region, pathfinder, action_group), for inviting late partners.
+    audience: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    survey_version: Mapped[SurveyVersion] = relationship()
+    invitations: Mapped[list["Invitation"]] = relationship(back_populates="round")
+
+
+class Invitation(db.Model):
+    """One contact's personal link to a round; the link's token is derived from SECRET_KEY and stored hashed."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("round_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    salt: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ineligible: Mapped[str | None] = mapped_column(String(40), nullable=True)  # duplicate, left, bounced
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    invited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    round: Mapped[Round] = relationship(back_populates="invitations")
+    contact: Mapped[Contact] = relationship()
+    response: Mapped["Response | None"] = relationship(back_populates="invitation", uselist=False)
+
+
+class Response(db.Model):
+    """A partner's answers to one invitation, in progress or submitted."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="in_progress")  # in_progress, submitted
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    current_page: Mapped[str] = mapped_column(String(100), default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+
+    invitation: Mapped[Invitation] = relationship(back_populates="response")
+    answers: Mapped[list["Answer"]] = relationship(back_populates="response", order_by="Answer.id")
+
+
+class Answer(db.Model):
+    """One answer: one row per response and question, written by an upsert so a replayed save is harmless.
+
+    Values are text as XLSForm writes them: select_multiple and rank as space-separated codes (rank in order).
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("response_id", "question", name="uq_answer_response_question"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
