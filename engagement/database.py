@@ -56,7 +56,7 @@ def _is_transient(error: DBAPIError) -> bool:
 @contextmanager
 def write_transaction():
     """Run a block as one write transaction that holds SQLite's write lock from its first statement."""
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         db.session.commit()
     token = _write_intent.set(True)
     try:

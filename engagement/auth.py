@@ -1,0 +1,149 @@
+"""Secretariat sign-in: accounts with hashed passwords, two roles, and the checks every secretariat view uses."""
+
+import secrets
+from functools import wraps
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Blueprint, abort, current_app, flash, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, Length
+
+from .extensions import db, limiter, login_manager
+from .htmx import redirect_to, render
+from .models import ROLES, User
+
+bp = Blueprint("auth", __name__)
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email and a wrong password take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_("Password"), validators=[DataRequired(), Length(max=1000)])
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(email: str, password: str, role: str) -> User:
+    """Create or reset a secretariat account (the caller commits)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < 10:
+        raise ValueError("the password must have at least 10 characters")
+    email = email.strip().lower()
+    user = db.session.scalar(db.select(User).filter_by(email=email)) or User(email=email)
+    user.password_hash = hash_password(password)
+    user.role = role
+    user.session_nonce = secrets.token_hex(8)
+    db.session.add(user)
+    return user
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Find the signed-in user; a session from before the last sign-out carries an old nonce and fails."""
+    ident, _sep, nonce = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not secrets.compare_digest(user.session_nonce, nonce):
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send the browser to sign in: a whole-page redirect even when an htmx fragment asked."""
+    return redirect_to(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+
+
+def _sign_in_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    return f"sign-in-account:{email}"
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("analysis.rounds_overview")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("SIGN_IN_LIMIT_PER_ADDRESS", "20/minute"), methods=["POST"],
+               scope="sign-in-address")
+@limiter.limit(lambda: current_app.config.get("SIGN_IN_LIMIT_PER_ACCOUNT", "10/minute"), methods=["POST"],
+               key_func=_sign_in_key, scope="sign-in-account")
+def sign_in():
+    """Sign a secretariat user in, renewing the session so no earlier cookie carries over."""
+    form = SignInForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(db.select(User).filter_by(email=email))
+        if check_password(user, form.password.data) and user.active:
+            user.session_nonce = secrets.token_hex(8)
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            return redirect_to(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("Email or password is not correct."))
+    return render("auth/sign_in.html", form=form, status=200 if request.method == "GET" else 422 if form.errors else 200)
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out():
+    """End the session here and invalidate any copy of its cookie."""
+    if current_user.is_authenticated:
+        current_user.session_nonce = secrets.token_hex(8)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."))
+    return redirect_to(url_for("auth.sign_in"))
+
+
+def require_secretariat() -> None:
+    """before_request of every secretariat blueprint: signed in, and only admins may change anything."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not current_user.is_admin:
+        abort(403)
+    return None
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def secretariat_required(view):
+    """For secretariat views inside a blueprint that partners also use."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        refusal = require_secretariat()
+        if refusal is not None:
+            return refusal
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,54 @@
+"""Commands of the shell: secretariat accounts and database backups."""
+
+import sqlite3
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from flask_migrate.cli import db as migrate_db_group
+
+from .auth import create_user
+from .extensions import db
+from .models import ROLES
+
+users_cli = AppGroup("users", help="Secretariat accounts.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted twice when not given.")
+def create_user_command(email, role, password):
+    """Create a secretariat account (or reset its password and role)."""
+    try:
+        user = create_user(email, password, role)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"{user.email} can sign in as {user.role}.")
+
+
+def backup_command(file):
+    """Copy the SQLite database to FILE while the app keeps running (online backup)."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        raise click.ClickException("db backup copies SQLite only; for PostgreSQL use pg_dump (see README).")
+    target = Path(file)
+    if target.exists():
+        raise click.ClickException(f"{target} exists already; choose a new file name.")
+    source = sqlite3.connect(engine.url.database)
+    destination = sqlite3.connect(target)
+    with destination:
+        source.backup(destination)
+    destination.close()
+    source.close()
+    click.echo(f"Backed up {engine.url.database} to {target}.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    # Flask-Migrate owns the `db` group (a plugin command of flask); `db backup` joins it.
+    if "backup" not in migrate_db_group.commands:
+        migrate_db_group.add_command(click.command("backup")(click.argument("file")(backup_command)))

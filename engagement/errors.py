@@ -1,0 +1,58 @@
+"""Error pages, in the reader's language, registered in one loop; a failed request never leaks a traceback."""
+
+from flask import Flask, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .database import DatabaseBusy
+from .extensions import db
+from .htmx import render
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
+    403: (_l("Not allowed"), _l("Your account is not allowed to do this.")),
+    404: (_l("Page not found"), _l("There is nothing at this address. Please check the link you were sent.")),
+    405: (_l("Not allowed"), _l("This address cannot be used this way.")),
+    409: (_l("Already done"), _l("This has been done already.")),
+    410: (_l("No longer available"), _l("This survey round has closed. Thank you for your interest.")),
+    413: (_l("Too large"), _l("What you sent is too large. Please send a smaller file.")),
+    422: (_l("Please check"), _l("Some of what you sent could not be used.")),
+    429: (_l("Too many attempts"), _l("Too many attempts in a short time. Please wait a minute and try again.")),
+    500: (_l("Something went wrong"), _l("Something went wrong on our side. Your earlier answers are safe.")),
+    503: (_l("Could not save"), _l("The server is busy and could not save. Please try again in a moment.")),
+}
+
+
+def error_page(status: int, detail: str | None = None):
+    title, message = MESSAGES.get(status, MESSAGES[500])
+    response = render("error.html", block="error_message", status=status, title=title, message=detail or message)
+    if status == 503:
+        response.headers["Retry-After"] = "2"
+    return response
+
+
+def init_error_handlers(app: Flask) -> None:
+    def handle_http(error: HTTPException):
+        detail = error.description if getattr(error, "show_detail", False) else None
+        return error_page(error.code or 500, detail)
+
+    for code in MESSAGES:
+        if code not in (500, 503):
+            app.register_error_handler(code, handle_http)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(error):
+        return error_page(400, _("This form has expired or was sent from elsewhere. Please reload the page."))
+
+    @app.errorhandler(DatabaseBusy)
+    def handle_busy(error):
+        db.session.rollback()
+        app.logger.warning("database busy on %s %s", request.method, request.path)
+        return error_page(503)
+
+    @app.errorhandler(500)
+    def handle_500(error):
+        db.session.rollback()
+        return error_page(500)

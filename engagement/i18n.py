@@ -1,0 +1,12 @@
+"""The language of every page: the partner's survey language, else the browser's choice."""
+
+from flask import current_app, g, request
+
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
+
+
+def select_locale() -> str:
+    language = g.get("language")
+    if language in current_app.config["LANGUAGES"]:
+        return language
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"

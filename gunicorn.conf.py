@@ -1,0 +1,18 @@
+"""gunicorn settings: sync-style threaded workers (never gevent: one request waiting on SQLite's lock would stall
+every request of its worker)."""
+
+import multiprocessing
+import os
+
+workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+# The app writes its own structured request log (without tokens); gunicorn's access log would print full URLs.
+accesslog = None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,7 @@
+"""Registry commands."""
+
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    pass

@@ -1,0 +1,119 @@
+/* engagement-survey: what JavaScript adds to pages that work without it.
+   Autosave states ("Saving…", "Saved", "Could not save, retrying"), retries after a failed save,
+   aria-invalid kept in step with server messages, and a visible message when any htmx request fails. */
+(function () {
+  "use strict";
+  var pending = new Map();   // question element -> retry timer
+  var attempts = new Map();
+
+  function saveState() { return document.getElementById("save-state"); }
+
+  function setState(kind, extra) {
+    var el = saveState();
+    if (!el) { return; }
+    el.classList.remove("saved", "failed");
+    el.textContent = el.dataset[kind] || "";
+    if (kind === "saved") { el.classList.add("saved"); }
+    if (kind === "failed" || kind === "offline") {
+      el.classList.add("failed");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-button";
+      button.textContent = el.dataset.retry;
+      button.addEventListener("click", retryAll);
+      el.append(" ", button);
+    }
+    if (extra) { el.append(" " + extra); }
+  }
+
+  function isAutosave(elt) { return elt && elt.matches && elt.matches("[data-question], .grid-row"); }
+
+  function retry(elt) {
+    clearTimeout(pending.get(elt));
+    pending.delete(elt);
+    if (document.body.contains(elt)) { htmx.trigger(elt, "change"); }
+  }
+
+  function retryAll() { Array.from(pending.keys()).forEach(retry); }
+
+  function scheduleRetry(elt) {
+    var n = (attempts.get(elt) || 0) + 1;
+    attempts.set(elt, n);
+    clearTimeout(pending.get(elt));
+    var delay = Math.min(60000, 2000 * Math.pow(2, n - 1));
+    pending.set(elt, setTimeout(function () { retry(elt); }, delay));
+  }
+
+  function showRequestError(message) {
+    var box = document.getElementById("request-status");
+    if (!box) { return; }
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (isAutosave(event.detail.elt)) { setState("saving"); }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!isAutosave(elt)) { return; }
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status >= 200 && status < 300) {
+      attempts.delete(elt);
+      if (pending.size === 0) { setState("saved"); }
+    } else if (status === 422) {
+      setState("saved");
+    } else if (status === 0 || status >= 500 || status === 429) {
+      setState(navigator.onLine === false ? "offline" : "failed");
+      scheduleRetry(elt);
+    } else {
+      var text = event.detail.xhr.responseText || "";
+      var doc = new DOMParser().parseFromString(text, "text/html");
+      var message = doc.querySelector("#error-message p");
+      showRequestError(message ? message.textContent : "Error " + status);
+    }
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    if (isAutosave(event.detail.elt)) { return; }
+    var doc = new DOMParser().parseFromString(event.detail.xhr.responseText || "", "text/html");
+    var message = doc.querySelector("#error-message p");
+    showRequestError(message ? message.textContent : "Error " + event.detail.xhr.status);
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    if (!isAutosave(event.detail.elt)) { showRequestError(saveState() ? saveState().dataset.offline : "Offline"); }
+  });
+
+  window.addEventListener("online", retryAll);
+
+  window.addEventListener("beforeunload", function (event) {
+    if (pending.size > 0) { event.preventDefault(); event.returnValue = ""; }
+  });
+
+  // Keep aria-invalid on a question's controls in step with the message the server just sent.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.dataset || !target.dataset.feedbackFor) {
+      target = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-question], .grid-row");
+      target = target && target.querySelector("[data-feedback-for]");
+    }
+    if (!target) { return; }
+    var question = document.getElementById("q-" + target.dataset.feedbackFor);
+    if (!question) { return; }
+    var invalid = target.classList.contains("has-error");
+    question.classList.toggle("has-error", invalid);
+    question.querySelectorAll("input:not([type=hidden]), select, textarea, fieldset, [role=radiogroup]").forEach(function (control) {
+      if (invalid) { control.setAttribute("aria-invalid", "true"); } else { control.removeAttribute("aria-invalid"); }
+    });
+    if (question.matches("[role=radiogroup]")) {
+      if (invalid) { question.setAttribute("aria-invalid", "true"); } else { question.removeAttribute("aria-invalid"); }
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.getElementById("error-summary");
+    if (summary) { summary.focus(); }
+  });
+})();

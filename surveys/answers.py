@@ -1,0 +1,279 @@
+"""A partner's answers: reading them from a form, validating them on the server, deciding what is shown, saving.
+
+Stored values are text as XLSForm writes them: select_multiple and rank as space-separated codes (rank in order),
+numbers as entered (normalised), dates as YYYY-MM-DD, an "other, specify" text under "<question>_other".
+"""
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from engagement.database import upsert
+from engagement.extensions import db
+
+from .definition import OTHER, Page, Question, SurveyDefinition
+from .models import Answer
+
+INTEGER = re.compile(r"^[+-]?\d{1,15}$")
+DECIMAL = re.compile(r"^[+-]?(\d{1,15}([.,]\d{0,10})?|[.,]\d{1,10})$")
+MAX_TEXT = 5000
+
+
+def partner_attributes(organisation) -> dict[str, str]:
+    """What the registry knows about the partner, under the names a form uses (${partner_category}...)."""
+    if organisation is None:
+        return {}
+    return {
+        "partner_category": organisation.category or "",
+        "partner_country": organisation.country or "",
+        "partner_region": organisation.region or "",
+        "partner_pathfinder": "yes" if organisation.pathfinder else "no",
+        "partner_action_groups": organisation.action_groups or "",
+        "partner_gcg_member": "yes" if organisation.gcg_member else "no",
+    }
+
+
+def visible_questions(definition: SurveyDefinition, values: Mapping[str, str], partner: Mapping[str, str]) -> set[str]:
+    """Names of the questions shown, in form order; a hidden question counts as unanswered for later conditions."""
+    context = dict(partner)
+    context.update(values)
+    shown = set()
+    for question in definition.questions():
+        conditions = [*question.conditions, *([question.relevant] if question.relevant else [])]
+        if all(condition.evaluate(context) for condition in conditions):
+            shown.add(question.name)
+        else:
+            context.pop(question.name, None)
+            context.pop(question.other_name, None)
+    return shown
+
+
+def visible_pages(definition: SurveyDefinition, shown: set[str]) -> list[Page]:
+    """Pages with at least one shown question (a page whose condition is false hides all of its questions)."""
+    return [page for page in definition.pages if any(q.name in shown for q in page.questions())]
+
+
+def allowed_names(definition: SurveyDefinition) -> set[str]:
+    names = set()
+    for question in definition.questions():
+        if question.answerable:
+            names.add(question.name)
+            if question.or_other:
+                names.add(question.other_name)
+    return names
+
+
+def text(definition: SurveyDefinition, value: dict, language: str) -> str:
+    return definition.text(value, language)
+
+
+def read_field(question: Question, form: MultiDict) -> tuple[str | None, str | None]:
+    """The raw answer and the "other" text of one question from a posted form; None when it was not on the form.
+
+    Every rendered question carries a "<name>__present" marker, so an unticked set of boxes or radios reads as
+    an empty answer rather than as "not on this form".
+    """
+    other = form.get(question.other_name) if question.or_other else None
+    present = f"{question.name}__present" in form
+    if question.type == "rank":
+        positions = {c.name: form.get(f"{question.name}[{c.name}]", "").strip() for c in question.choices
+                     if f"{question.name}[{c.name}]" in form}
+        if positions:
+            return ("" if not any(positions.values()) else _rank_from_positions(question, positions)), other
+    if question.name not in form:
+        return ("" if present else None), other
+    if question.type == "select_multiple":
+        return " ".join(v for v in form.getlist(question.name) if v), other
+    return form.get(question.name, ""), other
+
+
+def _rank_from_positions(question: Question, positions: dict[str, str]) -> str:
+    """Codes ordered by the positions given; an incomplete or repeated order is returned marked for validation."""
+    numbers = {}
+    for name, position in positions.items():
+        if not position.isdigit():
+            return "\x00incomplete"
+        numbers[name] = int(position)
+    if sorted(numbers.values()) != list(range(1, len(question.choices) + 1)) or len(numbers) != len(question.choices):
+        return "\x00incomplete"
+    return " ".join(sorted(numbers, key=numbers.get))
+
+
+def normalise(question: Question, raw: str, definition: SurveyDefinition, language: str) -> tuple[str, str | None]:
+    """Check one non-empty answer's form (type, choices, range, permutation): the stored value, or an error."""
+    raw = raw.strip()
+    kind = question.type
+    if kind == "text":
+        if len(raw) > MAX_TEXT:
+            return raw, _("Please keep this answer under %(n)d characters.", n=MAX_TEXT)
+        return raw, None
+    if kind == "integer":
+        if not INTEGER.match(raw):
+            return raw, _("Please enter a whole number.")
+        return str(int(raw)), None
+    if kind == "decimal":
+        if not DECIMAL.match(raw):
+            return raw, _("Please enter a number.")
+        number = float(raw.replace(",", "."))
+        return (str(int(number)) if number.is_integer() else repr(number)), None
+    if kind == "date":
+        try:
+            return date.fromisoformat(raw).isoformat(), None
+        except ValueError:
+            return raw, _("Please enter a date as YYYY-MM-DD.")
+    if kind == "range":
+        start, end, step = question.range_bounds
+        try:
+            number = float(raw)
+        except ValueError:
+            return raw, _("Please choose a value between %(start)s and %(end)s.", start=_n(start), end=_n(end))
+        low, high = min(start, end), max(start, end)
+        on_step = step == 0 or math.isclose(((number - start) / step) % 1, 0, abs_tol=1e-9) or math.isclose(
+            ((number - start) / step) % 1, 1, abs_tol=1e-9)
+        if not (low <= number <= high) or not on_step or math.isnan(number):
+            return raw, _("Please choose a value between %(start)s and %(end)s.", start=_n(start), end=_n(end))
+        return _n(number), None
+    names = question.choice_names()
+    if question.or_other and OTHER not in names:
+        names = [*names, OTHER]
+    if kind == "select_one":
+        if raw not in names:
+            return raw, _("Please choose one of the options shown.")
+        return raw, None
+    if kind == "select_multiple":
+        codes = raw.split()
+        if len(set(codes)) != len(codes) or any(code not in names for code in codes):
+            return raw, _("Please choose among the options shown.")
+        return " ".join(sorted(codes, key=names.index)), None
+    if kind == "rank":
+        codes = raw.split()
+        if raw.startswith("\x00") or sorted(codes) != sorted(question.choice_names()):
+            return raw, _("Please give each option a different position, from 1 to %(n)d.", n=len(question.choices))
+        return " ".join(codes), None
+    return raw, _("This question cannot be answered.")
+
+
+def _n(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def validate(question: Question, raw: str | None, other: str | None, context: Mapping[str, str],
+             definition: SurveyDefinition, language: str, require: bool) -> tuple[dict[str, str | None], str | None]:
+    """Validate one shown question's posted answer: the values to store (None = clear) and an error, if any."""
+    raw = (raw or "").strip()
+    changes: dict[str, str | None] = {}
+    if not raw:
+        changes[question.name] = None
+        if question.or_other:
+            changes[question.other_name] = None
+        if require and question.required:
+            message = text(definition, question.required_message, language) or _("Please answer this question.")
+            return changes, message
+        return changes, None
+    value, error = normalise(question, raw, definition, language)
+    if error:
+        return {}, error
+    if question.constraint is not None:
+        ctx = dict(context)
+        ctx[question.name] = value
+        if not question.constraint.evaluate(ctx, current=value):
+            message = text(definition, question.constraint_message, language) or _(
+                "This answer is not accepted. Please check it.")
+            return {}, message
+    changes[question.name] = value
+    if question.or_other:
+        chose_other = OTHER in value.split()
+        other = (other or "").strip()
+        if chose_other and not other and require:
+            return {}, _("Please say what \"other\" is.")
+        if len(other) > MAX_TEXT:
+            return {}, _("Please keep this answer under %(n)d characters.", n=MAX_TEXT)
+        changes[question.other_name] = other if chose_other and other else None
+    return changes, None
+
+
+def validate_questions(definition: SurveyDefinition, questions: list[Question], form: MultiDict,
+                       stored: Mapping[str, str], partner: Mapping[str, str], language: str,
+                       require: bool) -> tuple[dict[str, str | None], dict[str, str], set[str]]:
+    """Validate the posted answers to some questions against everything else the partner answered.
+
+    Returns the changes to store (None clears an answer), the errors by question, and the shown questions
+    after the changes. Questions absent from the form keep their stored answer.
+    """
+    values = dict(stored)
+    posted = {}
+    for question in questions:
+        if not question.answerable:
+            continue
+        raw, other = read_field(question, form)
+        if raw is None and other is None:
+            continue
+        posted[question.name] = (raw, other)
+        if raw is not None:
+            values[question.name] = raw.strip()
+        if other is not None:
+            values[question.other_name] = other.strip()
+    shown = visible_questions(definition, {k: v for k, v in values.items() if v}, partner)
+    context = {**partner, **{k: v for k, v in values.items() if v}}
+    changes: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
+    for question in questions:
+        if not question.answerable or question.name not in shown:
+            continue
+        if question.name not in posted:
+            if require and question.required and not stored.get(question.name):
+                errors[question.name] = text(definition, question.required_message, language) or _(
+                    "Please answer this question.")
+            continue
+        raw, other = posted[question.name]
+        if raw is None:
+            raw = stored.get(question.name)
+        change, error = validate(question, raw, other, context, definition, language, require)
+        if error:
+            errors[question.name] = error
+        else:
+            changes.update(change)
+    return changes, errors, shown
+
+
+def hidden_answers(definition: SurveyDefinition, values: Mapping[str, str], partner: Mapping[str, str]) -> list[str]:
+    """Stored answers whose question is now hidden: removed when the partner leaves a page or submits."""
+    shown = visible_questions(definition, values, partner)
+    hidden = []
+    for question in definition.questions():
+        if question.name not in shown:
+            hidden += [n for n in (question.name, question.other_name) if n in values]
+    return hidden
+
+
+def missing_required(definition: SurveyDefinition, values: Mapping[str, str], partner: Mapping[str, str]) -> list[Question]:
+    """Shown required questions still unanswered, in form order (blocks submission)."""
+    shown = visible_questions(definition, values, partner)
+    return [q for q in definition.questions() if q.name in shown and q.required and q.answerable
+            and not values.get(q.name)]
+
+
+def load_values(response_id: int) -> dict[str, str]:
+    rows = db.session.execute(db.select(Answer.question, Answer.value).filter_by(response_id=response_id))
+    return {question: value for question, value in rows}
+
+
+def store(response_id: int, changes: Mapping[str, str | None]) -> None:
+    """Write answers inside the caller's write transaction: one upsert per answer, a delete per cleared one.
+
+    Replaying the same save writes the same value again (harmless); of two saves, the one the server
+    acknowledges last wins.
+    """
+    now = datetime.now(UTC)
+    cleared = [name for name, value in changes.items() if value is None]
+    for name, value in changes.items():
+        if value is not None:
+            upsert(Answer, {"response_id": response_id, "question": name, "value": value, "updated_at": now},
+                   key=["response_id", "question"], update=["value", "updated_at"])
+    if cleared:
+        db.session.execute(db.delete(Answer).where(Answer.response_id == response_id,
+                                                   Answer.question.in_(cleared)))

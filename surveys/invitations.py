@@ -1,0 +1,61 @@
+"""Personal invitation links: unguessable, derived from SECRET_KEY, stored only as a hash.
+
+The token is HMAC-SHA256(SECRET_KEY, "invitation:<id>:<salt>") (256 bits): the Secretariat can print or mail the
+link again at any time (reminders, exports) while the database holds only SHA-256(token), so a copy of the
+database alone opens no survey. Changing SECRET_KEY changes every link.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app, has_request_context, url_for
+
+from engagement.extensions import db
+
+from .models import Invitation
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def make_token(invitation_id: int, salt: str, secret_key: str | None = None) -> str:
+    key = (secret_key or current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"invitation:{invitation_id}:{salt}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_for(invitation: Invitation) -> str:
+    return make_token(invitation.id, invitation.salt)
+
+
+def assign_token(invitation: Invitation) -> None:
+    """Give a flushed invitation (it has an id) its salt and token hash."""
+    invitation.salt = invitation.salt or new_salt()
+    invitation.token_hash = hash_token(make_token(invitation.id, invitation.salt))
+
+
+def link_for(invitation: Invitation) -> str:
+    """The absolute personal link, as mailed and exported."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for("surveys.welcome", token=token_for(invitation))
+    with current_app.test_request_context():  # commands and mail jobs build links outside any request
+        return base + url_for("surveys.welcome", token=token_for(invitation))
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The invitation a token opens, or None; malformed tokens are refused before touching the database."""
+    if not token or len(token) != 43 or not all(c.isalnum() or c in "-_" for c in token):
+        return None
+    wanted = hash_token(token)
+    invitation = db.session.scalar(db.select(Invitation).filter_by(token_hash=wanted))
+    if invitation is None or not hmac.compare_digest(invitation.token_hash, wanted):
+        return None
+    return invitation

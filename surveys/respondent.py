@@ -1,0 +1,177 @@
+"""The partner's journey through one invitation: where they are, what they answered, starting and submitting."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from flask import abort, session
+
+from engagement.database import run_write
+from engagement.extensions import db
+from partners.models import Organisation
+
+from . import answers as answer_store
+from .definition import Page, SurveyDefinition
+from .invitations import find_invitation
+from .models import Invitation, Response, Round
+from .versions import definition_for
+
+
+class RoundClosed(Exception):
+    """The round no longer takes answers (shown as 410 Gone)."""
+
+
+@dataclass
+class Visit:
+    """Everything a partner page needs about the invitation behind a link."""
+
+    token: str
+    invitation: Invitation
+    round: Round
+    organisation: Organisation
+    definition: SurveyDefinition
+    response: Response | None
+    language: str
+    partner: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
+
+    @property
+    def submitted(self) -> bool:
+        return self.response is not None and self.response.status == "submitted"
+
+    def shown(self) -> set[str]:
+        return answer_store.visible_questions(self.definition, self.values, self.partner)
+
+    def pages(self, shown: set[str] | None = None) -> list[Page]:
+        return answer_store.visible_pages(self.definition, self.shown() if shown is None else shown)
+
+
+def round_is_open(round_: Round, today: date | None = None) -> bool:
+    return round_.status == "open" and (today or datetime.now(UTC).date()) <= round_.closes_on
+
+
+def open_visit(token: str) -> Visit:
+    """Look up a link: 404 for an unknown or malformed token (revealing nothing), 410 for a closed round."""
+    invitation = find_invitation(token)
+    if invitation is None or invitation.round.status == "draft":
+        abort(404)
+    if not round_is_open(invitation.round):
+        raise RoundClosed()
+    organisation = invitation.contact.organisation
+    response = invitation.response
+    language = (response.language if response else None) or session.get("languages", {}).get(
+        str(invitation.id)) or invitation.contact.language or "en"
+    definition = definition_for(invitation.round.survey_version)
+    if language not in definition.languages and definition.default_language:
+        language = language if language in ("en", "fr", "es") else definition.default_language
+    visit = Visit(token=token, invitation=invitation, round=invitation.round, organisation=organisation,
+                  definition=definition, response=response, language=language,
+                  partner=answer_store.partner_attributes(organisation))
+    if response is not None:
+        visit.values = answer_store.load_values(response.id)
+    return visit
+
+
+def default_values(visit: Visit) -> dict[str, str]:
+    """Prefilled answers: a question's `default`, which may name what the registry knows (${partner_category})."""
+    defaults = {}
+    for question in visit.definition.questions():
+        if not question.answerable or not question.default:
+            continue
+        raw = question.default.strip()
+        if raw.startswith("${") and raw.endswith("}"):
+            raw = visit.partner.get(raw[2:-1], "")
+        if not raw:
+            continue
+        value, error = answer_store.normalise(question, raw, visit.definition, visit.language)
+        if error is None:
+            defaults[question.name] = value
+    return defaults
+
+
+def start(visit: Visit) -> Response:
+    """Create the response on the first "Start" (idempotent: a second start returns the same response)."""
+    if visit.response is not None:
+        return visit.response
+    defaults = default_values(visit)
+    invitation_id = visit.invitation.id
+    language = visit.language
+
+    def work():
+        response = db.session.scalar(db.select(Response).filter_by(invitation_id=invitation_id))
+        if response is None:
+            response = Response(invitation_id=invitation_id, language=language)
+            db.session.add(response)
+            db.session.flush()
+            answer_store.store(response.id, defaults)
+        return response
+
+    visit.response = run_write(work)
+    visit.values = answer_store.load_values(visit.response.id)
+    return visit.response
+
+
+def set_language(visit: Visit, language: str) -> None:
+    if language not in ("en", "fr", "es"):
+        return
+    visit.language = language
+    if visit.response is None:
+        languages = dict(session.get("languages", {}))
+        languages[str(visit.invitation.id)] = language
+        session["languages"] = languages
+        return
+    response_id = visit.response.id
+
+    def work():
+        db.session.execute(db.update(Response).where(Response.id == response_id).values(language=language))
+
+    run_write(work)
+    visit.response.language = language
+
+
+def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidden: bool) -> None:
+    """Store a page's changes, where the partner is now, and (when leaving a page) drop answers now hidden."""
+    response_id = visit.response.id
+    values = {**visit.values, **{k: v for k, v in changes.items() if v is not None}}
+    for name, value in changes.items():
+        if value is None:
+            values.pop(name, None)
+    if clean_hidden:
+        for name in answer_store.hidden_answers(visit.definition, values, visit.partner):
+            changes[name] = None
+            values.pop(name, None)
+    now = datetime.now(UTC)
+
+    def work():
+        status = db.session.scalar(db.select(Response.status).where(Response.id == response_id))
+        if status == "submitted":
+            return False
+        answer_store.store(response_id, changes)
+        update = {"updated_at": now}
+        if current_page is not None:
+            update["current_page"] = current_page
+        db.session.execute(db.update(Response).where(Response.id == response_id).values(**update))
+        return True
+
+    if run_write(work):
+        visit.values = values
+        if current_page is not None:
+            visit.response.current_page = current_page
+
+
+def submit(visit: Visit) -> bool:
+    """Submit once: True when this call submitted, False when it was already submitted (a no-op)."""
+    response_id = visit.response.id
+    hidden = answer_store.hidden_answers(visit.definition, visit.values, visit.partner)
+    now = datetime.now(UTC)
+
+    def work():
+        answer_store.store(response_id, {name: None for name in hidden})
+        result = db.session.execute(
+            db.update(Response).where(Response.id == response_id, Response.status != "submitted")
+            .values(status="submitted", submitted_at=now, updated_at=now))
+        return result.rowcount == 1
+
+    submitted = run_write(work)
+    db.session.refresh(visit.response)
+    visit.values = answer_store.load_values(response_id)
+    return submitted

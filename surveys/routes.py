@@ -1,0 +1,233 @@
+"""The partner's pages: welcome, one page per section, review, submit, receipt. Thin views over respondent.py."""
+
+from flask import abort, current_app, g, redirect, request, url_for
+from flask_babel import gettext as _
+
+from engagement.errors import error_page
+from engagement.extensions import limiter
+from engagement.htmx import redirect_to, render
+
+from . import answers as answer_store
+from . import bp
+from .definition import Grid, Section
+from .respondent import RoundClosed, Visit, open_visit, save_page, set_language, start, submit
+
+PAGE = "surveys/page.html"
+
+# Unknown links cost a guess; only failed look-ups count, so a whole ministry behind one address can still answer.
+token_limit = limiter.limit(
+    lambda: current_app.config.get("TOKEN_LOOKUP_LIMIT", "30/minute"),
+    scope="invitation-lookup", deduct_when=lambda response: response.status_code == 404,
+)
+
+
+@bp.errorhandler(RoundClosed)
+def round_closed(error):
+    return error_page(410)
+
+
+def _visit(token: str) -> Visit:
+    visit = open_visit(token)
+    g.language = visit.language
+    return visit
+
+
+def _page_index(visit: Visit, name: str, shown: set[str]):
+    pages = visit.pages(shown)
+    for index, page in enumerate(pages):
+        if page.name == name:
+            return pages, index
+    return pages, None
+
+
+def _page_context(visit: Visit, page, errors=None, notice=None, shown=None, posted=None):
+    shown = visit.shown() if shown is None else shown
+    pages, index = _page_index(visit, page.name, shown)
+    values = dict(visit.values)
+    if posted:
+        values.update(posted)
+    return dict(visit=visit, definition=visit.definition, page=page, pages=pages, index=index or 0,
+                shown=shown, values=values, errors=errors or {}, notice=notice, lang=visit.language,
+                autosave=True, grids=_grids(page.items), t=lambda text: visit.definition.text(text, visit.language))
+
+
+def _grids(items) -> dict:
+    """The page's grids by name, so an autosave can redraw one row of a grid."""
+    found = {}
+    for item in items:
+        if isinstance(item, Grid):
+            found[item.name] = item
+        elif isinstance(item, Section):
+            found.update(_grids(item.items))
+    return found
+
+
+@bp.get("/s/<token>")
+@token_limit
+def welcome(token):
+    """The welcome page: who is invited, to what, until when, and how answers are used."""
+    visit = _visit(token)
+    if visit.submitted:
+        return redirect(url_for("surveys.receipt", token=token), 303)
+    minutes = current_app.config["SURVEY_DEFAULT_MINUTES"]
+    return render("surveys/welcome.html", visit=visit, minutes=minutes, lang=visit.language,
+                  t=lambda text: visit.definition.text(text, visit.language))
+
+
+@bp.post("/s/<token>/start")
+@token_limit
+def begin(token):
+    """Start, or continue where the partner left."""
+    visit = _visit(token)
+    if visit.submitted:
+        return redirect_to(url_for("surveys.receipt", token=token))
+    response = start(visit)
+    shown = visit.shown()
+    pages = visit.pages(shown)
+    target = response.current_page if any(p.name == response.current_page for p in pages) else (
+        pages[0].name if pages else None)
+    if target is None:
+        return redirect_to(url_for("surveys.review", token=token))
+    return redirect_to(url_for("surveys.page", token=token, name=target))
+
+
+@bp.post("/s/<token>/language")
+@token_limit
+def language(token):
+    """Switch the language of the survey; answers stay as they are."""
+    visit = _visit(token)
+    set_language(visit, request.form.get("language", ""))
+    back = request.form.get("next", "")
+    if not back.startswith(f"/s/{token}"):
+        back = url_for("surveys.welcome", token=token)
+    return redirect_to(back)
+
+
+@bp.get("/s/<token>/page/<name>")
+@token_limit
+def page(token, name):
+    """One section of the survey, with the partner's answers so far."""
+    visit = _visit(token)
+    if visit.submitted:
+        return redirect(url_for("surveys.receipt", token=token), 303)
+    if visit.response is None:
+        return redirect(url_for("surveys.welcome", token=token), 303)
+    survey_page = visit.definition.page(name)
+    if survey_page is None:
+        abort(404)
+    return render(PAGE, **_page_context(visit, survey_page))
+
+
+@bp.post("/s/<token>/page/<name>")
+@token_limit
+def save(token, name):
+    """Save the whole page (the form without JavaScript), then go where the partner asked: next, back, review."""
+    visit = _visit(token)
+    if visit.submitted:
+        return redirect_to(url_for("surveys.receipt", token=token))
+    if visit.response is None:
+        start(visit)
+    survey_page = visit.definition.page(name)
+    if survey_page is None:
+        abort(404)
+    action = request.form.get("action", "save")
+    forward = action in ("next", "review")
+    before = visit.shown()
+    changes, errors, shown = answer_store.validate_questions(
+        visit.definition, survey_page.questions(), request.form, visit.values, visit.partner, visit.language,
+        require=forward)
+    appeared = [q for q in survey_page.questions() if q.name in shown and q.name not in before and q.answerable
+                and q.required and not visit.values.get(q.name) and not changes.get(q.name)]
+    pages, index = _page_index(visit, name, shown)
+    destination = name
+    if forward and not errors and not appeared:
+        if action == "review" or index is None or index + 1 >= len(pages):
+            destination = None
+        else:
+            destination = pages[index + 1].name
+    elif action == "back" and index:
+        destination = pages[index - 1].name
+    save_page(visit, changes, current_page=destination or name, clean_hidden=destination != name)
+    if action.startswith("lang:"):
+        set_language(visit, action.removeprefix("lang:"))
+        g.language = visit.language
+        return redirect_to(url_for("surveys.page", token=token, name=name))
+    if errors or appeared:
+        for question in appeared:
+            errors.setdefault(question.name, _("New question, shown because of your answers: please answer it."))
+        posted = {k: v for k, v in request.form.items()}
+        return render(PAGE, status=422, **_page_context(visit, survey_page, errors=errors, posted=posted))
+    if destination is None:
+        return redirect_to(url_for("surveys.review", token=token))
+    return redirect_to(url_for("surveys.page", token=token, name=destination))
+
+
+@bp.post("/s/<token>/answer/<question_name>")
+@token_limit
+def autosave(token, question_name):
+    """Save one answer as the partner goes (htmx); reply with its saved state and the questions it shows or hides."""
+    visit = _visit(token)
+    if visit.submitted:
+        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
+    question = visit.definition.question(question_name)
+    if question is None or not question.answerable:
+        return error_page(404, _("There is no such question in this survey."))
+    if visit.response is None:
+        start(visit)
+    survey_page = visit.definition.page(question.page)
+    before = visit.shown()
+    if question.name not in before:
+        return error_page(422, _("This question is not shown for your answers, so it cannot be saved."))
+    changes, errors, shown = answer_store.validate_questions(
+        visit.definition, [question], request.form, visit.values, visit.partner, visit.language, require=False)
+    if not errors:
+        save_page(visit, changes, current_page=None, clean_hidden=False)
+    changed = [q for q in survey_page.questions() if (q.name in before) != (q.name in shown)]
+    context = _page_context(visit, survey_page, errors=errors, shown=shown)
+    context.update(question=question, changed=changed, saved=not errors)
+    return render(PAGE, block="autosave_result", status=422 if errors else 200, **context)
+
+
+@bp.get("/s/<token>/review")
+@token_limit
+def review(token):
+    """Every answer on one page, with links back to change them, and the submit button."""
+    visit = _visit(token)
+    if visit.submitted:
+        return redirect(url_for("surveys.receipt", token=token), 303)
+    if visit.response is None:
+        return redirect(url_for("surveys.welcome", token=token), 303)
+    missing = answer_store.missing_required(visit.definition, visit.values, visit.partner)
+    return render("surveys/review.html", **_review_context(visit, missing=missing))
+
+
+def _review_context(visit: Visit, **extra):
+    shown = visit.shown()
+    return dict(visit=visit, definition=visit.definition, pages=visit.pages(shown), shown=shown,
+                values=visit.values, lang=visit.language,
+                t=lambda text: visit.definition.text(text, visit.language), **extra)
+
+
+@bp.post("/s/<token>/submit")
+@token_limit
+def submit_response(token):
+    """Submit the answers; a second submit (a double click, another tab) changes nothing and shows the receipt."""
+    visit = _visit(token)
+    if visit.response is None:
+        return redirect_to(url_for("surveys.welcome", token=token))
+    if not visit.submitted:
+        missing = answer_store.missing_required(visit.definition, visit.values, visit.partner)
+        if missing:
+            return render("surveys/review.html", status=422, **_review_context(visit, missing=missing))
+        submit(visit)
+    return redirect_to(url_for("surveys.receipt", token=token))
+
+
+@bp.get("/s/<token>/receipt")
+@token_limit
+def receipt(token):
+    """Thank-you page with a printable, read-only copy of the submitted answers."""
+    visit = _visit(token)
+    if not visit.submitted:
+        return redirect(url_for("surveys.welcome", token=token), 303)
+    return render("surveys/receipt.html", **_review_context(visit))

@@ -1,0 +1,98 @@
+"""Fixtures shared by every domain's tests: an app on a fresh database, clients, a demo round, signed-in users.
+
+DATABASE_URL decides the database, as in production: unset means a SQLite file per test; a PostgreSQL URL
+(as .ci/run sets) gives each test a fresh schema on that server.
+"""
+
+import os
+import re
+import secrets
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engagement.extensions import db
+from wsgi import create_app
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _database_url(tmp_path) -> tuple[str, callable]:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return f"sqlite:///{tmp_path / 'test.sqlite'}", lambda: None
+    base = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    name = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    head, _sep, _db = base.rpartition("/")
+
+    def drop():
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return f"{head}/{name}", drop
+
+
+@pytest.fixture
+def app(tmp_path):
+    url, drop = _database_url(tmp_path)
+    application = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "RATELIMIT_ENABLED": False,
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "BASE_URL": "http://localhost",
+    })
+    with application.app_context():
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+
+
+class HtmxClient:
+    """Wraps Flask's test client: finds the CSRF token in pages it reads and sends it like the browser does."""
+
+    def __init__(self, client):
+        self.client = client
+        self.csrf = None
+
+    def _remember(self, response):
+        match = CSRF_FIELD.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
+        if match:
+            self.csrf = match.group(1)
+        return response
+
+    def get(self, url, **kwargs):
+        return self._remember(self.client.get(url, **kwargs))
+
+    def post(self, url, data=None, htmx=False, csrf=True, **kwargs):
+        data = dict(data or {}) if not isinstance(data, list) else list(data)
+        headers = dict(kwargs.pop("headers", {}))
+        if csrf and self.csrf:
+            headers["X-CSRFToken"] = self.csrf
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self._remember(self.client.post(url, data=_multidict(data), headers=headers, **kwargs))
+
+
+def _multidict(data):
+    from werkzeug.datastructures import MultiDict
+
+    return MultiDict(data)
+
+
+@pytest.fixture
+def client(app):
+    return HtmxClient(app.test_client())
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,49 @@
+"""Factories for test data: surveys from YAML text, partners, open rounds with their invitation tokens."""
+
+from datetime import UTC, datetime, timedelta
+
+import yaml
+
+from engagement.auth import create_user
+from engagement.extensions import db
+from partners.models import Contact, Organisation
+from surveys.invitations import token_for
+from surveys.rounds import create_round, open_round
+from surveys.versions import import_survey
+
+
+def survey_from_yaml(text: str, name: str = "test.yaml"):
+    version, _definition = import_survey(text.encode(), name)
+    db.session.commit()
+    return version
+
+
+def survey_from_rows(survey: list[dict], choices: list[dict] | None = None, settings: dict | None = None):
+    document = {"settings": settings or {"form_id": "test_form", "form_title": "Test form"},
+                "survey": survey, "choices": choices or []}
+    return survey_from_yaml(yaml.safe_dump(document, allow_unicode=True))
+
+
+def organisation(name="Ministry of Labour of Ghana", category="government_pathfinder", country="GH",
+                 region="africa", pathfinder=True, action_groups="", gcg_member=False, contacts=None):
+    org = Organisation(name=name, category=category, country=country, region=region, pathfinder=pathfinder,
+                       action_groups=action_groups, gcg_member=gcg_member)
+    for contact_name, email, language in contacts or [("Ama Mensah", f"{abs(hash(name))}@example.org", "en")]:
+        org.contacts.append(Contact(name=contact_name, email=email, language=language))
+    db.session.add(org)
+    db.session.commit()
+    return org
+
+
+def open_round_for(version, name="Test round", days=30) -> tuple:
+    """Open a round for every active contact; returns the round and {contact email: token}."""
+    round_ = create_round(version, name, (datetime.now(UTC) + timedelta(days=days)).date())
+    invitations = open_round(round_)
+    db.session.commit()
+    return round_, {inv.contact.email: token_for(inv) for inv in invitations}
+
+
+def user(email="admin@example.org", role="admin", password="correct horse battery"):
+    account = create_user(email, password, role)
+    db.session.commit()
+    return account

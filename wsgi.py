@@ -1,0 +1,71 @@
+"""Composition root: create_app() assembles configuration, extensions and the domain blueprints; `app` is for gunicorn."""
+
+import os
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application; no migrations, network or prompts happen here."""
+    from analysis.routes import bp as analysis_bp
+    from analysis.cli import register_cli as register_analysis_cli
+    from engagement import auth
+    from engagement.cli import register_cli as register_shell_cli
+    from engagement.config import load_config
+    from engagement.errors import init_error_handlers
+    from flask_babel import get_locale
+
+    from engagement.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from engagement.health import init_health
+    from engagement.i18n import LANGUAGE_NAMES, select_locale
+    from engagement.logging import init_request_logging
+    from engagement.security import init_security_headers
+    from partners import bp as partners_bp
+    from partners.cli import register_cli as register_partners_cli
+    from surveys import bp as surveys_bp
+    from surveys.cli import register_cli as register_surveys_cli
+
+    root = os.path.dirname(os.path.abspath(__file__))
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    app.config.update(load_config(app.instance_path, test_config))
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=os.path.join(root, "translations"))
+    limiter.init_app(app)
+    app.jinja_env.globals.update(LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale)
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    init_security_headers(app)
+    init_error_handlers(app)
+    init_request_logging(app)
+    init_health(app)
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(partners_bp)
+    app.register_blueprint(surveys_bp)
+    app.register_blueprint(analysis_bp)
+
+    register_shell_cli(app)
+    register_partners_cli(app)
+    register_surveys_cli(app)
+    register_analysis_cli(app)
+    return app
+
+
+def __getattr__(name: str):
+    """`wsgi.app` is built on first use, so importing create_app (tests, tools) builds nothing."""
+    if name == "app":
+        globals()["app"] = application = create_app()
+        return application
+    raise AttributeError(name)
