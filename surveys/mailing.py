@@ -1,0 +1,290 @@
+"""Invitation and reminder emails in each contact's language, sent by SMTP (or to an outbox folder in development).
+
+A run is resumable and safe to repeat: each invitation is claimed in its own committed transaction (invited_at, or
+last_reminded_at and reminder_count) just before its mail goes out, and the claim is undone if the mail fails, so
+a second run, or a second click arriving at the same time, sends only what was not sent.
+"""
+
+import smtplib
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from pathlib import Path
+
+from babel.dates import format_date
+from flask import current_app, render_template
+from jinja2_fragments.flask import render_block
+from sqlalchemy.orm import selectinload
+
+from engagement.audit import record
+from engagement.database import run_write
+from engagement.extensions import db
+
+from .invitations import link_for
+from .models import Invitation, Response, Round
+from .versions import definition_for
+
+MAIL_LANGUAGES = ("en", "fr", "es")
+KINDS = ("invitation", "reminder")
+
+
+@dataclass
+class SendReport:
+    """What a sending run did: mails sent, invitations skipped, mails refused, and the error that stopped it."""
+
+    kind: str
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    remaining: int = 0  # not attempted because the run stopped
+    error: str | None = None
+    refused: list[str] = field(default_factory=list)  # addresses the server refused
+
+    @property
+    def stopped(self) -> bool:
+        return self.error is not None
+
+
+class RoundNotOpen(RuntimeError):
+    """Mails are sent only for an open round: a draft's links do not work yet and a closed round takes no answers."""
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:  # SQLite gives back naive UTC
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def mail_language(invitation: Invitation) -> str:
+    language = (invitation.contact.language or "en").lower()
+    return language if language in MAIL_LANGUAGES else "en"
+
+
+def _one_line(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def mail_context(invitation: Invitation, kind: str) -> dict:
+    """What the templates of one mail need, in the contact's language."""
+    language = mail_language(invitation)
+    round_ = invitation.round
+    definition = definition_for(round_.survey_version)
+    return {
+        "kind": kind,
+        "lang": language,
+        "contact_name": invitation.contact.name,
+        "organisation": invitation.contact.organisation.name,
+        "survey_title": definition.text(definition.title, language),
+        "link": link_for(invitation),
+        "closes_on": format_date(round_.closes_on, format="long", locale=language),
+        "secretariat_email": current_app.config["SECRETARIAT_EMAIL"],
+        "minutes": current_app.config.get("SURVEY_DEFAULT_MINUTES", 15),
+        "started": invitation.response is not None,
+    }
+
+
+def build_message(invitation: Invitation, kind: str) -> EmailMessage:
+    """The multipart/alternative mail (text, then HTML) for one invitation."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown mail kind {kind!r}")
+    context = mail_context(invitation, kind)
+    text_template = f"mail/{kind}.{context['lang']}.txt"
+    message = EmailMessage()
+    message["Subject"] = _one_line(render_block(text_template, "subject", **context))
+    message["From"] = current_app.config["MAIL_SENDER"]
+    contact = invitation.contact
+    message["To"] = formataddr((_one_line(contact.name), contact.email.strip()))
+    message["Reply-To"] = current_app.config["SECRETARIAT_EMAIL"]
+    message["Date"] = formatdate(localtime=False)
+    sender_domain = parseaddr(current_app.config["MAIL_SENDER"])[1].rpartition("@")[2] or None
+    message["Message-ID"] = make_msgid(domain=sender_domain)
+    message["Content-Language"] = context["lang"]
+    message.set_content(render_block(text_template, "body", **context).strip() + "\n")
+    message.add_alternative(render_template(f"mail/{kind}.{context['lang']}.html", **context), subtype="html")
+    return message
+
+
+# --- Transports -----------------------------------------------------------------------------------------------
+
+Send = Callable[[EmailMessage], None]
+
+
+def _outbox_sender(directory: Path) -> Send:
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def send(message: EmailMessage) -> None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        recipient = Address(addr_spec=parseaddr(message["To"])[1]).username or "contact"
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in recipient)[:60]
+        (directory / f"{stamp}-{safe}.eml").write_bytes(bytes(message))
+
+    return send
+
+
+@contextmanager
+def mail_sender() -> Iterator[Send]:
+    """A function that sends one message: over one SMTP connection, or into OUTBOX_DIR when SMTP_HOST is empty."""
+    config = current_app.config
+    if not config.get("SMTP_HOST"):
+        yield _outbox_sender(Path(config["OUTBOX_DIR"]))
+        return
+    security = (config.get("SMTP_SECURITY") or "none").lower()
+    timeout = config.get("SMTP_TIMEOUT", 30)
+    if security == "tls":
+        connection = smtplib.SMTP_SSL(config["SMTP_HOST"], config["SMTP_PORT"], timeout=timeout,
+                                      context=ssl.create_default_context())
+    else:
+        connection = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=timeout)
+    try:
+        if security == "starttls":
+            connection.starttls(context=ssl.create_default_context())
+        if config.get("SMTP_USERNAME"):
+            connection.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD", ""))
+        yield connection.send_message
+    finally:
+        try:
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.close()
+
+
+# --- Runs -------------------------------------------------------------------------------------------------------
+
+def _due_for_invitation(invitation: Invitation, now: datetime) -> bool:
+    return invitation.invited_at is None and invitation.ineligible is None
+
+
+def _due_for_reminder(invitation: Invitation, now: datetime) -> bool:
+    if invitation.invited_at is None or invitation.ineligible is not None:
+        return False  # never invited: the invitation goes first
+    if invitation.response is not None and invitation.response.status == "submitted":
+        return False
+    hours = current_app.config.get("REMINDER_MIN_HOURS", 20)
+    last = _aware(invitation.last_reminded_at)
+    return last is None or last <= now - timedelta(hours=hours)
+
+
+def _claim(invitation_id: int, kind: str) -> tuple | None:
+    """Mark one invitation as being mailed, in its own transaction; None when it is no longer due."""
+
+    def work():
+        invitation = db.session.scalar(db.select(Invitation).where(Invitation.id == invitation_id)
+                                       .with_for_update())
+        now = datetime.now(UTC)
+        if kind == "invitation":
+            if not _due_for_invitation(invitation, now):
+                return None
+            invitation.invited_at = now
+            return (None,)
+        if not _due_for_reminder(invitation, now):
+            return None
+        previous = (invitation.last_reminded_at, invitation.reminder_count or 0)
+        invitation.last_reminded_at = now
+        invitation.reminder_count = previous[1] + 1
+        return previous
+
+    return run_write(work)
+
+
+def _release(invitation_id: int, kind: str, previous: tuple) -> None:
+    """Undo a claim whose mail did not go out, so the next run sends it."""
+
+    def work():
+        invitation = db.session.get(Invitation, invitation_id)
+        if kind == "invitation":
+            invitation.invited_at = None
+        else:
+            invitation.last_reminded_at, invitation.reminder_count = previous
+
+    run_write(work)
+
+
+def candidates(round_: Round, kind: str, invitation_ids=None) -> list[int]:
+    """Ids of the round's invitations a run of this kind would mail now, in a stable order."""
+    now = datetime.now(UTC)
+    query = (db.select(Invitation).where(Invitation.round_id == round_.id).order_by(Invitation.id)
+             .options(selectinload(Invitation.response)))
+    if invitation_ids is not None:
+        query = query.where(Invitation.id.in_([int(i) for i in invitation_ids]))
+    due = _due_for_invitation if kind == "invitation" else _due_for_reminder
+    return [invitation.id for invitation in db.session.scalars(query) if due(invitation, now)]
+
+
+def not_yet_invited(round_: Round) -> int:
+    """How many of the round's invitations were never mailed."""
+    return len(candidates(round_, "invitation"))
+
+
+def not_submitted(round_: Round) -> int:
+    """How many invited contacts have not submitted (ineligible ones aside), whatever their last reminder."""
+    submitted = db.select(Response.invitation_id).where(Response.status == "submitted")
+    return db.session.scalar(db.select(db.func.count(Invitation.id)).where(
+        Invitation.round_id == round_.id, Invitation.invited_at.is_not(None), Invitation.ineligible.is_(None),
+        Invitation.id.not_in(submitted)))
+
+
+def _send_run(round_: Round, kind: str, invitation_ids=None) -> SendReport:
+    if round_.status != "open":
+        raise RoundNotOpen(f"Round {round_.id} is {round_.status}; mails are sent only while a round is open.")
+    report = SendReport(kind=kind)
+    scope = db.select(db.func.count(Invitation.id)).where(Invitation.round_id == round_.id)
+    if invitation_ids is not None:
+        invitation_ids = [int(i) for i in invitation_ids]
+        scope = scope.where(Invitation.id.in_(invitation_ids))
+    considered = db.session.scalar(scope)
+    due = candidates(round_, kind, invitation_ids)
+    report.skipped = considered - len(due)
+    report.remaining = len(due)
+    db.session.commit()  # end the reading transaction; each mail gets its own
+    try:
+        with mail_sender() as send:
+            for invitation_id in due:
+                report.remaining -= 1
+                previous = _claim(invitation_id, kind)
+                if previous is None:  # another run took it meanwhile
+                    report.skipped += 1
+                    continue
+                invitation = db.session.get(Invitation, invitation_id)
+                try:
+                    send(build_message(invitation, kind))
+                except smtplib.SMTPRecipientsRefused as error:  # this address only: go on with the others
+                    _release(invitation_id, kind, previous)
+                    report.failed += 1
+                    report.refused.append(invitation.contact.email)
+                    report.error = report.error or _describe(error)
+                    continue
+                except BaseException:
+                    _release(invitation_id, kind, previous)
+                    report.failed += 1
+                    raise
+                report.sent += 1
+    except (smtplib.SMTPException, OSError) as error:  # server down, connection lost, sign-in refused
+        report.error = _describe(error)
+    record(f"{kind}s.send", f"round {round_.id}", sent=report.sent, skipped=report.skipped, failed=report.failed,
+           remaining=report.remaining, error=report.error)
+    db.session.commit()
+    return report
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, smtplib.SMTPResponseException):
+        detail = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+        return f"SMTP {error.smtp_code}: {detail}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "The mail server refused the address: " + ", ".join(error.recipients)
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def send_invitations(round_: Round, invitation_ids=None) -> SendReport:
+    """Mail the invitations never sent yet (invited_at empty), one committed record per mail sent."""
+    return _send_run(round_, "invitation", invitation_ids)
+
+
+def send_reminders(round_: Round, invitation_ids=None) -> SendReport:
+    """Remind invited contacts who have not submitted, unless reminded within REMINDER_MIN_HOURS."""
+    return _send_run(round_, "reminder", invitation_ids)
