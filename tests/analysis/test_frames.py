@@ -1,0 +1,188 @@
+"""Loading a round into tidy frames: content, hidden and unknown answers dropped, a bounded number of queries."""
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import event
+
+from analysis.frames import RESPONDENT_COLUMNS, iter_responses, load_round
+from engagement.extensions import db
+from surveys.models import Answer, Invitation, Response
+from tests.factories import open_round_for, organisation, survey_from_rows
+
+EN, FR = "label::English (en)", "label::French (fr)"
+
+
+def every_type_survey():
+    """A small survey with one question of each type, two languages, a condition and a name that is also a column."""
+    rows = [
+        {"type": "begin_group", "name": "main", EN: "Main", FR: "Principal"},
+        {"type": "note", "name": "intro", EN: "Hello", FR: "Bonjour"},
+        {"type": "select_one colour or_other", "name": "colour", EN: "Colour", FR: "Couleur"},
+        {"type": "select_multiple fruit or_other", "name": "fruits", EN: "Fruits", FR: "Fruits"},
+        {"type": "rank service", "name": "priorities", EN: "Priorities", FR: "Priorités"},
+        {"type": "text", "name": "comment", EN: "Comment", FR: "Commentaire"},
+        {"type": "integer", "name": "staff", EN: "Staff", FR: "Personnel"},
+        {"type": "decimal", "name": "budget", EN: "Budget", FR: "Budget"},
+        {"type": "date", "name": "founded", EN: "Founded", FR: "Fondée"},
+        {"type": "range", "name": "recommend", EN: "Recommend", FR: "Recommander",
+         "parameters": "start=0 end=10 step=1"},
+        {"type": "select_one yesno", "name": "category", EN: "Category?", FR: "Catégorie ?"},
+        {"type": "text", "name": "why_red", EN: "Why red?", FR: "Pourquoi rouge ?", "relevant": "${colour} = 'red'"},
+        {"type": "end_group", "name": ""},
+    ]
+    choices = [
+        {"list_name": "colour", "name": "red", EN: "Red", FR: "Rouge"},
+        {"list_name": "colour", "name": "blue", EN: "Blue", FR: "Bleu"},
+        {"list_name": "fruit", "name": "apple", EN: "Apple", FR: "Pomme"},
+        {"list_name": "fruit", "name": "pear", EN: "Pear", FR: "Poire"},
+        {"list_name": "fruit", "name": "cherry", EN: "Cherry", FR: "Cerise"},
+        {"list_name": "service", "name": "web", EN: "Website", FR: "Site web"},
+        {"list_name": "service", "name": "news", EN: "Newsletter", FR: "Lettre d'information"},
+        {"list_name": "service", "name": "events", EN: "Events", FR: "Événements"},
+        {"list_name": "yesno", "name": "yes", EN: "Yes", FR: "Oui"},
+        {"list_name": "yesno", "name": "no", EN: "No", FR: "Non"},
+    ]
+    settings = {"form_id": "every_type", "form_title": "Every type", "default_language": "English (en)"}
+    return survey_from_rows(rows, choices, settings)
+
+
+def partners(count: int):
+    """`count` organisations with one contact each; the first is French-speaking with an accented name."""
+    created = []
+    for i in range(count):
+        name = "Ministère du Travail – Sénégal" if i == 0 else f"Partner {i}"
+        created.append(organisation(name=name, category="government" if i % 2 else "civil_society",
+                                    country="SN" if i == 0 else None, region="africa" if i == 0 else "global",
+                                    pathfinder=i == 0, contacts=[(f"Contact {i}", f"c{i}@example.org", "fr")]))
+    return created
+
+
+def answer(invitation: Invitation, values: dict[str, str], status: str = "submitted", language: str = "en",
+           started: datetime = datetime(2026, 11, 20, 9, 5, 7, tzinfo=UTC),
+           submitted: datetime | None = datetime(2026, 11, 25, 13, 40, tzinfo=UTC)) -> Response:
+    """Store a response and its answers directly, as the partner pages would have saved them."""
+    response = Response(invitation_id=invitation.id, status=status, language=language, started_at=started,
+                        submitted_at=submitted if status == "submitted" else None)
+    db.session.add(response)
+    db.session.flush()
+    for name, value in values.items():
+        db.session.add(Answer(response_id=response.id, question=name, value=value))
+    db.session.commit()
+    return response
+
+
+FULL = {"colour": "other", "colour_other": "Vert émeraude", "fruits": "apple cherry other", "fruits_other": "Kiwi",
+        "priorities": "news events web", "comment": "Très bien, « merci »", "staff": "-5", "budget": "12.5",
+        "founded": "2001-02-03", "recommend": "9", "category": "yes"}
+
+
+def round_with(count: int = 2):
+    """A round of the every-type survey with `count` invitations; returns (round, invitations by contact order)."""
+    version = every_type_survey()
+    partners(count)
+    round_, _tokens = open_round_for(version)
+    invitations = db.session.scalars(db.select(Invitation).filter_by(round_id=round_.id)
+                                     .order_by(Invitation.contact_id)).all()
+    return round_, invitations
+
+
+def test_load_round_gives_tidy_frames(app):
+    with app.app_context():
+        round_, invitations = round_with(3)
+        first = answer(invitations[0], FULL, language="fr")
+        second = answer(invitations[1], {"colour": "red", "why_red": "Passion", "fruits": "pear"}, status="in_progress")
+        data = load_round(db.session, round_.id)
+
+    assert data.round_name == "Test round"
+    assert data.definition.form_id == "every_type"
+    assert list(data.answers.columns) == ["response_id", "question", "value"]
+    assert isinstance(data.answers["question"].dtype, pd.CategoricalDtype)
+    mine = data.answers[data.answers["response_id"] == first.id]
+    assert dict(zip(mine["question"].astype(str), mine["value"])) == FULL
+    theirs = data.answers[data.answers["response_id"] == second.id]
+    assert dict(zip(theirs["question"].astype(str), theirs["value"])) == {
+        "colour": "red", "why_red": "Passion", "fruits": "pear"}
+
+    assert list(data.respondents.columns) == RESPONDENT_COLUMNS
+    respondents = data.respondents.set_index("response_id")
+    assert respondents.loc[first.id, "organisation"] == "Ministère du Travail – Sénégal"
+    assert respondents.loc[first.id, "status"] == "submitted"
+    assert respondents.loc[first.id, "language"] == "fr"
+    assert respondents.loc[first.id, "pathfinder"]
+    assert respondents.loc[first.id, "submitted_at"] == pd.Timestamp("2026-11-25T13:40:00Z")
+    assert respondents.loc[second.id, "status"] == "in_progress"
+    assert pd.isna(respondents.loc[second.id, "submitted_at"])
+    assert isinstance(data.respondents["category"].dtype, pd.CategoricalDtype)
+
+    invitations_frame = data.invitations.set_index("invitation_id")
+    assert len(invitations_frame) == 3
+    assert invitations_frame.loc[invitations[0].id, "response_status"] == "submitted"
+    assert invitations_frame.loc[invitations[0].id, "response_id"] == first.id
+    assert invitations_frame.loc[invitations[2].id, "response_status"] is None
+    assert pd.isna(invitations_frame.loc[invitations[2].id, "response_id"])
+    assert set(invitations_frame["region"].astype(str)) == {"africa", "global"}
+
+
+def test_unknown_and_hidden_answers_are_left_out(app):
+    """An answer to a question not in the survey is dropped; so is a stale hidden one of a response in progress."""
+    with app.app_context():
+        round_, invitations = round_with(3)
+        submitted = answer(invitations[0], {"colour": "blue", "renamed_question": "x", "staff": "3"})
+        in_progress = answer(invitations[1], {"colour": "blue", "why_red": "left over", "comment": "ok"},
+                             status="in_progress")
+        data = load_round(db.session, round_.id)
+    by_response = {rid: dict(zip(group["question"].astype(str), group["value"]))
+                   for rid, group in data.answers.groupby("response_id")}
+    assert by_response[submitted.id] == {"colour": "blue", "staff": "3"}
+    assert by_response[in_progress.id] == {"colour": "blue", "comment": "ok"}
+
+
+def test_empty_round_loads_empty_frames(app):
+    with app.app_context():
+        round_, _invitations = round_with(2)
+        data = load_round(db.session, round_.id)
+    assert data.answers.empty and data.respondents.empty
+    assert list(data.answers.columns) == ["response_id", "question", "value"]
+    assert len(data.invitations) == 2
+    assert set(data.invitations["response_status"]) == {None}
+
+
+def test_unknown_round_is_a_lookup_error(app):
+    with app.app_context(), pytest.raises(LookupError):
+        load_round(db.session, 999)
+
+
+def _statements(app, work) -> int:
+    count = 0
+
+    def counter(*args):
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    return count
+
+
+def test_queries_do_not_grow_with_responses(app):
+    with app.app_context():
+        round_, invitations = round_with(8)
+        answer(invitations[0], FULL)
+        load_round(db.session, round_.id)  # parses and caches the definition
+        db.session.remove()
+        few = _statements(app, lambda: load_round(db.session, round_.id))
+        for invitation in invitations[1:]:
+            answer(invitation, FULL)
+        db.session.remove()
+        many = _statements(app, lambda: load_round(db.session, round_.id))
+        db.session.remove()
+        streamed = _statements(app, lambda: list(iter_responses(db.session, round_.id, load_round(
+            db.session, round_.id).definition)))
+    assert few == many
+    assert many <= 6
+    assert streamed <= many + 3
