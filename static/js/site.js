@@ -93,23 +93,19 @@
   });
 
   // Keep aria-invalid on a question's controls in step with the message the server just sent.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target;
-    if (!target || !target.dataset || !target.dataset.feedbackFor) {
-      target = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-question], .grid-row");
-      target = target && target.querySelector("[data-feedback-for]");
-    }
-    if (!target) { return; }
-    var question = document.getElementById("q-" + target.dataset.feedbackFor);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var elt = event.detail.elt;
+    var question = elt && elt.closest && elt.closest("[data-question], .grid-row");
     if (!question) { return; }
-    var invalid = target.classList.contains("has-error");
+    var feedback = document.getElementById("feedback-" + (question.dataset.question || question.id.slice(2)));
+    if (!feedback) { return; }
+    var invalid = feedback.classList.contains("has-error");
     question.classList.toggle("has-error", invalid);
-    question.querySelectorAll("input:not([type=hidden]), select, textarea, fieldset, [role=radiogroup]").forEach(function (control) {
+    var controls = question.querySelectorAll("input:not([type=hidden]), select, textarea, fieldset");
+    [question].concat(Array.from(controls)).forEach(function (control) {
+      if (control === question && !question.matches("[role=radiogroup]")) { return; }
       if (invalid) { control.setAttribute("aria-invalid", "true"); } else { control.removeAttribute("aria-invalid"); }
     });
-    if (question.matches("[role=radiogroup]")) {
-      if (invalid) { question.setAttribute("aria-invalid", "true"); } else { question.removeAttribute("aria-invalid"); }
-    }
   });
 
   document.addEventListener("DOMContentLoaded", function () {

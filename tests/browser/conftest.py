@@ -1,0 +1,87 @@
+"""A live server on 127.0.0.1 and Debian's Chromium driven by Playwright."""
+
+import threading
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from surveys.demo import load_demo
+from surveys.invitations import token_for
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test app on a free port in a thread; yields its base URL."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = base
+    yield base
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def demo_links(app, live_server):
+    """{organisation name: personal link} for the demo round."""
+    with app.app_context():
+        _round, invitations = load_demo()
+        return {inv.contact.organisation.name: f"{live_server}/s/{token_for(inv)}" for inv in invitations}
+
+
+class CspWatcher:
+    """Collects Content-Security-Policy violations reported in the browser's console."""
+
+    def __init__(self, page):
+        self.violations = []
+        page.on("console", self._on_console)
+
+    def _on_console(self, message):
+        text = message.text
+        if "Content Security Policy" in text or "Refused to" in text:
+            self.violations.append(text)
+
+
+def _page(browser, javascript: bool, width: int = 1280):
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10000)
+    return context, page
+
+
+@pytest.fixture
+def js_page(browser):
+    context, page = _page(browser, javascript=True)
+    page.csp = CspWatcher(page)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def nojs_page(browser):
+    context, page = _page(browser, javascript=False)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context, page = _page(browser, javascript=True, width=360)
+    page.csp = CspWatcher(page)
+    yield page
+    context.close()

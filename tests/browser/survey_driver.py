@@ -1,0 +1,49 @@
+"""Answers whatever a survey page shows, the way a partner would: click, type, choose."""
+
+ANSWERED = "data-test-answered"
+
+
+def answer_visible_questions(page, text="Our answer", javascript=True):
+    """Answer every visible, unanswered question of the page; repeat while answers reveal new questions."""
+    for _round in range(10):
+        questions = page.locator(f"[data-question]:visible:not([{ANSWERED}]), tr.grid-row:visible:not([{ANSWERED}])")
+        count = questions.count()
+        if count == 0:
+            return
+        for index in range(count):
+            question = questions.nth(0)
+            answer_question(question, text)
+            question.evaluate(f"el => el.setAttribute('{ANSWERED}', '1')")
+            if javascript:
+                wait_until_saved(page)
+        if not javascript:
+            return
+
+
+def answer_question(question, text):
+    radios = question.locator("input[type=radio]")
+    checkboxes = question.locator("input[type=checkbox]")
+    ranks = question.locator("select.rank-position")
+    if question.locator("input:checked").count():
+        return  # prefilled from the registry or answered already
+    if ranks.count():
+        for index in range(ranks.count()):
+            ranks.nth(index).select_option(str(index + 1))
+    elif radios.count():
+        # The middle of a scale, or the third option, keeps "none"/"not applicable" answers out of the way.
+        radios.nth(3 if radios.count() >= 4 else 0).check()
+    elif checkboxes.count():
+        checkboxes.nth(0).check()
+    for field in question.locator("textarea, input[type=text]").all():
+        if not field.is_visible():
+            continue
+        mode = field.get_attribute("inputmode")
+        field.fill("5" if mode in ("numeric", "decimal") else text)
+        field.dispatch_event("change")
+    for field in question.locator("input[type=date]").all():
+        field.fill("2024-05-01")
+
+
+def wait_until_saved(page):
+    """Wait for htmx to finish every request the last answer started."""
+    page.wait_for_function("() => document.querySelectorAll('.htmx-request').length === 0")
