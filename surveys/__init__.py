@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("surveys", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import round_routes, routes  # noqa: F401  (the partner's pages and the Secretariat's round pages)

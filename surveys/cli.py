@@ -9,7 +9,9 @@ from flask.cli import AppGroup
 from engagement.audit import record
 from engagement.extensions import db
 
-from .models import Survey
+from .mailing import RoundNotOpen, send_invitations, send_reminders
+from .models import Invitation, Response, Round, Survey
+from .rounds import check_round, close_round, create_round, latest_version, open_round, write_invitations_csv
 from .versions import import_survey
 from .xlsform import SurveyFileError
 
@@ -55,8 +57,119 @@ def list_command():
                    + (f" (latest {latest.number}, form version {latest.form_version or '-'})" if latest else ""))
 
 
+rounds_cli = AppGroup("rounds", help="Survey rounds: open, close, list.")
+invitations_cli = AppGroup("invitations", help="A round's invitations: send, remind, export.")
+
+
+def _round(round_id: int):
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise click.ClickException(f"There is no round {round_id}: flask --app wsgi rounds list")
+    return round_
+
+
+@rounds_cli.command("open")
+@click.argument("survey")
+@click.option("--name", required=True, help="The round's name, as the Secretariat calls it.")
+@click.option("--closes", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Closing date, YYYY-MM-DD.")
+def open_round_command(survey: str, name: str, closes):
+    """Create and open a round of SURVEY (form_id or id, latest version) for all active contacts; prints its id."""
+    problems = check_round(name, closes.date())
+    if problems.get("name"):
+        raise click.BadParameter("a round needs a name (200 characters at most)", param_hint="--name")
+    if problems.get("closes_on"):
+        raise click.BadParameter(f"{closes.date().isoformat()} is in the past", param_hint="--closes")
+    version = latest_version(survey)
+    if version is None:
+        raise click.ClickException(f"No survey {survey!r}: give a form_id or id from flask --app wsgi surveys list")
+    round_ = create_round(version, name.strip(), closes.date())
+    invitations = open_round(round_)
+    record("round.open", f"round {round_.id}", name=round_.name, invited=len(invitations),
+           survey_version=version.id, closes_on=round_.closes_on.isoformat())
+    db.session.commit()
+    click.echo(f"Opened round {round_.id} \"{round_.name}\" ({version.survey.form_id} version {version.number}), "
+               f"open until {round_.closes_on.isoformat()}: {len(invitations)} invitation(s) created, none mailed yet "
+               f"(flask --app wsgi invitations send {round_.id}).")
+    click.echo(round_.id)
+
+
+@rounds_cli.command("close")
+@click.argument("round_id", metavar="ROUND", type=int)
+def close_round_command(round_id: int):
+    """Close an open round: no new answers; partial responses are kept."""
+    round_ = _round(round_id)
+    if round_.status != "open":
+        raise click.ClickException(f"Round {round_id} is {round_.status}; only an open round can be closed.")
+    close_round(round_)
+    record("round.close", f"round {round_.id}", name=round_.name)
+    db.session.commit()
+    click.echo(f"Closed round {round_.id} \"{round_.name}\".")
+
+
+@rounds_cli.command("list")
+def list_rounds_command():
+    """List rounds with their state, closing date and invitations."""
+    rounds = db.session.scalars(db.select(Round).order_by(Round.id)).all()
+    if not rounds:
+        click.echo("No rounds yet: flask --app wsgi rounds open SURVEY --name NAME --closes YYYY-MM-DD")
+    for round_ in rounds:
+        invited = db.session.scalar(db.select(db.func.count(Invitation.id)).filter_by(round_id=round_.id))
+        submitted = db.session.scalar(db.select(db.func.count(Response.id)).join(Response.invitation).where(
+            Invitation.round_id == round_.id, Response.status == "submitted"))
+        click.echo(f"{round_.id}\t{round_.status}\t{round_.name}\t{round_.survey_version.survey.form_id} "
+                   f"v{round_.survey_version.number}\tcloses {round_.closes_on.isoformat()}\t"
+                   f"{invited} invited, {submitted} submitted")
+
+
+def _echo_report(report) -> None:
+    noun = "invitation" if report.kind == "invitation" else "reminder"
+    click.echo(f"{report.sent} {noun}(s) sent, {report.skipped} skipped, {report.failed} failed.")
+    for address in report.refused:
+        click.echo(f"refused by the mail server: {address}", err=True)
+    if report.interrupted:
+        click.echo(f"Sending stopped: {report.error}. {report.unsent} not sent yet; run the command again "
+                   "to send the rest.", err=True)
+        raise SystemExit(1)
+
+
+@invitations_cli.command("send")
+@click.argument("round_id", metavar="ROUND", type=int)
+def send_invitations_command(round_id: int):
+    """Mail the invitations of ROUND not sent yet; safe to run again after a failure."""
+    try:
+        _echo_report(send_invitations(_round(round_id)))
+    except RoundNotOpen as error:
+        raise click.ClickException(str(error)) from error
+
+
+@invitations_cli.command("remind")
+@click.argument("round_id", metavar="ROUND", type=int)
+def send_reminders_command(round_id: int):
+    """Remind the contacts of ROUND who have not submitted (not those reminded within REMINDER_MIN_HOURS)."""
+    try:
+        _echo_report(send_reminders(_round(round_id)))
+    except RoundNotOpen as error:
+        raise click.ClickException(str(error)) from error
+
+
+@invitations_cli.command("export")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="The CSV file to write.")
+def export_invitations_command(round_id: int, out: Path):
+    """Write ROUND's invitations (status and personal link) to a CSV file."""
+    round_ = _round(round_id)
+    with out.open("w", encoding="utf-8", newline="") as stream:
+        rows = write_invitations_csv(round_, stream)
+    record("invitations.export", f"round {round_.id}", rows=rows, file=out.name)
+    db.session.commit()
+    click.echo(f"Wrote {rows} invitation(s) of round {round_.id} to {out}.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(surveys_cli)
+    app.cli.add_command(rounds_cli)
+    app.cli.add_command(invitations_cli)
     from .demo import demo_command
 
     app.cli.add_command(demo_command)

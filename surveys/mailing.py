@@ -43,11 +43,13 @@ class SendReport:
     failed: int = 0
     remaining: int = 0  # not attempted because the run stopped
     error: str | None = None
-    refused: list[str] = field(default_factory=list)  # addresses the server refused
+    interrupted: bool = False  # the server or the connection failed: the run stopped there
+    refused: list[str] = field(default_factory=list)  # addresses the server refused (the run went on)
 
     @property
-    def stopped(self) -> bool:
-        return self.error is not None
+    def unsent(self) -> int:
+        """Mails still to send because the run stopped (refused addresses aside)."""
+        return self.remaining + self.failed - len(self.refused)
 
 
 class RoundNotOpen(RuntimeError):
@@ -265,6 +267,7 @@ def _send_run(round_: Round, kind: str, invitation_ids=None) -> SendReport:
                 report.sent += 1
     except (smtplib.SMTPException, OSError) as error:  # server down, connection lost, sign-in refused
         report.error = _describe(error)
+        report.interrupted = True
     record(f"{kind}s.send", f"round {round_.id}", sent=report.sent, skipped=report.skipped, failed=report.failed,
            remaining=report.remaining, error=report.error)
     db.session.commit()

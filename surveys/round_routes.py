@@ -1,0 +1,323 @@
+"""Secretariat pages for rounds: create, open, close, invite late partners, send invitations and reminders, export."""
+
+import io
+from datetime import UTC, datetime
+
+from flask import Response, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+
+from engagement.audit import record
+from engagement.auth import secretariat_required
+from engagement.extensions import db
+from engagement.htmx import is_htmx, redirect_to, render
+from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
+
+from . import bp
+from .mailing import SendReport, candidates, not_submitted, send_invitations, send_reminders
+from .models import Invitation, Round, Survey, SurveyVersion
+from .rounds import (
+    check_round,
+    clean_audience,
+    close_round,
+    count_audience,
+    create_round,
+    invitation_status,
+    invite_audience,
+    late_contacts,
+    open_round,
+    round_invitations,
+    write_invitations_csv,
+)
+from .versions import definition_for
+
+ROUND_PAGE = "rounds/round.html"
+NEW_ROUND_PAGE = "rounds/new.html"
+
+PROBLEMS = {
+    ("name", "missing"): _l("Give the round a name."),
+    ("name", "too_long"): _l("The name is too long (200 characters at most)."),
+    ("closes_on", "missing"): _l("Choose the date the round closes."),
+    ("closes_on", "past"): _l("The closing date is in the past: choose today or a later date."),
+}
+STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
+INVITATION_STATUS_LABELS = {"invited": _l("Invited"), "started": _l("Started"), "submitted": _l("Submitted")}
+
+
+class RoundForm(FlaskForm):
+    """A new round: which survey version, its name, when it closes, and which partners it goes to."""
+
+    survey_version = SelectField(_l("Survey version"), coerce=int)
+    name = StringField(_l("Name of the round"))
+    closes_on = DateField(_l("Closes on"))
+    category = SelectField(_l("Partner category"))
+    region = SelectField(_l("Region"))
+    pathfinder = SelectField(_l("Pathfinder Country"))
+    action_group = SelectField(_l("Action Group"))
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        versions = db.session.execute(db.select(SurveyVersion, Survey).join(Survey)
+                                      .order_by(Survey.title, SurveyVersion.number.desc())).all()
+        self.survey_version.choices = [
+            (version.id, _("%(title)s – version %(number)s", title=survey.title, number=version.number)
+             + (f" ({version.form_version})" if version.form_version else ""))
+            for version, survey in versions]
+        anyone = [("", _("All"))]
+        self.category.choices = anyone + [(code, str(label)) for code, label in CATEGORIES.items()]
+        self.region.choices = anyone + [(code, str(label)) for code, label in REGIONS.items()]
+        self.pathfinder.choices = anyone + [("yes", _("Pathfinder Countries only")),
+                                            ("no", _("Not Pathfinder Countries"))]
+        self.action_group.choices = anyone + [(code, str(label)) for code, label in ACTION_GROUPS.items()]
+
+    def audience(self) -> dict:
+        return clean_audience({name: self[name].data for name in ("category", "region", "pathfinder",
+                                                                  "action_group")})
+
+    def check(self) -> bool:
+        """Field validation plus the round's own rules (a name, a closing date not in the past)."""
+        valid = self.validate()
+        if self.closes_on.errors:
+            self.closes_on.errors = [_("Enter the closing date as a date (YYYY-MM-DD).")]
+        for (field, code), message in PROBLEMS.items():
+            if check_round(self.name.data, self.closes_on.data).get(field) == code and not self[field].errors:
+                self[field].errors = [str(message)]
+                valid = False
+        return valid
+
+
+def audience_description(audience: dict) -> str:
+    """A round's filter in words: "All active partners" or the filters joined."""
+    parts = []
+    if audience.get("category"):
+        parts.append(_("Category: %(value)s", value=CATEGORIES.get(audience["category"], audience["category"])))
+    if audience.get("region"):
+        parts.append(_("Region: %(value)s", value=REGIONS.get(audience["region"], audience["region"])))
+    if audience.get("pathfinder") == "yes":
+        parts.append(_("Pathfinder Countries only"))
+    elif audience.get("pathfinder") == "no":
+        parts.append(_("Not Pathfinder Countries"))
+    if audience.get("action_group"):
+        parts.append(_("Action Group: %(value)s",
+                       value=ACTION_GROUPS.get(audience["action_group"], audience["action_group"])))
+    return "; ".join(str(part) for part in parts) if parts else _("All active partners")
+
+
+def report_message(report: SendReport) -> tuple[str, bool]:
+    """What a sending run did, in one sentence or two; the flag says whether it went wrong."""
+    if report.kind == "invitation":
+        text = ngettext("%(num)d invitation sent.", "%(num)d invitations sent.", report.sent)
+    else:
+        text = ngettext("%(num)d reminder sent.", "%(num)d reminders sent.", report.sent)
+    if report.skipped:
+        text += " " + ngettext("%(num)d skipped (already mailed, submitted or not due).",
+                               "%(num)d skipped (already mailed, submitted or not due).", report.skipped)
+    if report.refused:
+        text += " " + _("The mail server refused: %(addresses)s.", addresses=", ".join(report.refused))
+    if report.interrupted:
+        text += " " + _("Sending stopped: %(error)s. %(unsent)d not sent yet: try again to send the rest.",
+                        error=report.error, unsent=report.unsent)
+    return text, report.error is not None
+
+
+def when(moment: datetime | None) -> str:
+    """A stored time as the Secretariat reads it: UTC, to the minute."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite gives back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _round_or_404(round_id: int) -> Round:
+    return db.get_or_404(Round, round_id)
+
+
+def round_context(round_: Round, **extra) -> dict:
+    """Everything the round page and its fragments show, from one place."""
+    invitations = round_invitations(round_)
+    statuses = {invitation.id: invitation_status(invitation) for invitation in invitations}
+    counts = {status: sum(1 for value in statuses.values() if value == status)
+              for status in ("invited", "started", "submitted")}
+    is_open = round_.status == "open"
+    definition = definition_for(round_.survey_version)
+    context = {
+        "round": round_, "survey_title": definition.text(definition.title, definition.default_language),
+        "invitations": invitations, "statuses": statuses, "counts": counts, "total": len(invitations),
+        "mailed": sum(1 for invitation in invitations if invitation.invited_at is not None),
+        "audience": audience_description(round_.audience or {}),
+        "audience_size": count_audience(round_.audience or {}) if round_.status == "draft" else None,
+        "to_invite": len(candidates(round_, "invitation")) if is_open else 0,
+        "to_remind": len(candidates(round_, "reminder")) if is_open else 0,
+        "not_submitted": not_submitted(round_) if is_open else 0,
+        "late": late_contacts(round_) if is_open else 0,
+        "remindable": {invitation.id for invitation in invitations if is_open and invitation.invited_at is not None
+                    and invitation.ineligible is None and statuses[invitation.id] != "submitted"},
+        "reminder_hours": current_app.config.get("REMINDER_MIN_HOURS", 20),
+        "can_change": current_user.is_admin, "status_labels": STATUS_LABELS,
+        "invitation_status_labels": INVITATION_STATUS_LABELS, "when": when, "today": datetime.now(UTC).date(),
+        "message": None, "message_failed": False,
+    }
+    context.update(extra)
+    return context
+
+
+@bp.route("/secretariat/rounds/new", methods=["GET", "POST"])
+@secretariat_required
+def new_round():
+    """A form for a new round; it is saved as a draft, opened from its own page."""
+    form = RoundForm()
+    if request.method == "GET" and not form.survey_version.data and form.survey_version.choices:
+        form.survey_version.data = form.survey_version.choices[0][0]
+    if request.method == "GET" and is_htmx():  # the audience filter changed: count who would be invited
+        audience = clean_audience({name: request.args.get(name) for name in ("category", "region", "pathfinder",
+                                                                             "action_group")})
+        return render(NEW_ROUND_PAGE, block="audience_count", form=form, audience_size=count_audience(audience))
+    if request.method == "POST":
+        if form.check():
+            version = db.session.get(SurveyVersion, form.survey_version.data)
+            round_ = create_round(version, form.name.data.strip(), form.closes_on.data, form.audience())
+            record("round.create", f"round {round_.id}", name=round_.name, survey_version=version.id,
+                   closes_on=round_.closes_on.isoformat(), audience=round_.audience)
+            db.session.commit()
+            flash(_("Round saved as a draft. Check it, then open it to invite the partners."))
+            return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+        audience_size = count_audience(form.audience()) if not (form.category.errors or form.region.errors or
+                                                                form.pathfinder.errors or form.action_group.errors) else 0
+        return render(NEW_ROUND_PAGE, block="round_form", status=422, form=form, audience_size=audience_size,
+                      today=datetime.now(UTC).date())
+    return render(NEW_ROUND_PAGE, form=form, audience_size=count_audience({}), today=datetime.now(UTC).date())
+
+
+@bp.get("/secretariat/rounds/<int:round_id>")
+@secretariat_required
+def round_page(round_id: int):
+    """A round: its facts, the actions its state allows, and every invitation with its status."""
+    round_ = _round_or_404(round_id)
+    return render(ROUND_PAGE, block="summary", **round_context(round_))
+
+
+def _state_refused(round_: Round, message: str):
+    flash(message)
+    return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+
+
+@bp.post("/secretariat/rounds/<int:round_id>/open")
+@secretariat_required
+def open_round_view(round_id: int):
+    """Open a draft round: one invitation per matching active contact (mails are sent separately)."""
+    round_ = _round_or_404(round_id)
+    if round_.status != "draft":
+        return _state_refused(round_, _("Only a draft round can be opened; this one is %(status)s.",
+                                        status=STATUS_LABELS[round_.status].lower()))
+    if round_.closes_on < datetime.now(UTC).date():
+        return _state_refused(round_, _("The closing date is in the past: this round cannot be opened."))
+    invitations = open_round(round_)
+    record("round.open", f"round {round_.id}", name=round_.name, invited=len(invitations))
+    db.session.commit()
+    flash(ngettext("Round opened: %(num)d invitation created. Send the invitations when you are ready.",
+                   "Round opened: %(num)d invitations created. Send the invitations when you are ready.",
+                   len(invitations)))
+    return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+
+
+@bp.post("/secretariat/rounds/<int:round_id>/close")
+@secretariat_required
+def close_round_view(round_id: int):
+    """Close an open round: no new answers; partial responses stay for the analysis."""
+    round_ = _round_or_404(round_id)
+    if round_.status != "open":
+        return _state_refused(round_, _("Only an open round can be closed."))
+    if request.form.get("confirm") != "yes":
+        return _state_refused(round_, _("Tick “Yes, close this round” to close it."))
+    close_round(round_)
+    record("round.close", f"round {round_.id}", name=round_.name)
+    db.session.commit()
+    flash(_("Round closed. Partners can no longer answer; started responses are kept for the analysis."))
+    return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+
+
+@bp.post("/secretariat/rounds/<int:round_id>/invite-late")
+@secretariat_required
+def invite_late(round_id: int):
+    """Invite partners added to the registry since the round opened (those matching its filter)."""
+    round_ = _round_or_404(round_id)
+    if round_.status != "open":
+        return _state_refused(round_, _("Partners can be added only while the round is open."))
+    invitations = invite_audience(round_)
+    record("round.invite_late", f"round {round_.id}", invited=len(invitations))
+    db.session.commit()
+    if invitations:
+        flash(ngettext("%(num)d partner contact added to the round. Send the invitation when you are ready.",
+                       "%(num)d partner contacts added to the round. Send their invitations when you are ready.",
+                       len(invitations)))
+    else:
+        flash(_("No new partner contact to add: everyone matching the round is already invited."))
+    return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+
+
+def _report_response(round_: Round, report: SendReport | None, message: str | None = None, failed=False,
+                     status: int = 200):
+    """After a sending run: the message fragment for htmx (and a signal to refresh), else flash and redirect."""
+    if report is not None:
+        message, failed = report_message(report)
+    if is_htmx():
+        response = render(ROUND_PAGE, block="send_report", status=status, round=round_, message=message,
+                          message_failed=failed)
+        response.headers["HX-Trigger"] = "invitations-changed"
+        return response
+    flash(message)
+    return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+
+
+@bp.post("/secretariat/rounds/<int:round_id>/send")
+@secretariat_required
+def send_invitations_view(round_id: int):
+    """Mail every invitation not sent yet; a second click sends nothing twice."""
+    round_ = _round_or_404(round_id)
+    if round_.status != "open":
+        return _report_response(round_, None, _("Invitations are sent only while the round is open."), True, 422)
+    return _report_response(round_, send_invitations(round_))
+
+
+@bp.post("/secretariat/rounds/<int:round_id>/remind")
+@secretariat_required
+def remind(round_id: int):
+    """Remind everyone who has not submitted, or only the invitations named by `invitation_id` fields."""
+    round_ = _round_or_404(round_id)
+    if round_.status != "open":
+        return _report_response(round_, None, _("Reminders are sent only while the round is open."), True, 422)
+    raw = request.form.getlist("invitation_id")
+    chosen = None
+    if raw:
+        if not all(value.strip().isdigit() for value in raw):
+            return _report_response(round_, None, _("No reminder sent: an invitation number is not valid."),
+                                    True, 422)
+        chosen = sorted({int(value) for value in raw})
+        known = set(db.session.scalars(db.select(Invitation.id).where(Invitation.round_id == round_.id,
+                                                                      Invitation.id.in_(chosen))))
+        if known != set(chosen):
+            return _report_response(round_, None, _("No reminder sent: an invitation is not part of this round."),
+                                    True, 422)
+    return _report_response(round_, send_reminders(round_, chosen))
+
+
+@bp.get("/secretariat/rounds/<int:round_id>/invitations.csv")
+@secretariat_required
+def export_invitations(round_id: int):
+    """Every invitation with its status and personal link, as CSV; admins only, since a link opens the survey."""
+    if not current_user.is_admin:
+        abort(403)
+    round_ = _round_or_404(round_id)
+    buffer = io.StringIO()
+    rows = write_invitations_csv(round_, buffer)
+    record("invitations.export", f"round {round_.id}", rows=rows)
+    db.session.commit()
+    filename = f"round-{round_.id}-invitations.csv"
+    return Response(buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})
