@@ -15,7 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engagement.errors import init_error_handlers
     from flask_babel import get_locale
 
-    from engagement.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from engagement.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
     from engagement.health import init_health
     from engagement.i18n import LANGUAGE_NAMES, select_locale
     from engagement.logging import init_request_logging
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=os.path.join(root, "translations"))
     limiter.init_app(app)
+    compress.init_app(app)
     app.jinja_env.globals.update(LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
 

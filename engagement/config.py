@@ -54,6 +54,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OUTBOX_DIR": env.get("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
         "SUPPRESSION_THRESHOLD": int(env.get("SUPPRESSION_THRESHOLD", "5")),
         "SURVEY_DEFAULT_MINUTES": 15,
+        "COMPRESS_ALGORITHM": ["gzip"],
+        "COMPRESS_MIN_SIZE": 1024,
+        "COMPRESS_STREAMS": False,  # streamed exports must start at once and keep memory flat
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/csv", "application/javascript", "text/javascript",
+                               "image/svg+xml", "application/json"],
+        "SEND_FILE_MAX_AGE_DEFAULT": 3600,
     }
     config.update(overrides)
     if config["PRODUCTION"]:

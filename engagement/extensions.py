@@ -1,6 +1,7 @@
 """Extensions created once, bound to the app in the factory."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -20,4 +21,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+# Partners on slow connections: pages and exports are sent gzip-compressed.
+compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

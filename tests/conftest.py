@@ -36,8 +36,7 @@ def _database_url(tmp_path) -> tuple[str, callable]:
     return f"{head}/{name}", drop
 
 
-@pytest.fixture
-def app(tmp_path):
+def _make_app(tmp_path, create_tables: bool):
     url, drop = _database_url(tmp_path)
     application = create_app({
         "TESTING": True,
@@ -47,13 +46,32 @@ def app(tmp_path):
         "OUTBOX_DIR": str(tmp_path / "outbox"),
         "BASE_URL": "http://localhost",
     })
-    with application.app_context():
-        db.create_all()
-    yield application
+    if create_tables:
+        with application.app_context():
+            db.create_all()
+    return application, drop
+
+
+def _close(application, drop):
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
     drop()
+
+
+@pytest.fixture
+def app(tmp_path):
+    application, drop = _make_app(tmp_path, create_tables=True)
+    yield application
+    _close(application, drop)
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    """An app whose database has no tables yet: for migrations and `flask demo`."""
+    application, drop = _make_app(tmp_path, create_tables=False)
+    yield application
+    _close(application, drop)
 
 
 class HtmxClient:
