@@ -2,15 +2,17 @@
 
 import secrets
 from functools import wraps
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Blueprint, abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 
 from .extensions import db, limiter, login_manager
 from .htmx import redirect_to, render
@@ -23,8 +25,9 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 class SignInForm(FlaskForm):
-    email = EmailField(_("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_("Password"), validators=[DataRequired(), Length(max=1000)])
+    # No format check on the email: an unknown address gets the same answer as a wrong password.
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
 
 
 def hash_password(password: str) -> str:
@@ -68,7 +71,17 @@ def load_user(user_id: str) -> User | None:
 @login_manager.unauthorized_handler
 def unauthorized():
     """Send the browser to sign in: a whole-page redirect even when an htmx fragment asked."""
-    return redirect_to(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+    return redirect_to(url_for("auth.sign_in", next=_return_path()))
+
+
+def _return_path() -> str | None:
+    """Where to come back after sign-in: the page itself, or for htmx the page the fragment belongs to."""
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if current.netloc and current.netloc != request.host:
+            return None
+        return (current.path + ("?" + current.query if current.query else "")) or None
+    return request.full_path.rstrip("?") if request.method == "GET" else None
 
 
 def _sign_in_key() -> str:

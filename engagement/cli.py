@@ -8,6 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from flask_migrate.cli import db as migrate_db_group
 
+from .audit import record
 from .auth import create_user
 from .extensions import db
 from .models import ROLES
@@ -26,6 +27,7 @@ def create_user_command(email, role, password):
         user = create_user(email, password, role)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
+    record("user.create", user.email, role=user.role)
     db.session.commit()
     click.echo(f"{user.email} can sign in as {user.role}.")
 

@@ -1,0 +1,152 @@
+"""Sign-in, sign-out and roles: who may read and who may change the Secretariat's pages."""
+
+import re
+
+import pytest
+
+from engagement.extensions import db
+from engagement.models import User
+from tests.factories import user
+
+ADMIN = ("admin@example.org", "correct horse battery")
+ANALYST = ("analyst@example.org", "analyst horse battery")
+
+
+@pytest.fixture
+def accounts(app):
+    with app.app_context():
+        user(ADMIN[0], "admin", ADMIN[1])
+        user(ANALYST[0], "analyst", ANALYST[1])
+
+
+def sign_in(client, email, password, **kwargs):
+    client.get("/sign-in")
+    return client.post("/sign-in", {"email": email, "password": password}, **kwargs)
+
+
+def secretariat_rules(app, methods):
+    """Every secretariat URL rule: the registry, the analysis, and the survey pages that are not the partner's."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        blueprint = rule.endpoint.split(".")[0] if "." in rule.endpoint else ""
+        if blueprint in ("partners", "analysis") or (blueprint == "surveys" and not rule.rule.startswith("/s/")):
+            if rule.methods & set(methods):
+                found.append(rule)
+    return found
+
+
+def build(rule) -> str:
+    values = {}
+    for name in rule.arguments:
+        converter = rule._converters[name]
+        values[name] = 1 if type(converter).__name__ in ("IntegerConverter", "NumberConverter") else "x"
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_sign_in_page_and_wrong_password(client, accounts):
+    page = client.get("/sign-in")
+    assert page.status_code == 200
+    assert 'name="password"' in page.get_data(as_text=True)
+    wrong = client.post("/sign-in", {"email": ADMIN[0], "password": "not the password"})
+    assert wrong.status_code == 422
+    assert "Email or password is not correct." in wrong.get_data(as_text=True)
+    unknown = client.post("/sign-in", {"email": "nobody@example.org", "password": "not the password"})
+    assert "Email or password is not correct." in unknown.get_data(as_text=True)
+    not_an_email = client.post("/sign-in", {"email": "nobody", "password": "x"})
+    assert not_an_email.status_code == 422
+    assert client.get("/partners/").status_code == 303
+
+
+def test_sign_in_renews_the_session_and_sign_out_kills_old_cookies(app, client, accounts):
+    client.get("/sign-in")
+    before = client.client.get_cookie("session").value
+    response = client.post("/sign-in", {"email": ADMIN[0].upper(), "password": ADMIN[1]})
+    assert response.status_code == 303
+    signed_in = client.client.get_cookie("session").value
+    assert signed_in != before
+    assert client.get("/partners/").status_code == 200
+
+    client.post("/sign-out")
+    assert client.get("/partners/").status_code == 303
+    # A copy of the cookie taken while signed in no longer opens anything.
+    client.client.set_cookie("session", signed_in)
+    stale = client.get("/partners/")
+    assert stale.status_code == 303
+    assert "/sign-in" in stale.headers["Location"]
+
+
+def test_sign_in_returns_to_the_page_asked_for_and_not_elsewhere(client, accounts):
+    first = client.get("/partners/?q=ghana")
+    assert first.status_code == 303
+    target = first.headers["Location"]
+    assert "next=" in target
+    client.get(target)
+    back = client.post(target, {"email": ADMIN[0], "password": ADMIN[1]})
+    assert back.headers["Location"].endswith("/partners/?q=ghana")
+
+    client.post("/sign-out")
+    client.get("/sign-in?next=//evil.example/")
+    away = client.post("/sign-in?next=//evil.example/", {"email": ADMIN[0], "password": ADMIN[1]})
+    assert "evil.example" not in away.headers["Location"]
+
+
+def test_htmx_sign_in_answers_with_hx_redirect(client, accounts):
+    response = sign_in(client, *ADMIN, htmx=True)
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/secretariat")
+
+
+def test_inactive_account_cannot_sign_in(app, client, accounts):
+    with app.app_context():
+        db.session.scalar(db.select(User).filter_by(email=ADMIN[0])).active = False
+        db.session.commit()
+    response = sign_in(client, *ADMIN)
+    assert response.status_code == 422
+
+
+def test_anonymous_get_of_every_secretariat_url_goes_to_sign_in(app, client):
+    rules = secretariat_rules(app, ["GET"])
+    assert len(rules) >= 5
+    for rule in rules:
+        url = build(rule)
+        page = client.get(url)
+        assert page.status_code in (302, 303), url
+        assert "/sign-in" in page.headers["Location"], url
+        fragment = client.get(url, headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/partners/"})
+        assert fragment.status_code == 204, url
+        assert fragment.headers["HX-Redirect"].startswith("/sign-in"), url
+        assert "next=/partners/" in fragment.headers["HX-Redirect"]
+        assert fragment.get_data() == b""
+
+
+def test_expired_session_htmx_post_is_sent_to_sign_in(app, client, accounts):
+    sign_in(client, *ADMIN)
+    client.get("/partners/")
+    # Signed out elsewhere (or the password was reset): this browser's cookie still has its CSRF token.
+    with app.app_context():
+        account = db.session.scalar(db.select(User).filter_by(email=ADMIN[0]))
+        account.session_nonce = "changed"
+        db.session.commit()
+    response = client.post("/partners/new", {"name": "X"}, htmx=True)
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/sign-in")
+
+
+def test_analyst_reads_but_every_post_is_refused(app, client, accounts):
+    sign_in(client, *ANALYST)
+    assert client.get("/partners/").status_code == 200
+    rules = secretariat_rules(app, ["POST"])
+    assert rules
+    for rule in rules:
+        url = build(rule)
+        assert client.post(url, {"name": "changed"}).status_code == 403, url
+        refused = client.post(url, {"name": "changed"}, htmx=True)
+        assert refused.status_code == 403, url
+        assert re.search(r'id="error-message"', refused.get_data(as_text=True)), url
+
+
+def test_sign_out_needs_csrf(client, accounts):
+    sign_in(client, *ADMIN)
+    response = client.post("/sign-out", csrf=False)
+    assert response.status_code == 400
+    assert client.get("/partners/").status_code == 200
