@@ -60,6 +60,7 @@ class NonRespondent:
     status: str  # invited or started
     last_reminded_at: datetime | None
     reminder_count: int
+    invited_at: datetime | None  # None: the invitation mail has not gone out, so there is nothing to remind of
 
 
 @dataclass
@@ -88,8 +89,12 @@ def status_expression():
     return case((_is_submitted(), "submitted"), (Response.id.is_not(None), "started"), else_="invited")
 
 
+def _how_many(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
 def _count_columns():
-    one = lambda condition: func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # noqa: E731
+    one = _how_many
     return (
         func.count(Invitation.id),
         one(_is_started()),
@@ -187,10 +192,10 @@ def non_respondents(round_id: int, filters: dict | None = None) -> list[NonRespo
     status = status_expression()
     query = _joined(db.select(
         Invitation.id, Organisation.name, Contact.name, Contact.email, Contact.language, status,
-        Invitation.last_reminded_at, Invitation.reminder_count,
+        Invitation.last_reminded_at, Invitation.reminder_count, Invitation.invited_at,
     )).where(Invitation.ineligible.is_(None), func.coalesce(Response.status, "") != "submitted")
     query = _filtered(query, round_id, filters or {}).order_by(Organisation.name, Contact.name, Invitation.id)
-    return [NonRespondent(*row[:7], int(row[7] or 0)) for row in db.session.execute(query)]
+    return [NonRespondent(*row[:7], int(row[7] or 0), row[8]) for row in db.session.execute(query)]
 
 
 def monitoring(round_: Round, filters: dict | None = None, today: date | None = None) -> Monitoring:
