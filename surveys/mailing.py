@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -44,7 +43,7 @@ class SendReport:
     remaining: int = 0  # not attempted because the run stopped
     error: str | None = None
     interrupted: bool = False  # the server or the connection failed: the run stopped there
-    refused: list[str] = field(default_factory=list)  # addresses the server refused (the run went on)
+    refused: list[str] = field(default_factory=list)  # addresses refused or unusable (the run went on)
 
     @property
     def unsent(self) -> int:
@@ -105,9 +104,9 @@ def build_message(invitation: Invitation, kind: str) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     sender_domain = parseaddr(current_app.config["MAIL_SENDER"])[1].rpartition("@")[2] or None
     message["Message-ID"] = make_msgid(domain=sender_domain)
-    message["Content-Language"] = context["lang"]
     message.set_content(render_block(text_template, "body", **context).strip() + "\n")
     message.add_alternative(render_template(f"mail/{kind}.{context['lang']}.html", **context), subtype="html")
+    message["Content-Language"] = context["lang"]  # after set_content, which clears Content-* headers
     return message
 
 
@@ -121,7 +120,7 @@ def _outbox_sender(directory: Path) -> Send:
 
     def send(message: EmailMessage) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        recipient = Address(addr_spec=parseaddr(message["To"])[1]).username or "contact"
+        recipient = parseaddr(str(message["To"]))[1].rpartition("@")[0] or "contact"
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in recipient)[:60]
         (directory / f"{stamp}-{safe}.eml").write_bytes(bytes(message))
 
@@ -254,7 +253,7 @@ def _send_run(round_: Round, kind: str, invitation_ids=None) -> SendReport:
                 invitation = db.session.get(Invitation, invitation_id)
                 try:
                     send(build_message(invitation, kind))
-                except smtplib.SMTPRecipientsRefused as error:  # this address only: go on with the others
+                except (smtplib.SMTPRecipientsRefused, ValueError) as error:  # this address only: go on
                     _release(invitation_id, kind, previous)
                     report.failed += 1
                     report.refused.append(invitation.contact.email)
@@ -280,6 +279,8 @@ def _describe(error: Exception) -> str:
         return f"SMTP {error.smtp_code}: {detail}"
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return "The mail server refused the address: " + ", ".join(error.recipients)
+    if isinstance(error, ValueError):
+        return f"A mail could not be written: {error}"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 

@@ -17,7 +17,7 @@ from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 
-from . import bp
+from .routes import bp
 from .mailing import SendReport, candidates, not_submitted, send_invitations, send_reminders
 from .models import Invitation, Round, Survey, SurveyVersion
 from .rounds import (
@@ -82,7 +82,9 @@ class RoundForm(FlaskForm):
         """Field validation plus the round's own rules (a name, a closing date not in the past)."""
         valid = self.validate()
         if self.closes_on.errors:
-            self.closes_on.errors = [_("Enter the closing date as a date (YYYY-MM-DD).")]
+            typed = "".join(self.closes_on.raw_data or []).strip()
+            self.closes_on.errors = [str(PROBLEMS["closes_on", "missing"]) if not typed
+                                     else _("Enter the closing date as a date (YYYY-MM-DD).")]
         for (field, code), message in PROBLEMS.items():
             if check_round(self.name.data, self.closes_on.data).get(field) == code and not self[field].errors:
                 self[field].errors = [str(message)]
