@@ -111,6 +111,7 @@ def test_translations_keep_placeholders_and_add_no_markup(catalogues, language):
             # Translations are trusted as markup by Jinja's i18n extension: they must not bring any of their own.
             if any(char in string and char not in ids[0] for char in '<>"&'):
                 problems.append((message.id, string, "markup or a double quote that breaks an attribute"))
+    problems += [(message.id, str(errors)) for message, errors in translations[language].check()]  # babel's checks
     assert not problems, problems
 
 
