@@ -17,11 +17,23 @@ responses_cli = AppGroup("responses", help="A round's responses: exports.")
 
 @responses_cli.command("export")
 @click.argument("round_id", metavar="ROUND", type=int)
-@click.option("--format", "format_", type=click.Choice(exports.FORMATS), default="csv", show_default=True,
-              help="csv: one row per response; long: one row per answer; xlsx: responses and codebook sheets.")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
-              help="File to write.")
-@click.option("--labels", metavar="LANG", default=None, help="Choice labels in this language instead of codes.")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(exports.FORMATS),
+    default="csv",
+    show_default=True,
+    help="csv: one row per response; long: one row per answer; xlsx: responses and codebook sheets.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="File to write.",
+)
+@click.option(
+    "--labels", metavar="LANG", default=None, help="Choice labels in this language instead of codes."
+)
 @click.option("--bom", is_flag=True, help="Start with a UTF-8 byte order mark, so Excel reads accents right.")
 @click.option("--anonymised", is_flag=True, help="Leave out organisation and country.")
 def export_command(round_id: int, format_: str, out: Path, labels: str | None, bom: bool, anonymised: bool):
@@ -32,8 +44,17 @@ def export_command(round_id: int, format_: str, out: Path, labels: str | None, b
         raise click.ClickException(f"There is no round {round_id}.") from None
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    run_write(lambda: record("responses.export", f"round {round_id}", format=format_, labels=export.labels,
-                             bom=export.bom, anonymised=export.anonymised, file=out.name))
+    run_write(
+        lambda: record(
+            "responses.export",
+            f"round {round_id}",
+            format=format_,
+            labels=export.labels,
+            bom=export.bom,
+            anonymised=export.anonymised,
+            file=out.name,
+        )
+    )
     with out.open("wb") as file:
         size = exports.write(export, db.session, file)
     click.echo(f"Wrote {out} ({size:,} bytes).")

@@ -3,10 +3,16 @@
 Every export reads the round one response at a time (analysis.frames.iter_responses) and yields bytes in
 chunks, so memory stays flat whatever the size of the round.
 
-Formula injection: every text cell (headers, codebook and labels included) that starts with =, +, -, @, a tab or a
-carriage return gets a leading single quote, so a spreadsheet shows it as text. Answers to numeric questions
-(integer, decimal, range) that are numbers are data, not formulas: they are written as they are in CSV ("-5") and
-as numbers in XLSX. The same value given to a text question is neutralised ("'-5").
+Formula injection: every text cell (headers, codebook and labels included) that starts with =, +, -, @, a tab
+or a carriage return gets a leading single quote, so a spreadsheet shows it as text (and one that starts with
+quotes before such a character gets one more, so `restore` gives back the exact answer). Answers to numeric
+questions (integer, decimal, range) that are numbers are data, not formulas: they are written as they are in
+CSV ("-5") and as numbers in XLSX. The same value given to a text question is neutralised ("'-5").
+
+Column names: the responses table starts with response_id, round, organisation, category, region, country,
+pathfinder, language, status, started_at, submitted_at (the registry's view of the partner). A question with
+one of these names (the default survey asks `category` and `region`) keeps its name, and the registry's column
+becomes `partner_<name>`, so no two columns share a name.
 """
 
 from __future__ import annotations
@@ -28,15 +34,21 @@ from surveys.definition import Question, SurveyDefinition, pick
 from .frames import Respondent, iter_responses, round_and_definition
 
 FORMATS = ("csv", "long", "xlsx")
-MIMETYPES = {"csv": "text/csv", "long": "text/csv",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MIMETYPES = {
+    "csv": "text/csv",
+    "long": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 BOM = "\ufeff".encode()
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISE = re.compile(r"'*[=+\-@\t\r]")
+NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
 NUMERIC_TYPES = ("integer", "decimal", "range")
 NUMBER = re.compile(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
-RESPONSE_COLUMNS = ["response_id", "round", "organisation", "category", "region", "country", "pathfinder",
-                    "language", "status", "started_at", "submitted_at"]
-IDENTIFYING_COLUMNS = ("organisation", "country")  # dropped by the anonymised option (no contact is ever exported)
+IDENTIFYING_COLUMNS = (
+    "organisation",
+    "country",
+)  # dropped by the anonymised option (no contact is ever exported)
 LONG_COLUMNS = ["response_id", "question", "option", "value", "label"]
 LABEL_SEPARATOR = "; "  # between the labels of a select_multiple answer (codes are separated by spaces)
 FLUSH_BYTES = 64 * 1024
@@ -60,10 +72,18 @@ class Number(float):
 
 
 def neutralise(value: Cell) -> Cell:
-    """Text a spreadsheet could run as a formula gets a leading quote; numbers and empty cells pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Text a spreadsheet could run as a formula gets a leading quote; numbers and empty cells pass unchanged.
+
+    Text that starts with quotes before such a character gets one more, so `restore` undoes it exactly.
+    """
+    if isinstance(value, str) and NEUTRALISE.match(value):
         return "'" + value
     return value
+
+
+def restore(value: str) -> str:
+    """The text as it was before `neutralise` (for reading an export back)."""
+    return value[1:] if NEUTRALISED.match(value) else value
 
 
 def as_number(question: Question, value: str) -> Number | str:
@@ -94,8 +114,9 @@ class Export:
     def filename(self) -> str:
         slug = re.sub(r"[^A-Za-z0-9]+", "-", self.round_name).strip("-").lower()[:60] or "round"
         suffix = {"csv": "responses", "long": "answers-long", "xlsx": "responses"}[self.format]
-        extras = "".join(part for part, on in ((f"-{self.labels}", self.labels), ("-anonymised", self.anonymised))
-                         if on)
+        extras = "".join(
+            part for part, on in ((f"-{self.labels}", self.labels), ("-anonymised", self.anonymised)) if on
+        )
         extension = "xlsx" if self.format == "xlsx" else "csv"
         return f"round-{self.round_id}-{slug}-{suffix}{extras}.{extension}"
 
@@ -116,7 +137,7 @@ class Export:
             return self._long(session)
         return self._xlsx(session)
 
-    # -- one row per response --------------------------------------------------------------------------------------
+    # -- one row per response -------------------------------------------------------------------------------
 
     def columns(self) -> list[tuple[str, Callable[[Respondent, dict[str, str]], Cell]]]:
         """The responses table: each column's header and how to fill it from one response."""
@@ -143,7 +164,9 @@ class Export:
             ("started_at", lambda r, a: iso(r.started_at)),
             ("submitted_at", lambda r, a: iso(r.submitted_at)),
         ]
-        return [(name, fill) for name, fill in columns if not (self.anonymised and name in IDENTIFYING_COLUMNS)]
+        return [
+            (name, fill) for name, fill in columns if not (self.anonymised and name in IDENTIFYING_COLUMNS)
+        ]
 
     def rows(self, session: Session) -> Iterator[list[Cell]]:
         """The header, then one row per response, every cell neutralised."""
@@ -156,7 +179,7 @@ class Export:
     def _csv(self, session: Session) -> Iterator[bytes]:
         return _csv_stream(self.rows(session), self.bom)
 
-    # -- one row per answer ----------------------------------------------------------------------------------------
+    # -- one row per answer ---------------------------------------------------------------------------------
 
     def long_rows(self, session: Session) -> Iterator[list[Cell]]:
         """The header, then one row per answer (per ticked option, per ranked option) in form order."""
@@ -176,31 +199,51 @@ class Export:
     def _long(self, session: Session) -> Iterator[bytes]:
         return _csv_stream(self.long_rows(session), self.bom)
 
-    # -- XLSX ------------------------------------------------------------------------------------------------------
+    # -- XLSX -----------------------------------------------------------------------------------------------
 
     def codebook_rows(self) -> Iterator[list[Cell]]:
-        """One row per question (name, type, labels in each language, relevance, its columns), then its choices."""
+        """One row per question (name, type, labels, relevance, columns), then one per choice."""
         languages = self.definition.languages
         yield ["name", "type", "choice", *(f"label::{code}" for code in languages), "relevant", "columns"]
         headers_by_question: dict[str, list[str]] = {}
         for name, _fill in self.columns():
             base = name.split("/", 1)[0]
-            base = base[:-len("_other")] if base.endswith("_other") and self.definition.question(base) is None else base
+            base = (
+                base[: -len("_other")]
+                if base.endswith("_other") and self.definition.question(base) is None
+                else base
+            )
             headers_by_question.setdefault(base, []).append(name)
         for question in self.definition.questions():
             if not question.answerable:
                 continue
             relevance = " and ".join(f"({c.source})" for c in question.conditions)
             if question.relevant_source:
-                relevance = f"{relevance} and ({question.relevant_source})" if relevance else question.relevant_source
-            kind = question.type + (f" {question.list_name}" if question.list_name else "") + (
-                " or_other" if question.or_other else "")
-            yield [neutralise(question.name), neutralise(kind), "",
-                   *(neutralise(question.label.get(code, "")) for code in languages), neutralise(relevance),
-                   neutralise(" ".join(headers_by_question.get(question.name, [])))]
+                relevance = (
+                    f"{relevance} and ({question.relevant_source})" if relevance else question.relevant_source
+                )
+            kind = (
+                question.type
+                + (f" {question.list_name}" if question.list_name else "")
+                + (" or_other" if question.or_other else "")
+            )
+            yield [
+                neutralise(question.name),
+                neutralise(kind),
+                "",
+                *(neutralise(question.label.get(code, "")) for code in languages),
+                neutralise(relevance),
+                neutralise(" ".join(headers_by_question.get(question.name, []))),
+            ]
             for choice in question.choices:
-                yield [neutralise(question.name), "", neutralise(choice.name),
-                       *(neutralise(choice.label.get(code, "")) for code in languages), "", ""]
+                yield [
+                    neutralise(question.name),
+                    "",
+                    neutralise(choice.name),
+                    *(neutralise(choice.label.get(code, "")) for code in languages),
+                    "",
+                    "",
+                ]
 
     def _xlsx(self, session: Session) -> Iterator[bytes]:
         workbook = Workbook(write_only=True)
@@ -228,12 +271,26 @@ def _question_columns(question: Question, definition: SurveyDefinition, labels: 
             columns.append((f"{name}/{choice.name}", _rank_fill(name, choice.name)))
         return columns
     if question.type == "select_one":
-        columns.append((name, (lambda r, a: choice_labels.get(a.get(name), a.get(name))) if labels else
-                        (lambda r, a: a.get(name))))
+        columns.append(
+            (
+                name,
+                (lambda r, a: choice_labels.get(a.get(name), a.get(name)))
+                if labels
+                else (lambda r, a: a.get(name)),
+            )
+        )
     elif question.type == "select_multiple":
         if labels:
-            columns.append((name, lambda r, a: LABEL_SEPARATOR.join(
-                choice_labels.get(code, code) for code in a[name].split()) if name in a else None))
+            columns.append(
+                (
+                    name,
+                    lambda r, a: (
+                        LABEL_SEPARATOR.join(choice_labels.get(code, code) for code in a[name].split())
+                        if name in a
+                        else None
+                    ),
+                )
+            )
         else:
             columns.append((name, lambda r, a: a.get(name)))
         for choice in question.choices:
@@ -251,6 +308,7 @@ def _ticked_fill(name: str, code: str):
         if name not in answers:
             return None
         return 1 if code in answers[name].split() else 0
+
     return fill
 
 
@@ -258,10 +316,13 @@ def _rank_fill(name: str, code: str):
     def fill(respondent, answers):
         order = answers.get(name, "").split()
         return order.index(code) + 1 if code in order else None
+
     return fill
 
 
-def _long_cells(question: Question, value: str, language: str, default: str) -> Iterator[tuple[str, Cell, str]]:
+def _long_cells(
+    question: Question, value: str, language: str, default: str
+) -> Iterator[tuple[str, Cell, str]]:
     """(option, value, label) rows of one answer in the long table."""
     labels = {c.name: pick(c.label, language, default) for c in question.choices}
     if question.type == "select_multiple":
@@ -296,7 +357,7 @@ def _csv_text(cell: Cell) -> Cell:
 
 
 def _csv_stream(rows: Iterable[list[Cell]], bom: bool) -> Iterator[bytes]:
-    """CSV bytes (UTF-8, optional BOM), yielded about every FLUSH_BYTES; the header comes in the first chunk."""
+    """CSV bytes (UTF-8, optional BOM), yielded about every FLUSH_BYTES; the header comes first, alone."""
     buffer = _Buffer()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if bom:
@@ -312,7 +373,7 @@ def _csv_stream(rows: Iterable[list[Cell]], bom: bool) -> Iterator[bytes]:
 
 
 def _xlsx_cell(cell: Cell) -> Cell:
-    """A value openpyxl stores as it is: numbers as numbers, text with XML-illegal control characters removed."""
+    """A value openpyxl stores as it is: numbers as numbers, text without XML-illegal control characters."""
     if isinstance(cell, Number):
         return cell.value()
     if isinstance(cell, str):
@@ -320,8 +381,14 @@ def _xlsx_cell(cell: Cell) -> Cell:
     return cell
 
 
-def prepare(session: Session, round_id: int, format: str = "csv", labels: str | None = None, bom: bool = False,
-            anonymised: bool = False) -> Export:
+def prepare(
+    session: Session,
+    round_id: int,
+    format: str = "csv",
+    labels: str | None = None,
+    bom: bool = False,
+    anonymised: bool = False,
+) -> Export:
     """Check an export request: LookupError for an unknown round, ValueError for a bad format or language."""
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")

@@ -22,10 +22,29 @@ from surveys.versions import definition_for
 
 CHUNK = 20_000  # rows fetched per round trip; also the size of the frames concatenated while loading
 
-RESPONDENT_COLUMNS = ["response_id", "organisation_id", "organisation", "category", "region", "country", "pathfinder",
-                      "status", "language", "started_at", "submitted_at"]
-INVITATION_COLUMNS = ["invitation_id", "organisation_id", "category", "region", "pathfinder", "ineligible",
-                      "response_status", "response_id"]
+RESPONDENT_COLUMNS = [
+    "response_id",
+    "organisation_id",
+    "organisation",
+    "category",
+    "region",
+    "country",
+    "pathfinder",
+    "status",
+    "language",
+    "started_at",
+    "submitted_at",
+]
+INVITATION_COLUMNS = [
+    "invitation_id",
+    "organisation_id",
+    "category",
+    "region",
+    "pathfinder",
+    "ineligible",
+    "response_status",
+    "response_id",
+]
 
 
 @dataclass
@@ -102,9 +121,21 @@ def _streamed(session: Session, statement) -> Iterator:
 def respondent_rows(session: Session, round_id: int) -> Iterator[Respondent]:
     """The round's responses ordered by id, streamed, each with its organisation."""
     statement = (
-        select(Response.id, Organisation.id, Organisation.name, Organisation.category, Organisation.region,
-               Organisation.country, Organisation.pathfinder, Organisation.action_groups, Organisation.gcg_member,
-               Response.status, Response.language, Response.started_at, Response.submitted_at)
+        select(
+            Response.id,
+            Organisation.id,
+            Organisation.name,
+            Organisation.category,
+            Organisation.region,
+            Organisation.country,
+            Organisation.pathfinder,
+            Organisation.action_groups,
+            Organisation.gcg_member,
+            Response.status,
+            Response.language,
+            Response.started_at,
+            Response.submitted_at,
+        )
         .join(Invitation, Response.invitation_id == Invitation.id)
         .join(Contact, Invitation.contact_id == Contact.id)
         .join(Organisation, Contact.organisation_id == Organisation.id)
@@ -127,9 +158,10 @@ def answer_rows(session: Session, round_id: int) -> Iterator[tuple[int, str, str
     yield from _streamed(session, statement)
 
 
-def shown_answers(definition: SurveyDefinition, respondent: Respondent, values: dict[str, str],
-                  known: set[str]) -> dict[str, str]:
-    """Answers to questions of the definition; for a response in progress, only those its conditions still show.
+def shown_answers(
+    definition: SurveyDefinition, respondent: Respondent, values: dict[str, str], known: set[str]
+) -> dict[str, str]:
+    """Answers to questions of the definition; for a response in progress, only those its conditions show.
 
     The partner pages drop hidden answers when a page is left or the response submitted, so only a response in
     progress can still hold one (on the page the partner is on).
@@ -145,8 +177,9 @@ def shown_answers(definition: SurveyDefinition, respondent: Respondent, values: 
     return {name: value for name, value in values.items() if name in keep}
 
 
-def iter_responses(session: Session, round_id: int,
-                   definition: SurveyDefinition) -> Iterator[tuple[Respondent, dict[str, str]]]:
+def iter_responses(
+    session: Session, round_id: int, definition: SurveyDefinition
+) -> Iterator[tuple[Respondent, dict[str, str]]]:
     """Each response of the round with its shown answers, one at a time (a merge of two streamed queries)."""
     known = set(known_names(definition))
     answers = answer_rows(session, round_id)
@@ -184,11 +217,15 @@ def load_round(session: Session, round_id: int) -> RoundData:
 
     def flush():
         if ids:
-            answer_chunks.append(pd.DataFrame({
-                "response_id": pd.array(ids, dtype="int64"),
-                "question": pd.Categorical(names, dtype=questions),
-                "value": pd.array(values, dtype=object),
-            }))
+            answer_chunks.append(
+                pd.DataFrame(
+                    {
+                        "response_id": pd.array(ids, dtype="int64"),
+                        "question": pd.Categorical(names, dtype=questions),
+                        "value": pd.array(values, dtype=object),
+                    }
+                )
+            )
             ids.clear(), names.clear(), values.clear()
 
     for respondent, answers in iter_responses(session, round_id, definition):
@@ -203,9 +240,13 @@ def load_round(session: Session, round_id: int) -> RoundData:
     if answer_chunks:
         answers_frame = pd.concat(answer_chunks, ignore_index=True)
     else:
-        answers_frame = pd.DataFrame({"response_id": pd.array([], dtype="int64"),
-                                      "question": pd.Categorical([], dtype=questions),
-                                      "value": pd.array([], dtype=object)})
+        answers_frame = pd.DataFrame(
+            {
+                "response_id": pd.array([], dtype="int64"),
+                "question": pd.Categorical([], dtype=questions),
+                "value": pd.array([], dtype=object),
+            }
+        )
     return RoundData(
         round_id=round_.id,
         round_name=round_.name,
@@ -231,21 +272,32 @@ def _respondents_frame(records: list[tuple]) -> pd.DataFrame:
 def load_invitations(session: Session, round_id: int) -> pd.DataFrame:
     """Every invitation of the round with its organisation's attributes and its response (if started)."""
     statement = (
-        select(Invitation.id, Organisation.id, Organisation.category, Organisation.region, Organisation.pathfinder,
-               Invitation.ineligible, Response.status, Response.id)
+        select(
+            Invitation.id,
+            Organisation.id,
+            Organisation.category,
+            Organisation.region,
+            Organisation.pathfinder,
+            Invitation.ineligible,
+            Response.status,
+            Response.id,
+        )
         .join(Contact, Invitation.contact_id == Contact.id)
         .join(Organisation, Contact.organisation_id == Organisation.id)
         .outerjoin(Response, Response.invitation_id == Invitation.id)
         .where(Invitation.round_id == round_id)
         .order_by(Invitation.id)
     )
-    frame = pd.DataFrame.from_records([tuple(row) for row in _streamed(session, statement)],
-                                      columns=INVITATION_COLUMNS)
+    frame = pd.DataFrame.from_records(
+        [tuple(row) for row in _streamed(session, statement)], columns=INVITATION_COLUMNS
+    )
     frame["invitation_id"] = frame["invitation_id"].astype("int64")
     frame["organisation_id"] = frame["organisation_id"].astype("int64")
     frame["pathfinder"] = frame["pathfinder"].astype(bool)
     frame["response_id"] = frame["response_id"].astype("Int64")
-    frame["response_status"] = frame["response_status"].astype(object).where(frame["response_status"].notna(), None)
+    frame["response_status"] = (
+        frame["response_status"].astype(object).where(frame["response_status"].notna(), None)
+    )
     for column in ("category", "region"):
         frame[column] = frame[column].astype("category")
     return frame

@@ -1,4 +1,4 @@
-"""Exports of a round: responses CSV, long CSV and XLSX; labels, BOM, anonymised, formula injection, downloads, CLI."""
+"""Exports of a round: responses CSV, long CSV, XLSX; labels, BOM, anonymised, formulas, downloads, CLI."""
 
 import io
 
@@ -7,24 +7,52 @@ import pandas as pd
 import pytest
 
 from analysis import exports
-from analysis.exports import Export, neutralise, prepare
+from analysis.exports import Export, neutralise, prepare, restore
 from engagement.extensions import db
 from engagement.models import AuditEntry
 from tests.analysis.builders import page, question, survey
 from tests.analysis.test_frames import FULL, answer, round_with
 from tests.factories import user
 
-META = ["response_id", "round", "organisation", "partner_category", "region", "country", "pathfinder", "language",
-        "status", "started_at", "submitted_at"]
-QUESTIONS = ["colour", "colour_other", "fruits", "fruits/apple", "fruits/pear", "fruits/cherry", "fruits/other",
-             "fruits_other", "priorities/web", "priorities/news", "priorities/events", "comment", "staff", "budget",
-             "founded", "recommend", "category", "why_red"]
+META = [
+    "response_id",
+    "round",
+    "organisation",
+    "partner_category",
+    "region",
+    "country",
+    "pathfinder",
+    "language",
+    "status",
+    "started_at",
+    "submitted_at",
+]
+QUESTIONS = [
+    "colour",
+    "colour_other",
+    "fruits",
+    "fruits/apple",
+    "fruits/pear",
+    "fruits/cherry",
+    "fruits/other",
+    "fruits_other",
+    "priorities/web",
+    "priorities/news",
+    "priorities/events",
+    "comment",
+    "staff",
+    "budget",
+    "founded",
+    "recommend",
+    "category",
+    "why_red",
+]
 PARTIAL = {"colour": "red", "why_red": "Passion", "fruits": "pear"}
 
 
 @pytest.fixture
 def answered(app):
-    """A round of the every-type survey: one submitted response in French, one in progress, one never started."""
+    """A round of the every-type survey: submitted in French, in progress, not started."""
     with app.app_context():
         round_, invitations = round_with(3)
         first = answer(invitations[0], FULL, language="fr")
@@ -49,15 +77,35 @@ def test_responses_csv_has_one_row_per_response_in_form_order(app, answered):
     assert len(frame) == 2
     one, two = frame.iloc[0].to_dict(), frame.iloc[1].to_dict()
     assert one == {
-        "response_id": str(first), "round": "Test round", "organisation": "Ministère du Travail – Sénégal",
-        "partner_category": "civil_society", "region": "africa", "country": "SN", "pathfinder": "yes",
-        "language": "fr", "status": "submitted", "started_at": "2026-11-20T09:05:07Z",
+        "response_id": str(first),
+        "round": "Test round",
+        "organisation": "Ministère du Travail – Sénégal",
+        "partner_category": "civil_society",
+        "region": "africa",
+        "country": "SN",
+        "pathfinder": "yes",
+        "language": "fr",
+        "status": "submitted",
+        "started_at": "2026-11-20T09:05:07Z",
         "submitted_at": "2026-11-25T13:40:00Z",
-        "colour": "other", "colour_other": "Vert émeraude", "fruits": "apple cherry other", "fruits/apple": "1",
-        "fruits/pear": "0", "fruits/cherry": "1", "fruits/other": "1", "fruits_other": "Kiwi",
-        "priorities/web": "3", "priorities/news": "1", "priorities/events": "2",
-        "comment": "Très bien, « merci »", "staff": "-5", "budget": "12.5", "founded": "2001-02-03",
-        "recommend": "9", "category": "yes", "why_red": "",
+        "colour": "other",
+        "colour_other": "Vert émeraude",
+        "fruits": "apple cherry other",
+        "fruits/apple": "1",
+        "fruits/pear": "0",
+        "fruits/cherry": "1",
+        "fruits/other": "1",
+        "fruits_other": "Kiwi",
+        "priorities/web": "3",
+        "priorities/news": "1",
+        "priorities/events": "2",
+        "comment": "Très bien, « merci »",
+        "staff": "-5",
+        "budget": "12.5",
+        "founded": "2001-02-03",
+        "recommend": "9",
+        "category": "yes",
+        "why_red": "",
     }
     assert two["status"] == "partial" and two["submitted_at"] == "" and two["response_id"] == str(second)
     assert (two["colour"], two["why_red"], two["fruits"]) == ("red", "Passion", "pear")
@@ -151,7 +199,9 @@ def test_xlsx_has_responses_and_codebook(app, answered):
     assert one["response_id"] == first
     assert one["staff"] == -5 and one["budget"] == 12.5 and one["recommend"] == 9
     assert one["fruits/pear"] == 0 and one["priorities/web"] == 3
-    assert one["organisation"] == "Ministère du Travail – Sénégal" and one["comment"] == "Très bien, « merci »"
+    assert (
+        one["organisation"] == "Ministère du Travail – Sénégal" and one["comment"] == "Très bien, « merci »"
+    )
     assert len(rows) == 3
 
     codebook = list(workbook["codebook"].iter_rows(values_only=True))
@@ -163,14 +213,24 @@ def test_xlsx_has_responses_and_codebook(app, answered):
     assert by_name["priorities"][6] == "priorities/web priorities/news priorities/events"
     assert "intro" not in by_name  # notes hold no answers
     choices = [row for row in codebook if row[0] == "priorities" and row[2]]
-    assert choices == [("priorities", None, "web", "Website", "Site web", None, None),
-                       ("priorities", None, "news", "Newsletter", "Lettre d'information", None, None),
-                       ("priorities", None, "events", "Events", "Événements", None, None)]
+    assert choices == [
+        ("priorities", None, "web", "Website", "Site web", None, None),
+        ("priorities", None, "news", "Newsletter", "Lettre d'information", None, None),
+        ("priorities", None, "events", "Events", "Événements", None, None),
+    ]
 
 
-DANGEROUS = {"colour": "other", "colour_other": "=HYPERLINK(\"http://evil.example\",\"x\")",
-             "fruits": "other", "fruits_other": "+1+1", "comment": "-5", "why_red": "@SUM(A1)",
-             "staff": "-5", "budget": "-0.5", "founded": "2001-02-03"}
+DANGEROUS = {
+    "colour": "other",
+    "colour_other": '=HYPERLINK("http://evil.example","x")',
+    "fruits": "other",
+    "fruits_other": "+1+1",
+    "comment": "-5",
+    "why_red": "@SUM(A1)",
+    "staff": "-5",
+    "budget": "-0.5",
+    "founded": "2001-02-03",
+}
 
 
 def test_formula_injection_is_neutralised_in_csv_and_xlsx(app):
@@ -186,7 +246,7 @@ def test_formula_injection_is_neutralised_in_csv_and_xlsx(app):
         workbook = openpyxl.load_workbook(io.BytesIO(export_bytes(round_.id, "xlsx")))
     one, two = csv_frame.iloc[0], csv_frame.iloc[1]
     assert one["round"] == "'=Round 1"
-    assert one["colour_other"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert one["colour_other"] == '\'=HYPERLINK("http://evil.example","x")'
     assert one["fruits_other"] == "'+1+1"
     assert one["comment"] == "'-5"  # text that looks like a number is still text
     assert one["staff"] == "-5" and one["budget"] == "-0.5"  # numeric answers are data
@@ -216,12 +276,29 @@ def test_headers_are_neutralised_too(app, answered):
     assert all(not str(cell).startswith(exports.FORMULA_STARTS) for cell in header)
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("=1+1", "'=1+1"), ("+33 1 23", "'+33 1 23"), ("-x", "'-x"), ("@me", "'@me"), ("\tx", "'\tx"),
-    ("\rx", "'\rx"), ("plain", "plain"), ("", ""), (None, None), (5, 5), ("a=b", "a=b"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+33 1 23", "'+33 1 23"),
+        ("-x", "'-x"),
+        ("@me", "'@me"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        ("'=x", "''=x"),
+        ("'plain", "'plain"),
+        ("''-1", "'''-1"),
+        ("", ""),
+        (None, None),
+        (5, 5),
+        ("a=b", "a=b"),
+    ],
+)
 def test_neutralise(value, expected):
     assert neutralise(value) == expected
+    if isinstance(value, str):
+        assert restore(neutralise(value)) == value
 
 
 def test_control_characters_do_not_break_the_workbook(app):
@@ -258,7 +335,7 @@ def test_prepare_refuses_unknown_round_and_format(app, answered):
     assert export.mimetype == "text/csv"
 
 
-# -- downloads -----------------------------------------------------------------------------------------------------
+# -- downloads ---------------------------------------------------------------------------------------------
 
 ANALYST = ("analyst@example.org", "analyst password 1")
 
@@ -278,11 +355,14 @@ def audit_entries(app) -> list[AuditEntry]:
         return entries
 
 
-@pytest.mark.parametrize("path, format_, filename", [
-    ("export.csv", "csv", "responses.csv"),
-    ("export-long.csv", "long", "answers-long.csv"),
-    ("export.xlsx", "xlsx", "responses.xlsx"),
-])
+@pytest.mark.parametrize(
+    "path, format_, filename",
+    [
+        ("export.csv", "csv", "responses.csv"),
+        ("export-long.csv", "long", "answers-long.csv"),
+        ("export.xlsx", "xlsx", "responses.xlsx"),
+    ],
+)
 def test_analyst_downloads_a_streamed_export(app, client, answered, path, format_, filename):
     round_id, first, _second = answered
     sign_in_analyst(app, client)
@@ -290,11 +370,13 @@ def test_analyst_downloads_a_streamed_export(app, client, answered, path, format
     assert response.status_code == 200
     assert response.is_streamed
     assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="round-{round_id}-test-round-{filename}"')
+        f'attachment; filename="round-{round_id}-test-round-{filename}"'
+    )
     assert response.headers["Cache-Control"] == "no-store"
     entries = audit_entries(app)  # committed before the first byte is read
     assert [(e.actor, e.target, e.details["format"]) for e in entries] == [
-        (ANALYST[0], f"round {round_id}", format_)]
+        (ANALYST[0], f"round {round_id}", format_)
+    ]
     data = response.get_data()
     if format_ == "xlsx":
         assert response.mimetype == exports.MIMETYPES["xlsx"]
@@ -335,14 +417,25 @@ def test_download_of_unknown_round_or_language(app, client, answered):
     assert audit_entries(app) == []
 
 
-# -- command line --------------------------------------------------------------------------------------------------
+# -- command line ------------------------------------------------------------------------------------------
 
 
 def test_cli_exports_each_format(app, runner, answered, tmp_path):
     round_id, first, _second = answered
     out = tmp_path / "responses.csv"
-    result = runner.invoke(args=["responses", "export", str(round_id), "--out", str(out), "--labels", "fr",
-                                 "--bom", "--anonymised"])
+    result = runner.invoke(
+        args=[
+            "responses",
+            "export",
+            str(round_id),
+            "--out",
+            str(out),
+            "--labels",
+            "fr",
+            "--bom",
+            "--anonymised",
+        ]
+    )
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
     assert data.startswith(exports.BOM)
@@ -351,26 +444,39 @@ def test_cli_exports_each_format(app, runner, answered, tmp_path):
     assert f"Wrote {out}" in result.output
 
     long_out = tmp_path / "long.csv"
-    assert runner.invoke(args=["responses", "export", str(round_id), "--format", "long",
-                               "--out", str(long_out)]).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["responses", "export", str(round_id), "--format", "long", "--out", str(long_out)]
+        ).exit_code
+        == 0
+    )
     assert read_csv(long_out.read_bytes())["response_id"].iloc[0] == str(first)
 
     xlsx_out = tmp_path / "responses.xlsx"
-    assert runner.invoke(args=["responses", "export", str(round_id), "--format", "xlsx",
-                               "--out", str(xlsx_out)]).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["responses", "export", str(round_id), "--format", "xlsx", "--out", str(xlsx_out)]
+        ).exit_code
+        == 0
+    )
     assert openpyxl.load_workbook(xlsx_out).sheetnames == ["responses", "codebook"]
     assert [e.actor for e in audit_entries(app)] == ["cli", "cli", "cli"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["999"], "There is no round 999."),
-    (["{round}", "--labels", "de"], "labels must be one of the survey's languages: en, fr"),
-    (["{round}", "--format", "pdf"], "Invalid value for '--format'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["999"], "There is no round 999."),
+        (["{round}", "--labels", "de"], "labels must be one of the survey's languages: en, fr"),
+        (["{round}", "--format", "pdf"], "Invalid value for '--format'"),
+    ],
+)
 def test_cli_refuses_bad_requests(app, runner, answered, tmp_path, args, message):
     round_id, _first, _second = answered
     out = tmp_path / "out.csv"
-    result = runner.invoke(args=["responses", "export", *[a.format(round=round_id) for a in args], "--out", str(out)])
+    result = runner.invoke(
+        args=["responses", "export", *[a.format(round=round_id) for a in args], "--out", str(out)]
+    )
     assert result.exit_code != 0
     assert message in result.output
     assert not out.exists()

@@ -1,4 +1,4 @@
-"""Loading a round into tidy frames: content, hidden and unknown answers dropped, a bounded number of queries."""
+"""Loading a round into tidy frames: content, hidden and unknown answers dropped, a bounded query count."""
 
 from datetime import UTC, datetime
 
@@ -15,7 +15,7 @@ EN, FR = "label::English (en)", "label::French (fr)"
 
 
 def every_type_survey():
-    """A small survey with one question of each type, two languages, a condition and a name that is also a column."""
+    """A small survey: one question of each type, two languages, a condition, a name that is also a column."""
     rows = [
         {"type": "begin_group", "name": "main", EN: "Main", FR: "Principal"},
         {"type": "note", "name": "intro", EN: "Hello", FR: "Bonjour"},
@@ -26,10 +26,21 @@ def every_type_survey():
         {"type": "integer", "name": "staff", EN: "Staff", FR: "Personnel"},
         {"type": "decimal", "name": "budget", EN: "Budget", FR: "Budget"},
         {"type": "date", "name": "founded", EN: "Founded", FR: "Fondée"},
-        {"type": "range", "name": "recommend", EN: "Recommend", FR: "Recommander",
-         "parameters": "start=0 end=10 step=1"},
+        {
+            "type": "range",
+            "name": "recommend",
+            EN: "Recommend",
+            FR: "Recommander",
+            "parameters": "start=0 end=10 step=1",
+        },
         {"type": "select_one yesno", "name": "category", EN: "Category?", FR: "Catégorie ?"},
-        {"type": "text", "name": "why_red", EN: "Why red?", FR: "Pourquoi rouge ?", "relevant": "${colour} = 'red'"},
+        {
+            "type": "text",
+            "name": "why_red",
+            EN: "Why red?",
+            FR: "Pourquoi rouge ?",
+            "relevant": "${colour} = 'red'",
+        },
         {"type": "end_group", "name": ""},
     ]
     choices = [
@@ -53,18 +64,35 @@ def partners(count: int):
     created = []
     for i in range(count):
         name = "Ministère du Travail – Sénégal" if i == 0 else f"Partner {i}"
-        created.append(organisation(name=name, category="government" if i % 2 else "civil_society",
-                                    country="SN" if i == 0 else None, region="africa" if i == 0 else "global",
-                                    pathfinder=i == 0, contacts=[(f"Contact {i}", f"c{i}@example.org", "fr")]))
+        created.append(
+            organisation(
+                name=name,
+                category="government" if i % 2 else "civil_society",
+                country="SN" if i == 0 else None,
+                region="africa" if i == 0 else "global",
+                pathfinder=i == 0,
+                contacts=[(f"Contact {i}", f"c{i}@example.org", "fr")],
+            )
+        )
     return created
 
 
-def answer(invitation: Invitation, values: dict[str, str], status: str = "submitted", language: str = "en",
-           started: datetime = datetime(2026, 11, 20, 9, 5, 7, tzinfo=UTC),
-           submitted: datetime | None = datetime(2026, 11, 25, 13, 40, tzinfo=UTC)) -> Response:
+def answer(
+    invitation: Invitation,
+    values: dict[str, str],
+    status: str = "submitted",
+    language: str = "en",
+    started: datetime = datetime(2026, 11, 20, 9, 5, 7, tzinfo=UTC),
+    submitted: datetime | None = datetime(2026, 11, 25, 13, 40, tzinfo=UTC),
+) -> Response:
     """Store a response and its answers directly, as the partner pages would have saved them."""
-    response = Response(invitation_id=invitation.id, status=status, language=language, started_at=started,
-                        submitted_at=submitted if status == "submitted" else None)
+    response = Response(
+        invitation_id=invitation.id,
+        status=status,
+        language=language,
+        started_at=started,
+        submitted_at=submitted if status == "submitted" else None,
+    )
     db.session.add(response)
     db.session.flush()
     for name, value in values.items():
@@ -73,18 +101,29 @@ def answer(invitation: Invitation, values: dict[str, str], status: str = "submit
     return response
 
 
-FULL = {"colour": "other", "colour_other": "Vert émeraude", "fruits": "apple cherry other", "fruits_other": "Kiwi",
-        "priorities": "news events web", "comment": "Très bien, « merci »", "staff": "-5", "budget": "12.5",
-        "founded": "2001-02-03", "recommend": "9", "category": "yes"}
+FULL = {
+    "colour": "other",
+    "colour_other": "Vert émeraude",
+    "fruits": "apple cherry other",
+    "fruits_other": "Kiwi",
+    "priorities": "news events web",
+    "comment": "Très bien, « merci »",
+    "staff": "-5",
+    "budget": "12.5",
+    "founded": "2001-02-03",
+    "recommend": "9",
+    "category": "yes",
+}
 
 
 def round_with(count: int = 2):
-    """A round of the every-type survey with `count` invitations; returns (round, invitations by contact order)."""
+    """A round of the every-type survey with `count` invitations: (round, invitations by contact order)."""
     version = every_type_survey()
     partners(count)
     round_, _tokens = open_round_for(version)
-    invitations = db.session.scalars(db.select(Invitation).filter_by(round_id=round_.id)
-                                     .order_by(Invitation.contact_id)).all()
+    invitations = db.session.scalars(
+        db.select(Invitation).filter_by(round_id=round_.id).order_by(Invitation.contact_id)
+    ).all()
     return round_, invitations
 
 
@@ -92,7 +131,9 @@ def test_load_round_gives_tidy_frames(app):
     with app.app_context():
         round_, invitations = round_with(3)
         first = answer(invitations[0], FULL, language="fr")
-        second = answer(invitations[1], {"colour": "red", "why_red": "Passion", "fruits": "pear"}, status="in_progress")
+        second = answer(
+            invitations[1], {"colour": "red", "why_red": "Passion", "fruits": "pear"}, status="in_progress"
+        )
         data = load_round(db.session, round_.id)
 
     assert data.round_name == "Test round"
@@ -103,7 +144,10 @@ def test_load_round_gives_tidy_frames(app):
     assert dict(zip(mine["question"].astype(str), mine["value"])) == FULL
     theirs = data.answers[data.answers["response_id"] == second.id]
     assert dict(zip(theirs["question"].astype(str), theirs["value"])) == {
-        "colour": "red", "why_red": "Passion", "fruits": "pear"}
+        "colour": "red",
+        "why_red": "Passion",
+        "fruits": "pear",
+    }
 
     assert list(data.respondents.columns) == RESPONDENT_COLUMNS
     respondents = data.respondents.set_index("response_id")
@@ -126,15 +170,18 @@ def test_load_round_gives_tidy_frames(app):
 
 
 def test_unknown_and_hidden_answers_are_left_out(app):
-    """An answer to a question not in the survey is dropped; so is a stale hidden one of a response in progress."""
+    """An answer to a question not in the survey is dropped; so is a stale hidden one of a draft."""
     with app.app_context():
         round_, invitations = round_with(3)
         submitted = answer(invitations[0], {"colour": "blue", "renamed_question": "x", "staff": "3"})
-        in_progress = answer(invitations[1], {"colour": "blue", "why_red": "left over", "comment": "ok"},
-                             status="in_progress")
+        in_progress = answer(
+            invitations[1], {"colour": "blue", "why_red": "left over", "comment": "ok"}, status="in_progress"
+        )
         data = load_round(db.session, round_.id)
-    by_response = {rid: dict(zip(group["question"].astype(str), group["value"]))
-                   for rid, group in data.answers.groupby("response_id")}
+    by_response = {
+        rid: dict(zip(group["question"].astype(str), group["value"]))
+        for rid, group in data.answers.groupby("response_id")
+    }
     assert by_response[submitted.id] == {"colour": "blue", "staff": "3"}
     assert by_response[in_progress.id] == {"colour": "blue", "comment": "ok"}
 
@@ -181,8 +228,10 @@ def test_queries_do_not_grow_with_responses(app):
         db.session.remove()
         many = _statements(app, lambda: load_round(db.session, round_.id))
         db.session.remove()
-        streamed = _statements(app, lambda: list(iter_responses(db.session, round_.id, load_round(
-            db.session, round_.id).definition)))
+        streamed = _statements(
+            app,
+            lambda: list(iter_responses(db.session, round_.id, load_round(db.session, round_.id).definition)),
+        )
     assert few == many
     assert many <= 6
     assert streamed <= many + 3
