@@ -2,21 +2,24 @@
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, abort, current_app, request, stream_with_context, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 
+from engagement.audit import record
 from engagement.auth import admin_required, require_secretariat
+from engagement.database import run_write
+from engagement.errors import error_page
 from engagement.extensions import db
 from engagement.htmx import render
 from engagement.models import AuditEntry
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 from surveys.models import Round
 
-from . import monitoring
+from . import exports, monitoring
 from .charts import cumulative_line_svg
 
 bp = Blueprint("analysis", __name__, url_prefix="/secretariat")
@@ -114,3 +117,46 @@ def audit_log():
     return render("analysis/audit.html", block="entries", status=400 if unknown_action else 200,
                   entries=entries, actions=actions, action="" if unknown_action else action,
                   unknown_action=action if unknown_action else None)
+
+
+# -- exports: the round's responses as CSV, long CSV and XLSX, streamed --------------------------------------
+
+
+def _export_flag(name: str) -> bool:
+    return request.args.get(name, "").lower() in ("1", "true", "yes", "on")
+
+
+def _download(round_id: int, format_: str):
+    """Stream an export; it is in the audit log before the first byte leaves."""
+    try:
+        export = exports.prepare(db.session, round_id, format_, labels=request.args.get("labels"),
+                                 bom=_export_flag("bom"), anonymised=_export_flag("anonymised"))
+    except LookupError:
+        abort(404)
+    except ValueError:
+        return error_page(400, _("These labels are not in a language of this survey."))
+    run_write(lambda: record("responses.export", f"round {round_id}", format=format_, labels=export.labels,
+                             bom=export.bom, anonymised=export.anonymised))
+    chunks = stream_with_context(export.chunks(db.session))
+    response = current_app.response_class(chunks, mimetype=export.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/rounds/<int:round_id>/export.csv")
+def export_csv(round_id: int):
+    """The responses of a round, one row per response (codes, or labels with ?labels=fr)."""
+    return _download(round_id, "csv")
+
+
+@bp.get("/rounds/<int:round_id>/export-long.csv")
+def export_long_csv(round_id: int):
+    """The answers of a round, one row per answer: the shape pandas and R users want."""
+    return _download(round_id, "long")
+
+
+@bp.get("/rounds/<int:round_id>/export.xlsx")
+def export_xlsx(round_id: int):
+    """The responses of a round as a workbook with its codebook."""
+    return _download(round_id, "xlsx")
