@@ -22,7 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engagement.security import init_security_headers
     from partners import bp as partners_bp
     from partners.cli import register_cli as register_partners_cli
-    from surveys import bp as surveys_bp
+    from surveys import round_routes  # noqa: F401  (its views join the surveys blueprint)
+    from surveys.routes import bp as surveys_bp
     from surveys.cli import register_cli as register_surveys_cli
 
     root = os.path.dirname(os.path.abspath(__file__))

@@ -1,7 +1,6 @@
-"""Surveys: XLSForm definitions, rounds, invitations and the partner's pages."""
+"""Surveys: XLSForm definitions, rounds, invitations and the partner's pages.
 
-from flask import Blueprint
-
-bp = Blueprint("surveys", __name__)
-
-from . import round_routes, routes  # noqa: F401  (the partner's pages and the Secretariat's round pages)
+Importing this package loads no Flask, so surveys.definition, surveys.expressions and surveys.xlsform can be used
+alone (the analysis does); the blueprint is defined in surveys.routes and the Secretariat's round pages join it
+from surveys.round_routes.
+"""

@@ -1,6 +1,6 @@
 """The partner's pages: welcome, one page per section, review, submit, receipt. Thin views over respondent.py."""
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from engagement.errors import error_page
@@ -8,10 +8,10 @@ from engagement.extensions import limiter
 from engagement.htmx import redirect_to, render
 
 from . import answers as answer_store
-from . import bp
 from .definition import Grid, Section
 from .respondent import RoundClosed, Visit, open_visit, save_page, set_language, start, submit
 
+bp = Blueprint("surveys", __name__)
 PAGE = "surveys/page.html"
 
 # Unknown links cost a guess; only failed look-ups count, so a whole ministry behind one address can still answer.
