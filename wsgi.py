@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engagement.security import init_security_headers
     from partners import bp as partners_bp
     from partners.cli import register_cli as register_partners_cli
-    from surveys import round_routes  # noqa: F401  (its views join the surveys blueprint)
+    from surveys import round_routes, survey_routes  # noqa: F401  (their views join the surveys blueprint)
     from surveys.routes import bp as surveys_bp
     from surveys.cli import register_cli as register_surveys_cli
 

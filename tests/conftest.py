@@ -91,13 +91,13 @@ class HtmxClient:
         return self._remember(self.client.get(url, **kwargs))
 
     def post(self, url, data=None, htmx=False, csrf=True, **kwargs):
-        data = dict(data or {}) if not isinstance(data, list) else list(data)
+        data = _multidict(data) if isinstance(data, list) else (data or {})
         headers = dict(kwargs.pop("headers", {}))
         if csrf and self.csrf:
             headers["X-CSRFToken"] = self.csrf
         if htmx:
             headers["HX-Request"] = "true"
-        return self._remember(self.client.post(url, data=_multidict(data), headers=headers, **kwargs))
+        return self._remember(self.client.post(url, data=data, headers=headers, **kwargs))
 
 
 def _multidict(data):
