@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from engagement.audit import record
+from engagement.database import run_write, write_transaction
 from engagement.extensions import db
 
 from .mailing import RoundNotOpen, send_invitations, send_reminders
@@ -82,11 +83,11 @@ def open_round_command(survey: str, name: str, closes):
     version = latest_version(survey)
     if version is None:
         raise click.ClickException(f"No survey {survey!r}: give a form_id or id from flask --app wsgi surveys list")
-    round_ = create_round(version, name.strip(), closes.date())
-    invitations = open_round(round_)
-    record("round.open", f"round {round_.id}", name=round_.name, invited=len(invitations),
-           survey_version=version.id, closes_on=round_.closes_on.isoformat())
-    db.session.commit()
+    with write_transaction():
+        round_ = create_round(version, name.strip(), closes.date())
+        invitations = open_round(round_)
+        record("round.open", f"round {round_.id}", name=round_.name, invited=len(invitations),
+               survey_version=version.id, closes_on=round_.closes_on.isoformat())
     click.echo(f"Opened round {round_.id} \"{round_.name}\" ({version.survey.form_id} version {version.number}), "
                f"open until {round_.closes_on.isoformat()}: {len(invitations)} invitation(s) created, none mailed yet "
                f"(flask --app wsgi invitations send {round_.id}).")
@@ -97,12 +98,12 @@ def open_round_command(survey: str, name: str, closes):
 @click.argument("round_id", metavar="ROUND", type=int)
 def close_round_command(round_id: int):
     """Close an open round: no new answers; partial responses are kept."""
-    round_ = _round(round_id)
-    if round_.status != "open":
-        raise click.ClickException(f"Round {round_id} is {round_.status}; only an open round can be closed.")
-    close_round(round_)
-    record("round.close", f"round {round_.id}", name=round_.name)
-    db.session.commit()
+    with write_transaction():
+        round_ = _round(round_id)
+        if round_.status != "open":
+            raise click.ClickException(f"Round {round_id} is {round_.status}; only an open round can be closed.")
+        close_round(round_)
+        record("round.close", f"round {round_.id}", name=round_.name)
     click.echo(f"Closed round {round_.id} \"{round_.name}\".")
 
 
@@ -161,8 +162,7 @@ def export_invitations_command(round_id: int, out: Path):
     round_ = _round(round_id)
     with out.open("w", encoding="utf-8", newline="") as stream:
         rows = write_invitations_csv(round_, stream)
-    record("invitations.export", f"round {round_.id}", rows=rows, file=out.name)
-    db.session.commit()
+    run_write(lambda: record("invitations.export", f"round {round_id}", rows=rows, file=out.name))
     click.echo(f"Wrote {rows} invitation(s) of round {round_.id} to {out}.")
 
 

@@ -233,7 +233,8 @@ def _send_run(round_: Round, kind: str, invitation_ids=None) -> SendReport:
     if round_.status != "open":
         raise RoundNotOpen(f"Round {round_.id} is {round_.status}; mails are sent only while a round is open.")
     report = SendReport(kind=kind)
-    scope = db.select(db.func.count(Invitation.id)).where(Invitation.round_id == round_.id)
+    round_id = round_.id
+    scope = db.select(db.func.count(Invitation.id)).where(Invitation.round_id == round_id)
     if invitation_ids is not None:
         invitation_ids = [int(i) for i in invitation_ids]
         scope = scope.where(Invitation.id.in_(invitation_ids))
@@ -267,9 +268,8 @@ def _send_run(round_: Round, kind: str, invitation_ids=None) -> SendReport:
     except (smtplib.SMTPException, OSError) as error:  # server down, connection lost, sign-in refused
         report.error = _describe(error)
         report.interrupted = True
-    record(f"{kind}s.send", f"round {round_.id}", sent=report.sent, skipped=report.skipped, failed=report.failed,
-           remaining=report.remaining, error=report.error)
-    db.session.commit()
+    run_write(lambda: record(f"{kind}s.send", f"round {round_id}", sent=report.sent, skipped=report.skipped,
+                             failed=report.failed, remaining=report.remaining, error=report.error))
     return report
 
 

@@ -13,11 +13,11 @@ from wtforms import DateField, SelectField, StringField
 
 from engagement.audit import record
 from engagement.auth import secretariat_required
+from engagement.database import run_write, write_transaction
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 
-from .routes import bp
 from .mailing import SendReport, candidates, not_submitted, send_invitations, send_reminders
 from .models import Invitation, Round, Survey, SurveyVersion
 from .rounds import (
@@ -33,6 +33,7 @@ from .rounds import (
     round_invitations,
     write_invitations_csv,
 )
+from .routes import bp
 from .versions import definition_for
 
 ROUND_PAGE = "rounds/round.html"
@@ -181,13 +182,14 @@ def new_round():
         return render(NEW_ROUND_PAGE, block="audience_count", form=form, audience_size=count_audience(audience))
     if request.method == "POST":
         if form.check():
-            version = db.session.get(SurveyVersion, form.survey_version.data)
-            round_ = create_round(version, form.name.data.strip(), form.closes_on.data, form.audience())
-            record("round.create", f"round {round_.id}", name=round_.name, survey_version=version.id,
-                   closes_on=round_.closes_on.isoformat(), audience=round_.audience)
-            db.session.commit()
+            with write_transaction():
+                version = db.session.get(SurveyVersion, form.survey_version.data)
+                round_ = create_round(version, form.name.data.strip(), form.closes_on.data, form.audience())
+                record("round.create", f"round {round_.id}", name=round_.name, survey_version=version.id,
+                       closes_on=round_.closes_on.isoformat(), audience=round_.audience)
+                round_id = round_.id
             flash(_("Round saved as a draft. Check it, then open it to invite the partners."))
-            return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+            return redirect_to(url_for("surveys.round_page", round_id=round_id))
         audience_size = count_audience(form.audience()) if not (form.category.errors or form.region.errors or
                                                                 form.pathfinder.errors or form.action_group.errors) else 0
         return render(NEW_ROUND_PAGE, block="round_form", status=422, form=form, audience_size=audience_size,
@@ -203,63 +205,63 @@ def round_page(round_id: int):
     return render(ROUND_PAGE, block="summary", **round_context(round_))
 
 
-def _state_refused(round_: Round, message: str):
+def _back_to_round(round_id: int, message: str):
+    """Tell what happened on the round page (POST-redirect-GET; a whole-page redirect for htmx too)."""
     flash(message)
-    return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+    return redirect_to(url_for("surveys.round_page", round_id=round_id))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/open")
 @secretariat_required
 def open_round_view(round_id: int):
     """Open a draft round: one invitation per matching active contact (mails are sent separately)."""
-    round_ = _round_or_404(round_id)
-    if round_.status != "draft":
-        return _state_refused(round_, _("Only a draft round can be opened; this one is %(status)s.",
-                                        status=STATUS_LABELS[round_.status].lower()))
-    if round_.closes_on < datetime.now(UTC).date():
-        return _state_refused(round_, _("The closing date is in the past: this round cannot be opened."))
-    invitations = open_round(round_)
-    record("round.open", f"round {round_.id}", name=round_.name, invited=len(invitations))
-    db.session.commit()
-    flash(ngettext("Round opened: %(num)d invitation created. Send the invitations when you are ready.",
-                   "Round opened: %(num)d invitations created. Send the invitations when you are ready.",
-                   len(invitations)))
-    return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+    with write_transaction():  # the state is read and changed under the write lock, so two clicks open it once
+        round_ = _round_or_404(round_id)
+        if round_.status != "draft":
+            return _back_to_round(round_id, _("Only a draft round can be opened; this one is %(status)s.",
+                                              status=str(STATUS_LABELS[round_.status]).lower()))
+        if round_.closes_on < datetime.now(UTC).date():
+            return _back_to_round(round_id, _("The closing date is in the past: this round cannot be opened."))
+        invitations = open_round(round_)
+        record("round.open", f"round {round_id}", name=round_.name, invited=len(invitations))
+    return _back_to_round(round_id, ngettext(
+        "Round opened: %(num)d invitation created. Send the invitations when you are ready.",
+        "Round opened: %(num)d invitations created. Send the invitations when you are ready.", len(invitations)))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/close")
 @secretariat_required
 def close_round_view(round_id: int):
     """Close an open round: no new answers; partial responses stay for the analysis."""
-    round_ = _round_or_404(round_id)
-    if round_.status != "open":
-        return _state_refused(round_, _("Only an open round can be closed."))
-    if request.form.get("confirm") != "yes":
-        return _state_refused(round_, _("Tick “Yes, close this round” to close it."))
-    close_round(round_)
-    record("round.close", f"round {round_.id}", name=round_.name)
-    db.session.commit()
-    flash(_("Round closed. Partners can no longer answer; started responses are kept for the analysis."))
-    return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+    with write_transaction():
+        round_ = _round_or_404(round_id)
+        if round_.status != "open":
+            return _back_to_round(round_id, _("Only an open round can be closed."))
+        if request.form.get("confirm") != "yes":
+            return _back_to_round(round_id, _("Tick “Yes, close this round” to close it."))
+        close_round(round_)
+        record("round.close", f"round {round_id}", name=round_.name)
+    return _back_to_round(round_id, _("Round closed. Partners can no longer answer; started responses are kept "
+                                      "for the analysis."))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/invite-late")
 @secretariat_required
 def invite_late(round_id: int):
     """Invite partners added to the registry since the round opened (those matching its filter)."""
-    round_ = _round_or_404(round_id)
-    if round_.status != "open":
-        return _state_refused(round_, _("Partners can be added only while the round is open."))
-    invitations = invite_audience(round_)
-    record("round.invite_late", f"round {round_.id}", invited=len(invitations))
-    db.session.commit()
-    if invitations:
-        flash(ngettext("%(num)d partner contact added to the round. Send the invitation when you are ready.",
-                       "%(num)d partner contacts added to the round. Send their invitations when you are ready.",
-                       len(invitations)))
-    else:
-        flash(_("No new partner contact to add: everyone matching the round is already invited."))
-    return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+    with write_transaction():
+        round_ = _round_or_404(round_id)
+        if round_.status != "open":
+            return _back_to_round(round_id, _("Partners can be added only while the round is open."))
+        invitations = invite_audience(round_)
+        record("round.invite_late", f"round {round_id}", invited=len(invitations))
+    if not invitations:
+        return _back_to_round(round_id, _("No new partner contact to add: everyone matching the round is already "
+                                          "invited."))
+    return _back_to_round(round_id, ngettext(
+        "%(num)d partner contact added to the round. Send the invitation when you are ready.",
+        "%(num)d partner contacts added to the round. Send their invitations when you are ready.",
+        len(invitations)))
 
 
 def _report_response(round_: Round, report: SendReport | None, message: str | None = None, failed=False,
@@ -272,8 +274,7 @@ def _report_response(round_: Round, report: SendReport | None, message: str | No
                           message_failed=failed)
         response.headers["HX-Trigger"] = "invitations-changed"
         return response
-    flash(message)
-    return redirect_to(url_for("surveys.round_page", round_id=round_.id))
+    return _back_to_round(round_.id, message)
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/send")
@@ -317,9 +318,8 @@ def export_invitations(round_id: int):
     round_ = _round_or_404(round_id)
     buffer = io.StringIO()
     rows = write_invitations_csv(round_, buffer)
-    record("invitations.export", f"round {round_.id}", rows=rows)
-    db.session.commit()
-    filename = f"round-{round_.id}-invitations.csv"
+    run_write(lambda: record("invitations.export", f"round {round_id}", rows=rows))
+    filename = f"round-{round_id}-invitations.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "no-store"})

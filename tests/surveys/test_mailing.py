@@ -311,3 +311,37 @@ def test_header_injection_in_a_contact_name_is_flattened(app):
     assert message["Bcc"] is None
     assert message["To"].addresses[0].addr_spec == "eve@example.org"
     assert "\n" not in str(message["To"])
+
+
+def test_two_runs_at_once_mail_each_contact_once(app, smtp):
+    """A double click: two reminder runs in parallel share the work instead of mailing everyone twice."""
+    import asyncio
+    import threading
+
+    original = smtp.handle_DATA
+
+    async def slow_data(server, session, envelope):
+        await asyncio.sleep(0.15)
+        return await original(server, session, envelope)
+
+    smtp.handle_DATA = slow_data
+    with app.app_context():
+        round_id = partners_and_round().id
+        send_invitations(db.session.get(Round, round_id))
+    smtp.messages.clear()
+    reports = []
+
+    def run():
+        with app.app_context():
+            reports.append(send_reminders(db.session.get(Round, round_id)))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    recipients = sorted(rcpts[0] for rcpts, _message in smtp.messages)
+    assert recipients == ["ama@labour.example.gh", "hery@travail.example.mg", "lucia@csa.example.org"]
+    assert sum(report.sent for report in reports) == 3 and all(report.error is None for report in reports)
+    with app.app_context():
+        assert [inv.reminder_count for inv in db.session.scalars(db.select(Invitation))] == [1, 1, 1]
