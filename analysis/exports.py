@@ -41,14 +41,27 @@ MIMETYPES = {
 }
 BOM = "\ufeff".encode()
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+RISKY_FIRST = frozenset("=+-@\t\r'")  # a cheap first test before the expression
 NEUTRALISE = re.compile(r"'*[=+\-@\t\r]")
 NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
 NUMERIC_TYPES = ("integer", "decimal", "range")
+INTEGER = re.compile(r"[+-]?\d+")
 NUMBER = re.compile(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
-IDENTIFYING_COLUMNS = (
+META_COLUMNS = [
+    "response_id",
+    "round",
     "organisation",
+    "category",
+    "region",
     "country",
-)  # dropped by the anonymised option (no contact is ever exported)
+    "pathfinder",
+    "language",
+    "status",
+    "started_at",
+    "submitted_at",
+]
+# Dropped by the anonymised option (no contact field is ever exported).
+IDENTIFYING_COLUMNS = ("organisation", "country")
 LONG_COLUMNS = ["response_id", "question", "option", "value", "label"]
 LABEL_SEPARATOR = "; "  # between the labels of a select_multiple answer (codes are separated by spaces)
 FLUSH_BYTES = 64 * 1024
@@ -57,18 +70,11 @@ XLSX_CHUNK = 256 * 1024
 Cell = str | int | float | None
 
 
-class Number(float):
-    """A numeric answer kept as it was stored, so CSV writes it unchanged and XLSX as a number."""
-
-    text: str
-
-    def __new__(cls, text: str):
-        number = super().__new__(cls, text)
-        number.text = text
-        return number
+class Number(str):
+    """A numeric answer as it was stored: CSV writes the text unchanged, XLSX a number; never neutralised."""
 
     def value(self) -> int | float:
-        return int(self.text) if re.fullmatch(r"[+-]?\d+", self.text) else float(self)
+        return int(self) if INTEGER.fullmatch(self) else float(self)
 
 
 def neutralise(value: Cell) -> Cell:
@@ -76,7 +82,7 @@ def neutralise(value: Cell) -> Cell:
 
     Text that starts with quotes before such a character gets one more, so `restore` undoes it exactly.
     """
-    if isinstance(value, str) and NEUTRALISE.match(value):
+    if value.__class__ is str and value[:1] in RISKY_FIRST and NEUTRALISE.match(value):
         return "'" + value
     return value
 
@@ -139,42 +145,64 @@ class Export:
 
     # -- one row per response -------------------------------------------------------------------------------
 
-    def columns(self) -> list[tuple[str, Callable[[Respondent, dict[str, str]], Cell]]]:
-        """The responses table: each column's header and how to fill it from one response."""
-        question_columns = []
-        for question in self.definition.questions():
-            if question.answerable:
-                question_columns += _question_columns(question, self.definition, self.labels)
-        taken = {name for name, _fill in question_columns}
-        meta = [(f"partner_{name}" if name in taken else name, fill) for name, fill in self._meta_columns()]
-        return meta + question_columns
+    def blocks(self) -> list[tuple[list[str], Callable[..., list[Cell]]]]:
+        """The responses table in blocks of columns: the registry's block first, then one block per question."""
+        questions = [
+            _question_block(q, self.definition, self.labels)
+            for q in self.definition.questions()
+            if q.answerable
+        ]
+        taken = {header for headers, _cells in questions for header in headers}
+        meta = [name for name in META_COLUMNS if not (self.anonymised and name in IDENTIFYING_COLUMNS)]
+        round_name, anonymised = self.round_name, self.anonymised
 
-    def _meta_columns(self):
-        round_name = self.round_name
-        columns = [
-            ("response_id", lambda r, a: r.response_id),
-            ("round", lambda r, a: round_name),
-            ("organisation", lambda r, a: r.organisation),
-            ("category", lambda r, a: r.category),
-            ("region", lambda r, a: r.region),
-            ("country", lambda r, a: r.country or ""),
-            ("pathfinder", lambda r, a: "yes" if r.pathfinder else "no"),
-            ("language", lambda r, a: r.language),
-            ("status", lambda r, a: "submitted" if r.status == "submitted" else "partial"),
-            ("started_at", lambda r, a: iso(r.started_at)),
-            ("submitted_at", lambda r, a: iso(r.submitted_at)),
-        ]
-        return [
-            (name, fill) for name, fill in columns if not (self.anonymised and name in IDENTIFYING_COLUMNS)
-        ]
+        def meta_cells(r: Respondent) -> list[Cell]:
+            status = "submitted" if r.status == "submitted" else "partial"
+            pathfinder = "yes" if r.pathfinder else "no"
+            if anonymised:
+                return [
+                    r.response_id,
+                    round_name,
+                    r.category,
+                    r.region,
+                    pathfinder,
+                    r.language,
+                    status,
+                    iso(r.started_at),
+                    iso(r.submitted_at),
+                ]
+            return [
+                r.response_id,
+                round_name,
+                r.organisation,
+                r.category,
+                r.region,
+                r.country or "",
+                pathfinder,
+                r.language,
+                status,
+                iso(r.started_at),
+                iso(r.submitted_at),
+            ]
+
+        meta_headers = [f"partner_{name}" if name in taken else name for name in meta]
+        return [(meta_headers, meta_cells), *questions]
+
+    def headers(self) -> list[str]:
+        return [header for headers, _cells in self.blocks() for header in headers]
 
     def rows(self, session: Session) -> Iterator[list[Cell]]:
         """The header, then one row per response, every cell neutralised."""
-        columns = self.columns()
-        yield [neutralise(name) for name, _fill in columns]
-        fills = [fill for _name, fill in columns]
+        (meta_headers, meta_cells), *questions = self.blocks()
+        yield [neutralise(h) for h in meta_headers] + [
+            neutralise(h) for headers, _c in questions for h in headers
+        ]
+        builders = [cells for _headers, cells in questions]
         for respondent, answers in iter_responses(session, self.round_id, self.definition):
-            yield [neutralise(fill(respondent, answers)) for fill in fills]
+            row = meta_cells(respondent)
+            for cells in builders:
+                row.extend(cells(answers))
+            yield [neutralise(cell) for cell in row]
 
     def _csv(self, session: Session) -> Iterator[bytes]:
         return _csv_stream(self.rows(session), self.bom)
@@ -185,13 +213,17 @@ class Export:
         """The header, then one row per answer (per ticked option, per ranked option) in form order."""
         yield list(LONG_COLUMNS)
         language, default = self.language, self.definition.default_language
-        questions = [q for q in self.definition.questions() if q.answerable]
+        questions = [
+            (q, {c.name: pick(c.label, language, default) for c in q.choices})
+            for q in self.definition.questions()
+            if q.answerable
+        ]
         for respondent, answers in iter_responses(session, self.round_id, self.definition):
             rid = respondent.response_id
-            for question in questions:
+            for question, labels in questions:
                 value = answers.get(question.name)
                 if value is not None:
-                    for option, cell, label in _long_cells(question, value, language, default):
+                    for option, cell, label in _long_cells(question, value, labels):
                         yield [rid, question.name, neutralise(option), neutralise(cell), neutralise(label)]
                 if question.or_other and answers.get(question.other_name):
                     yield [rid, question.other_name, "", neutralise(answers[question.other_name]), ""]
@@ -205,45 +237,23 @@ class Export:
         """One row per question (name, type, labels, relevance, columns), then one per choice."""
         languages = self.definition.languages
         yield ["name", "type", "choice", *(f"label::{code}" for code in languages), "relevant", "columns"]
-        headers_by_question: dict[str, list[str]] = {}
-        for name, _fill in self.columns():
-            base = name.split("/", 1)[0]
-            base = (
-                base[: -len("_other")]
-                if base.endswith("_other") and self.definition.question(base) is None
-                else base
-            )
-            headers_by_question.setdefault(base, []).append(name)
-        for question in self.definition.questions():
-            if not question.answerable:
-                continue
-            relevance = " and ".join(f"({c.source})" for c in question.conditions)
+        _meta, *blocks = self.blocks()
+        questions = [q for q in self.definition.questions() if q.answerable]
+        for question, (headers, _cells) in zip(questions, blocks):
+            conditions = [f"({c.source})" for c in question.conditions]
             if question.relevant_source:
-                relevance = (
-                    f"{relevance} and ({question.relevant_source})" if relevance else question.relevant_source
-                )
-            kind = (
-                question.type
-                + (f" {question.list_name}" if question.list_name else "")
-                + (" or_other" if question.or_other else "")
+                conditions.append(f"({question.relevant_source})" if conditions else question.relevant_source)
+            kind = " ".join(
+                filter(None, (question.type, question.list_name, "or_other" if question.or_other else ""))
             )
+            labels = [question.label.get(code, "") for code in languages]
             yield [
-                neutralise(question.name),
-                neutralise(kind),
-                "",
-                *(neutralise(question.label.get(code, "")) for code in languages),
-                neutralise(relevance),
-                neutralise(" ".join(headers_by_question.get(question.name, []))),
+                neutralise(cell)
+                for cell in (question.name, kind, "", *labels, " and ".join(conditions), " ".join(headers))
             ]
             for choice in question.choices:
-                yield [
-                    neutralise(question.name),
-                    "",
-                    neutralise(choice.name),
-                    *(neutralise(choice.label.get(code, "")) for code in languages),
-                    "",
-                    "",
-                ]
+                labels = [choice.label.get(code, "") for code in languages]
+                yield [neutralise(cell) for cell in (question.name, "", choice.name, *labels, "", "")]
 
     def _xlsx(self, session: Session) -> Iterator[bytes]:
         workbook = Workbook(write_only=True)
@@ -260,71 +270,67 @@ class Export:
                 yield chunk
 
 
-def _question_columns(question: Question, definition: SurveyDefinition, labels: str | None):
-    """The columns of one question in the responses table, with the functions that fill them."""
-    name = question.name
-    default = definition.default_language
-    choice_labels = {c.name: pick(c.label, labels, default) for c in question.choices} if labels else {}
-    columns = []
+def _question_block(question: Question, definition: SurveyDefinition, labels: str | None):
+    """The headers of one question's columns in the responses table, and a function from answers to its cells."""
+    name, other = question.name, question.other_name
+    codes = question.choice_names()
+    names = (
+        {c.name: pick(c.label, labels, definition.default_language) for c in question.choices}
+        if labels
+        else {}
+    )
+    tail = [other] if question.or_other else []
+
     if question.type == "rank":
-        for choice in question.choices:
-            columns.append((f"{name}/{choice.name}", _rank_fill(name, choice.name)))
-        return columns
+        blank = [None] * len(codes)
+
+        def cells(answers):
+            value = answers.get(name)
+            if value is None:
+                return list(blank)
+            position = {code: i for i, code in enumerate(value.split(), 1)}
+            return [position.get(code) for code in codes]
+
+        return [f"{name}/{code}" for code in codes], cells
+
+    if question.type == "select_multiple":
+        blank = [None] * (1 + len(codes))
+
+        def cells(answers):
+            value = answers.get(name)
+            row = list(blank) if value is None else _ticks(value, codes, names)
+            if question.or_other:
+                row.append(answers.get(other))
+            return row
+
+        return [name, *(f"{name}/{code}" for code in codes), *tail], cells
+
     if question.type == "select_one":
-        columns.append(
-            (
-                name,
-                (lambda r, a: choice_labels.get(a.get(name), a.get(name)))
-                if labels
-                else (lambda r, a: a.get(name)),
-            )
-        )
-    elif question.type == "select_multiple":
-        if labels:
-            columns.append(
-                (
-                    name,
-                    lambda r, a: (
-                        LABEL_SEPARATOR.join(choice_labels.get(code, code) for code in a[name].split())
-                        if name in a
-                        else None
-                    ),
-                )
-            )
-        else:
-            columns.append((name, lambda r, a: a.get(name)))
-        for choice in question.choices:
-            columns.append((f"{name}/{choice.name}", _ticked_fill(name, choice.name)))
-    else:
-        columns.append((name, lambda r, a: as_number(question, a[name]) if name in a else None))
-    if question.or_other:
-        other = question.other_name
-        columns.append((other, lambda r, a: a.get(other)))
-    return columns
+
+        def cells(answers):
+            value = answers.get(name)
+            shown = names.get(value, value) if names and value is not None else value
+            return [shown, answers.get(other)] if question.or_other else [shown]
+
+        return [name, *tail], cells
+
+    def cells(answers):
+        value = answers.get(name)
+        return [None if value is None else as_number(question, value)]
+
+    return [name], cells
 
 
-def _ticked_fill(name: str, code: str):
-    def fill(respondent, answers):
-        if name not in answers:
-            return None
-        return 1 if code in answers[name].split() else 0
-
-    return fill
-
-
-def _rank_fill(name: str, code: str):
-    def fill(respondent, answers):
-        order = answers.get(name, "").split()
-        return order.index(code) + 1 if code in order else None
-
-    return fill
+def _ticks(value: str, codes: list[str], names: dict[str, str]) -> list[Cell]:
+    """A select_multiple answer: its codes (or labels), then 1 or 0 per option."""
+    ticked = value.split()
+    chosen = set(ticked)
+    shown = LABEL_SEPARATOR.join(names.get(code, code) for code in ticked) if names else value
+    return [shown, *(1 if code in chosen else 0 for code in codes)]
 
 
-def _long_cells(
-    question: Question, value: str, language: str, default: str
-) -> Iterator[tuple[str, Cell, str]]:
+def _long_cells(question: Question, value: str, labels: dict[str, str]) -> Iterator[tuple[str, Cell, str]]:
     """(option, value, label) rows of one answer in the long table."""
-    labels = {c.name: pick(c.label, language, default) for c in question.choices}
     if question.type == "select_multiple":
         for code in value.split():
             yield code, 1, labels.get(code, "")
@@ -352,10 +358,6 @@ class _Buffer:
         return data
 
 
-def _csv_text(cell: Cell) -> Cell:
-    return cell.text if isinstance(cell, Number) else cell
-
-
 def _csv_stream(rows: Iterable[list[Cell]], bom: bool) -> Iterator[bytes]:
     """CSV bytes (UTF-8, optional BOM), yielded about every FLUSH_BYTES; the header comes first, alone."""
     buffer = _Buffer()
@@ -364,7 +366,7 @@ def _csv_stream(rows: Iterable[list[Cell]], bom: bool) -> Iterator[bytes]:
         yield BOM
     first = True
     for row in rows:
-        writer.writerow([_csv_text(cell) for cell in row])
+        writer.writerow(row)
         if first or buffer.size >= FLUSH_BYTES:
             yield buffer.take()
             first = False

@@ -111,7 +111,8 @@ def known_names(definition: SurveyDefinition) -> list[str]:
 
 def _streamed(session: Session, statement) -> Iterator:
     """Rows of a query fetched CHUNK at a time (a server-side cursor on PostgreSQL)."""
-    result = session.execute(statement.execution_options(yield_per=CHUNK))
+    # Core rows, not ORM ones: several times faster for plain columns.
+    result = session.connection().execute(statement, execution_options={"yield_per": CHUNK})
     try:
         yield from result
     finally:
@@ -148,11 +149,15 @@ def respondent_rows(session: Session, round_id: int) -> Iterator[Respondent]:
 
 def answer_rows(session: Session, round_id: int) -> Iterator[tuple[int, str, str]]:
     """(response_id, question, value) of every stored answer of the round, ordered by response, streamed."""
-    statement = (
-        select(Answer.response_id, Answer.question, Answer.value)
-        .join(Response, Answer.response_id == Response.id)
+    responses = (
+        select(Response.id)
         .join(Invitation, Response.invitation_id == Invitation.id)
         .where(Invitation.round_id == round_id)
+    )
+    # IN (subquery) rather than a join: SQLite then walks the (response_id, question) index in order, no sort.
+    statement = (
+        select(Answer.response_id, Answer.question, Answer.value)
+        .where(Answer.response_id.in_(responses.scalar_subquery()))
         .order_by(Answer.response_id, Answer.question)
     )
     yield from _streamed(session, statement)
