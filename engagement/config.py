@@ -41,7 +41,18 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 5 * 1024 * 1024)),
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ["en", "fr", "es"],
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Counters shared by every worker: Redis when configured, else a SQLite file beside the database (one
+        # machine). memory:// counts per process, so with several workers a limit would be several times too high.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL")
+        or f"sqlitefile://{Path(instance_path).resolve() / 'rate-limits.sqlite'}",
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "engagement"),  # several apps may share one Redis
+        # Separate counters: sign-in attempts per account and per address, failed link look-ups per address.
+        "SIGN_IN_LIMIT_PER_ACCOUNT": env.get("SIGN_IN_LIMIT_PER_ACCOUNT", "10/minute"),
+        "SIGN_IN_LIMIT_PER_ADDRESS": env.get("SIGN_IN_LIMIT_PER_ADDRESS", "20/minute"),
+        "TOKEN_LOOKUP_LIMIT": env.get("TOKEN_LOOKUP_LIMIT", "30/minute"),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted; 0 trusts none, so a client
+        # cannot forge its address to dodge the per-address limits. Behind one nginx, set TRUSTED_PROXIES=1.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
         "SECRETARIAT_EMAIL": env.get("SECRETARIAT_EMAIL", "secretariat@alliance87.example"),
@@ -78,3 +89,9 @@ def check_production(config: dict) -> None:
         )
     if len(key) < 32:
         raise ConfigurationError("SECRET_KEY is shorter than 32 characters: use a long random value in production.")
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        raise ConfigurationError(
+            "RATELIMIT_STORAGE_URI is memory://, which counts per worker process: with several gunicorn workers the "
+            "sign-in and invitation-link limits would be several times too high. Set RATELIMIT_STORAGE_URI to a "
+            "Redis URL (redis://host:6379/0), or leave it unset on a single server to use a shared SQLite file."
+        )

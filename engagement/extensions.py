@@ -10,6 +10,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from . import rate_limits  # noqa: F401  (registers the sqlitefile:// storage of rate-limit counters)
+
 
 class Base(DeclarativeBase):
     pass

@@ -15,7 +15,8 @@ bp = Blueprint("surveys", __name__)
 PAGE = "surveys/page.html"
 
 # Unknown links cost a guess; only failed look-ups count, so a whole ministry behind one address can still answer.
-token_limit = limiter.limit(
+# One counter shared by every partner URL: a guesser cannot get a fresh allowance from each route.
+token_limit = limiter.shared_limit(
     lambda: current_app.config.get("TOKEN_LOOKUP_LIMIT", "30/minute"),
     scope="invitation-lookup", deduct_when=lambda response: response.status_code == 404,
 )

@@ -1,0 +1,290 @@
+"""Rate limits: sign-in per account, sign-in per address and unknown invitation links each have their own counter,
+and the counters are shared by every gunicorn worker (Redis, or the SQLite file when there is no Redis)."""
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from engagement.extensions import db, limiter
+from engagement.rate_limits import SQLiteFileStorage
+from surveys.demo import DEMO_ADMIN, DEMO_ANALYST, load_demo
+from surveys.invitations import token_for
+from tests.conftest import HtmxClient, _database_url
+from wsgi import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+UNKNOWN = "A" * 43  # well-formed, opens nothing
+
+
+@pytest.fixture
+def limited_app(tmp_path):
+    """An app with rate limits on and small limits, counting in this process (memory://)."""
+    url, drop = _database_url(tmp_path)
+    application = create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
+        "SIGN_IN_LIMIT_PER_ACCOUNT": "3/minute", "SIGN_IN_LIMIT_PER_ADDRESS": "6/minute",
+        "TOKEN_LOOKUP_LIMIT": "4/minute", "OUTBOX_DIR": str(tmp_path / "outbox"),
+    })
+    with application.app_context():
+        db.create_all()
+        round_, invitations = load_demo()
+        application.config["test_tokens"] = [token_for(inv) for inv in invitations]
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+    limiter.enabled = False
+
+
+def _sign_in(client, email, password, address="10.0.0.1"):
+    return client.post("/sign-in", {"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_sign_in_per_account_limit_does_not_lock_other_accounts_or_partners(limited_app):
+    client = HtmxClient(limited_app.test_client())
+    client.get("/sign-in")
+    statuses = [_sign_in(client, DEMO_ADMIN[0], "wrong password").status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+    # Another address, same account: still locked (the counter is the account's).
+    assert _sign_in(client, DEMO_ADMIN[0], DEMO_ADMIN[1], address="10.0.0.2").status_code == 429
+    # Same address, another account: the account counter of the admin does not touch it.
+    assert _sign_in(client, DEMO_ANALYST[0], DEMO_ANALYST[1]).status_code == 303
+    # A partner at the same address opens the survey.
+    token = limited_app.config["test_tokens"][0]
+    assert client.client.get(f"/s/{token}", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200
+
+
+def test_sign_in_per_address_limit_counts_every_account_from_one_address(limited_app):
+    client = HtmxClient(limited_app.test_client())
+    client.get("/sign-in")
+    statuses = [_sign_in(client, f"user{i}@example.org", "wrong password").status_code for i in range(7)]
+    assert statuses == [422] * 6 + [429]
+    # The admin, from another address, is not locked out by someone guessing at this one.
+    assert _sign_in(client, DEMO_ADMIN[0], DEMO_ADMIN[1], address="10.0.0.9").status_code == 303
+    # Partners behind the guessing address still open their survey: a different counter.
+    token = limited_app.config["test_tokens"][0]
+    assert client.client.get(f"/s/{token}", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200
+
+
+def test_unknown_links_are_limited_per_address_and_valid_links_do_not_count(limited_app):
+    client = limited_app.test_client()
+    token = limited_app.config["test_tokens"][0]
+    here = {"REMOTE_ADDR": "10.0.0.3"}
+    for _ in range(10):  # a partner using the survey is never limited: only failed look-ups count
+        assert client.get(f"/s/{token}", environ_base=here).status_code == 200
+    statuses = [client.get(f"/s/{UNKNOWN}", environ_base=here).status_code for _ in range(5)]
+    assert statuses == [404, 404, 404, 404, 429]
+    assert client.get(f"/s/{token}/review", environ_base=here).status_code == 429
+    # Other addresses are not affected, and sign-in from the guessing address still works.
+    assert client.get(f"/s/{token}", environ_base={"REMOTE_ADDR": "10.0.0.4"}).status_code == 200
+    signer = HtmxClient(client)
+    signer.get("/sign-in")
+    assert _sign_in(signer, DEMO_ADMIN[0], DEMO_ADMIN[1], address="10.0.0.3").status_code == 303
+
+
+def test_the_429_page_says_what_to_do(limited_app):
+    client = limited_app.test_client()
+    for _ in range(4):
+        client.get(f"/s/{UNKNOWN}")
+    page = client.get(f"/s/{UNKNOWN}")
+    assert page.status_code == 429
+    assert "Too many attempts" in page.get_data(as_text=True)
+    fragment = client.get(f"/s/{UNKNOWN}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 429
+    assert 'id="error-message"' in fragment.get_data(as_text=True)
+
+
+def test_forwarded_addresses_are_ignored_unless_a_proxy_is_trusted(limited_app):
+    client = limited_app.test_client()
+    for i in range(4):
+        client.get(f"/s/{UNKNOWN}", headers={"X-Forwarded-For": f"192.0.2.{i}"})
+    # Forging X-Forwarded-For does not give a guesser fresh counters.
+    assert client.get(f"/s/{UNKNOWN}", headers={"X-Forwarded-For": "192.0.2.99"}).status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_partner_has_their_own_counter(tmp_path):
+    url, drop = _database_url(tmp_path)
+    application = create_app({
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://", "TOKEN_LOOKUP_LIMIT": "2/minute",
+        "TRUSTED_PROXIES": 1,
+    })
+    with application.app_context():
+        db.create_all()
+    client = application.test_client()
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    first = [client.get(f"/s/{UNKNOWN}", environ_base=proxy, headers={"X-Forwarded-For": "198.51.100.1"}).status_code
+             for _ in range(3)]
+    other = client.get(f"/s/{UNKNOWN}", environ_base=proxy, headers={"X-Forwarded-For": "198.51.100.2"})
+    assert first == [404, 404, 429]
+    assert other.status_code == 404
+    with application.app_context():
+        db.engine.dispose()
+    drop()
+    limiter.enabled = False
+
+
+def test_sqlite_file_storage_counts_and_expires(tmp_path):
+    storage = SQLiteFileStorage(f"sqlitefile://{tmp_path / 'limits.sqlite'}")
+    assert storage.check()
+    assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3]
+    assert storage.get("k") == 3
+    assert storage.get_expiry("k") > time.time() + 50
+    assert storage.incr("short", 1) == 1
+    time.sleep(1.05)
+    assert storage.get("short") == 0
+    assert storage.incr("short", 1) == 1  # a new window
+    other = SQLiteFileStorage(f"sqlitefile://{tmp_path / 'limits.sqlite'}")  # another worker, same file
+    assert other.incr("k", 60) == 4
+    storage.clear("k")
+    assert other.get("k") == 0
+    assert storage.reset() >= 1
+
+
+# --- several gunicorn workers -------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _redis_reachable(port: int = 6379) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+# Redis when this machine has one (running, or a redis-server binary to start); the SQLite file always, so a
+# newcomer's machine without Redis still proves that the workers share their counters. memory:// is the control:
+# it shows that the test would catch per-process counting.
+STORAGES = ["sqlitefile", "memory"] + (["redis"] if _redis_reachable() or shutil.which("redis-server") else [])
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory):
+    """A SQLite database set up by `flask demo`, copied for each server."""
+    folder = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite'}", "SECRET_KEY": "s" * 48,
+           "BASE_URL": "http://127.0.0.1", "RATELIMIT_STORAGE_URI": "memory://"}
+    done = subprocess.run([BIN / "flask", "--app", "wsgi", "demo"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return folder / "demo.sqlite"
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    if _redis_reachable():
+        yield "redis://127.0.0.1:6379/15"
+        return
+    port = _free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        if _redis_reachable(port):
+            break
+        time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def gunicorn(request, tmp_path, demo_database):
+    """Start `gunicorn -w 3` on a free port with the storage asked for; yields (base URL, access log path)."""
+    storage = request.param
+    database = tmp_path / "app.sqlite"
+    shutil.copy(demo_database, database)
+    uri = {"memory": "memory://", "sqlitefile": f"sqlitefile://{tmp_path / 'limits.sqlite'}"}.get(storage)
+    if storage == "redis":
+        uri = request.getfixturevalue("redis_url")
+    port = _free_port()
+    log = tmp_path / "access.log"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "s" * 48,
+           "RATELIMIT_STORAGE_URI": uri, "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(6)}",
+           "SIGN_IN_LIMIT_PER_ACCOUNT": "5/minute", "SIGN_IN_LIMIT_PER_ADDRESS": "1000/minute",
+           "TOKEN_LOOKUP_LIMIT": "5/minute", "BASE_URL": f"http://127.0.0.1:{port}"}
+    # sync workers take one request at a time, so concurrent requests are spread over the three of them.
+    server = subprocess.Popen(
+        [BIN / "gunicorn", "-w", "3", "-k", "sync", "--bind", f"127.0.0.1:{port}", "--access-logfile", str(log),
+         "--access-logformat", "%(p)s %(s)s", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    else:
+        server.kill()
+        pytest.fail("gunicorn did not start: " + server.stderr.read().decode())
+    yield storage, base, log, database
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def _worker_pids(log: Path) -> set[str]:
+    return {line.split()[0] for line in log.read_text().splitlines() if line.strip()}
+
+
+def _csrf_client(base: str) -> tuple[httpx.Client, str]:
+    client = httpx.Client(base_url=base, timeout=30)
+    page = client.get("/sign-in").text
+    token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    return client, token
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gunicorn", STORAGES, indirect=True)
+def test_limits_hold_across_three_gunicorn_workers(gunicorn):
+    storage, base, log, database = gunicorn
+    client, csrf = _csrf_client(base)
+    cookies = dict(client.cookies)
+
+    def attempt(email):
+        response = httpx.post(f"{base}/sign-in", data={"email": email, "password": "wrong password",
+                                                       "csrf_token": csrf}, cookies=cookies, timeout=30)
+        return response.status_code
+
+    # 30 concurrent attempts on one account: exactly 5 are checked, whichever worker serves them.
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        burst = list(pool.map(attempt, ["victim@example.org"] * 30))
+    time.sleep(0.2)  # gunicorn writes the access log after the response
+    served_by = _worker_pids(log)
+    assert len(served_by) >= 2, "the burst was not spread over several workers"
+    if storage == "memory":
+        assert burst.count(422) > 5, "per-process counters should have let more through (the control failed)"
+        return
+    assert sorted(burst) == [422] * 5 + [429] * 25
+
+    # In order, one at a time: attempts 1-5 pass, the 6th is 429.
+    assert [attempt("second@example.org") for _ in range(6)] == [422] * 5 + [429]
+    # Another account from the same address is not locked, nor is the survey.
+    assert attempt("third@example.org") == 422
+
+    # Unknown links: only failed look-ups count, 1-5 are 404 and the 6th is 429 for every link from here.
+    statuses = [httpx.get(f"{base}/s/{UNKNOWN}", timeout=30).status_code for _ in range(6)]
+    assert statuses == [404] * 5 + [429]
+    # ...which does not touch the sign-in counters.
+    assert attempt("fourth@example.org") == 422
+    client.close()
