@@ -25,7 +25,7 @@ static/vendor/htmx.min.js: node_modules/htmx.org/dist/htmx.min.js
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -f -d translations 2>/dev/null || $(VENV)/bin/pybabel compile -f -d translations
+	$(VENV)/bin/pybabel compile -f -d translations
 
 demo: setup
 	$(FLASK) demo
