@@ -133,7 +133,7 @@ def when(moment: datetime | None) -> str:
         return ""
     if moment.tzinfo is None:  # SQLite gives back naive UTC
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def _round_or_404(round_id: int) -> Round:
@@ -148,6 +148,7 @@ def round_context(round_: Round, **extra) -> dict:
               for status in ("invited", "started", "submitted")}
     is_open = round_.status == "open"
     definition = definition_for(round_.survey_version)
+    due_reminders = candidates(round_, "reminder") if is_open else []
     context = {
         "round": round_, "survey_title": definition.text(definition.title, definition.default_language),
         "invitations": invitations, "statuses": statuses, "counts": counts, "total": len(invitations),
@@ -155,11 +156,10 @@ def round_context(round_: Round, **extra) -> dict:
         "audience": audience_description(round_.audience or {}),
         "audience_size": count_audience(round_.audience or {}) if round_.status == "draft" else None,
         "to_invite": len(candidates(round_, "invitation")) if is_open else 0,
-        "to_remind": len(candidates(round_, "reminder")) if is_open else 0,
+        "to_remind": len(due_reminders),
         "not_submitted": not_submitted(round_) if is_open else 0,
         "late": late_contacts(round_) if is_open else 0,
-        "remindable": {invitation.id for invitation in invitations if is_open and invitation.invited_at is not None
-                    and invitation.ineligible is None and statuses[invitation.id] != "submitted"},
+        "remindable": set(due_reminders),
         "reminder_hours": current_app.config.get("REMINDER_MIN_HOURS", 20),
         "can_change": current_user.is_admin, "status_labels": STATUS_LABELS,
         "invitation_status_labels": INVITATION_STATUS_LABELS, "when": when, "today": datetime.now(UTC).date(),
