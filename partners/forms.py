@@ -4,11 +4,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import registry
 from .countries import country_code, country_name
+
+
+def _choices(mapping: dict, first: tuple | None = None) -> list[SelectChoice]:
+    return ([SelectChoice(*first)] if first else []) + [SelectChoice(code, label) for code, label in mapping.items()]
 
 
 class EmptyForm(FlaskForm):
@@ -38,7 +43,7 @@ class ContactForm(FlaskForm):
 
     name = StringField(_l("Contact name"), validators=[DataRequired(), Length(max=200)])
     email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254), _check_email])
-    language = SelectField(_l("Language"), choices=list(registry.LANGUAGES.items()), default="en")
+    language = SelectField(_l("Language"), choices=_choices(registry.LANGUAGES), default="en")
 
     def validate_email(self, field):
         _unique_email(field, self.contact_id)
@@ -48,13 +53,13 @@ class OrganisationForm(FlaskForm):
     organisation_id: int | None = None
 
     name = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)])
-    category = SelectField(_l("Category"), choices=[("", _l("Choose a category"))] + list(registry.CATEGORIES.items()),
+    category = SelectField(_l("Category"), choices=_choices(registry.CATEGORIES, ("", _l("Choose a category"))),
                            validators=[DataRequired(message=_l("Choose a category."))])
     country = StringField(_l("Country"), validators=[Length(max=100)],
                           description=_l("A name or ISO code, e.g. Ghana or GH; empty for a global organisation."))
     pathfinder = BooleanField(_l("Pathfinder Country"))
     gcg_member = BooleanField(_l("GCG member"))
-    action_groups = CheckboxesField(_l("Action Groups"), choices=list(registry.ACTION_GROUPS.items()))
+    action_groups = CheckboxesField(_l("Action Groups"), choices=_choices(registry.ACTION_GROUPS))
 
     def validate_name(self, field):
         field.data = registry.clean_name(field.data)
@@ -89,7 +94,7 @@ class OrganisationForm(FlaskForm):
 class NewOrganisationForm(OrganisationForm):
     contact_name = StringField(_l("Contact name"), validators=[DataRequired(), Length(max=200)])
     contact_email = StringField(_l("Contact email"), validators=[DataRequired(), Length(max=254), _check_email])
-    contact_language = SelectField(_l("Contact's language"), choices=list(registry.LANGUAGES.items()),
+    contact_language = SelectField(_l("Contact's language"), choices=_choices(registry.LANGUAGES),
                                    default="en")
 
     def validate_contact_email(self, field):

@@ -97,7 +97,8 @@ class Filters:
         values = {"q": self.q, "category": self.category, "region": self.region, "pathfinder": self.pathfinder,
                   "action_group": self.action_group, "status": self.status, "page": self.page}
         values.update(changes)
-        return {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
+        defaults = {"page": 1, "status": "active"}
+        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
 
 
 @dataclass

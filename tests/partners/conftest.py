@@ -16,6 +16,7 @@ def sign_in(client, email, password):
     client.get("/sign-in")
     response = client.post("/sign-in", {"email": email, "password": password})
     assert response.status_code == 303
+    client.get("/partners/")  # the session was renewed at sign-in: pick up its CSRF token
     return client
 
 
