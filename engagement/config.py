@@ -10,9 +10,11 @@ class ConfigurationError(RuntimeError):
     """The configuration cannot be used in production; the message says why."""
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
+def _bool(value: str | bool | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
+    if isinstance(value, bool):  # tests and tools pass {"PRODUCTION": True}
+        return value
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
@@ -33,7 +35,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # A survey left open overnight must still save: the CSRF token lives as long as the session cookie.
         "WTF_CSRF_TIME_LIMIT": None,
-        "WTF_CSRF_SSL_STRICT": production,
+        # Flask-WTF's strict HTTPS check wants a Referer, which browsers never send under Referrer-Policy:
+        # no-referrer (kept so invitation links never leak): it would refuse every form. The token, SameSite=Lax
+        # cookies and HSTS stay.
+        "WTF_CSRF_SSL_STRICT": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -39,7 +39,7 @@ def limited_app(tmp_path):
     })
     with application.app_context():
         db.create_all()
-        round_, invitations = load_demo()
+        _round, invitations = load_demo()
         application.config["test_tokens"] = [token_for(inv) for inv in invitations]
     yield application
     with application.app_context():
@@ -185,7 +185,7 @@ def demo_database(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite'}", "SECRET_KEY": "s" * 48,
            "BASE_URL": "http://127.0.0.1", "RATELIMIT_STORAGE_URI": "memory://"}
-    done = subprocess.run([BIN / "flask", "--app", "wsgi", "demo"], cwd=ROOT, env=env, capture_output=True,
+    done = subprocess.run([BIN / "flask", "--app", "wsgi", "demo"], check=False, cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return folder / "demo.sqlite"
@@ -257,7 +257,7 @@ def _csrf_client(base: str) -> tuple[httpx.Client, str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("gunicorn", STORAGES, indirect=True)
 def test_limits_hold_across_three_gunicorn_workers(gunicorn):
-    storage, base, log, database = gunicorn
+    storage, base, log, _database = gunicorn
     client, csrf = _csrf_client(base)
     cookies = dict(client.cookies)
 
