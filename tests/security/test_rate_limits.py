@@ -1,13 +1,10 @@
 """Rate limits: sign-in per account, sign-in per address and unknown invitation links each have their own counter,
 and the counters are shared by every gunicorn worker (Redis, or the SQLite file when there is no Redis)."""
 
-import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,10 +17,9 @@ from engagement.rate_limits import SQLiteFileStorage
 from surveys.demo import DEMO_ADMIN, DEMO_ANALYST, load_demo
 from surveys.invitations import token_for
 from tests.conftest import HtmxClient, _database_url
+from tests.security import servers
 from wsgi import create_app
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 UNKNOWN = "A" * 43  # well-formed, opens nothing
 
 
@@ -158,12 +154,6 @@ def test_sqlite_file_storage_counts_and_expires(tmp_path):
 # --- several gunicorn workers -------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _redis_reachable(port: int = 6379) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
@@ -180,15 +170,8 @@ STORAGES = ["sqlitefile", "memory"] + (["redis"] if _redis_reachable() or shutil
 
 
 @pytest.fixture(scope="module")
-def demo_database(tmp_path_factory):
-    """A SQLite database set up by `flask demo`, copied for each server."""
-    folder = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite'}", "SECRET_KEY": "s" * 48,
-           "BASE_URL": "http://127.0.0.1", "RATELIMIT_STORAGE_URI": "memory://"}
-    done = subprocess.run([BIN / "flask", "--app", "wsgi", "demo"], check=False, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return folder / "demo.sqlite"
+def demo_copy(tmp_path_factory):
+    return servers.demo_database(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture
@@ -196,7 +179,7 @@ def redis_url(tmp_path):
     if _redis_reachable():
         yield "redis://127.0.0.1:6379/15"
         return
-    port = _free_port()
+    port = servers.free_port()
     server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
     for _ in range(100):
@@ -209,38 +192,22 @@ def redis_url(tmp_path):
 
 
 @pytest.fixture
-def gunicorn(request, tmp_path, demo_database):
-    """Start `gunicorn -w 3` on a free port with the storage asked for; yields (base URL, access log path)."""
+def gunicorn(request, tmp_path, demo_copy):
+    """`gunicorn -w 3` with the storage asked for; yields (storage, base URL, access log of worker pids)."""
     storage = request.param
     database = tmp_path / "app.sqlite"
-    shutil.copy(demo_database, database)
+    shutil.copy(demo_copy, database)
     uri = {"memory": "memory://", "sqlitefile": f"sqlitefile://{tmp_path / 'limits.sqlite'}"}.get(storage)
     if storage == "redis":
         uri = request.getfixturevalue("redis_url")
-    port = _free_port()
     log = tmp_path / "access.log"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "s" * 48,
-           "RATELIMIT_STORAGE_URI": uri, "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(6)}",
+    env = {"RATELIMIT_STORAGE_URI": uri, "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(6)}",
            "SIGN_IN_LIMIT_PER_ACCOUNT": "5/minute", "SIGN_IN_LIMIT_PER_ADDRESS": "1000/minute",
-           "TOKEN_LOOKUP_LIMIT": "5/minute", "BASE_URL": f"http://127.0.0.1:{port}"}
+           "TOKEN_LOOKUP_LIMIT": "5/minute"}
     # sync workers take one request at a time, so concurrent requests are spread over the three of them.
-    server = subprocess.Popen(
-        [BIN / "gunicorn", "-w", "3", "-k", "sync", "--bind", f"127.0.0.1:{port}", "--access-logfile", str(log),
-         "--access-logformat", "%(p)s %(s)s", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    else:
-        server.kill()
-        pytest.fail("gunicorn did not start: " + server.stderr.read().decode())
-    yield storage, base, log, database
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=30)
+    args = ["-w", "3", "-k", "sync", "--access-logfile", str(log), "--access-logformat", "%(p)s %(s)s"]
+    with servers.gunicorn(database, tmp_path / "server.log", env, args) as base:
+        yield storage, base, log
 
 
 def _worker_pids(log: Path) -> set[str]:
@@ -257,7 +224,7 @@ def _csrf_client(base: str) -> tuple[httpx.Client, str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("gunicorn", STORAGES, indirect=True)
 def test_limits_hold_across_three_gunicorn_workers(gunicorn):
-    storage, base, log, _database = gunicorn
+    storage, base, log = gunicorn
     client, csrf = _csrf_client(base)
     cookies = dict(client.cookies)
 
