@@ -198,6 +198,17 @@ def non_respondents(round_id: int, filters: dict | None = None) -> list[NonRespo
     return [NonRespondent(*row[:7], int(row[7] or 0), row[8]) for row in db.session.execute(query)]
 
 
+def due_for_reminder(people: list[NonRespondent], now: datetime, min_hours: float) -> set[int]:
+    """Invitations a reminder may go to now: mailed, and not reminded in the last `min_hours` (as the mailer rules)."""
+    cutoff = now - timedelta(hours=min_hours)
+
+    def aware(moment: datetime) -> datetime:
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives back naive UTC
+
+    return {person.invitation_id for person in people if person.invited_at is not None
+            and (person.last_reminded_at is None or aware(person.last_reminded_at) <= cutoff)}
+
+
 def monitoring(round_: Round, filters: dict | None = None, today: date | None = None) -> Monitoring:
     """All the dashboard's numbers and lists for one round under one filter, in eight queries."""
     filters = filters or {}

@@ -96,9 +96,11 @@ def dashboard(round_id: int):
         y_label=_("Submitted"), chart_id="submissions-chart")
     labels = {"category": category_label, "region": region_label, "action_group": action_group_label,
               "pathfinder": lambda yes: _("Pathfinder Countries") if yes else _("Not Pathfinder")}
+    now = datetime.now(UTC)
+    due = monitoring.due_for_reminder(data.non_respondents, now, current_app.config.get("REMINDER_MIN_HOURS", 20))
     return render("analysis/dashboard.html", block="monitor", status=400 if form.errors else 200,
                   round=round_, form=form, filters=filters, data=data, chart=chart, labels=labels,
-                  updated_at=datetime.now(UTC),
+                  updated_at=now, due=due,
                   poll_url=url_for("analysis.dashboard", round_id=round_id, **filters))
 
 

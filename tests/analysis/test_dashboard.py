@@ -273,12 +273,17 @@ def test_remind_buttons_post_the_listed_invitations(app, setup, admin):
     action, ids, _button = one_by_one[0]
     sent = admin.post(action, [("invitation_id", ids[0])])
     assert sent.status_code == 303
-    after = admin.get(dashboard_url(setup)).get_data(as_text=True)
-    row = after.split(f'id="remind-{ids[0]}"')[0].rsplit("<tr>", 1)[1]
-    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["1"]
-    assert "Never" not in row
     with app.app_context():
-        assert db.session.get(Invitation, int(ids[0])).reminder_count == 1
+        reminded = db.session.get(Invitation, int(ids[0]))
+        assert reminded.reminder_count == 1
+        email = reminded.contact.email
+    after = admin.get(dashboard_url(setup)).get_data(as_text=True)
+    row = after.split(email)[-1].split("</tr>")[0]
+    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["1"]
+    assert "Never" not in row and "Reminded recently" in row and f'id="remind-{ids[0]}"' not in after
+    everyone_now = remind_forms(after)[0]
+    assert everyone_now[2] == "remind-all" and ids[0] not in everyone_now[1] and len(everyone_now[1]) == 5
+    assert "reminded in the last 20 hours, are left out" in after
 
 
 def test_remind_all_of_a_filtered_list_reminds_only_those_shown(app, setup, admin):

@@ -239,3 +239,21 @@ def test_chart_is_accessible_svg_with_one_marker_per_day():
     assert "3 Mar" in svg
     empty = cumulative_line_svg([], title="t", description="d", y_label="y")
     assert "<path" not in empty and empty.endswith("</svg>")
+
+
+def test_due_for_reminder_follows_the_mailers_rule():
+    now = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+
+    def person(invitation_id, invited_at, last):
+        return monitoring.NonRespondent(invitation_id, "Org", "Name", "a@example.org", "en", "invited", last,
+                                        1 if last else 0, invited_at)
+
+    mailed = datetime(2026, 3, 1, tzinfo=UTC)
+    people = [
+        person(1, None, None),                                  # never mailed: the invitation goes first
+        person(2, mailed, None),                                # mailed, never reminded
+        person(3, mailed, datetime(2026, 3, 5, 2, 0)),          # reminded 10 hours ago (naive, as SQLite gives)
+        person(4, mailed, datetime(2026, 3, 4, 10, 0, tzinfo=UTC)),  # 26 hours ago
+    ]
+    assert monitoring.due_for_reminder(people, now, 20) == {2, 4}
+    assert monitoring.due_for_reminder(people, now, 5) == {2, 3, 4}
