@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from wsgi import create_app  # noqa: E402
+from wsgi import create_app
 
 BATCH = 500  # responses inserted per transaction while generating
 
@@ -30,8 +30,13 @@ def rss_mb() -> float:
 
 
 def app_for(path: str):
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "benchmark-" + "x" * 32,
-                       "RATELIMIT_ENABLED": False})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SECRET_KEY": "benchmark-" + "x" * 32,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
 
 
 def random_value(question, rng: random.Random) -> str | None:
@@ -53,8 +58,18 @@ def random_value(question, rng: random.Random) -> str | None:
     if question.type == "date":
         return (date(2020, 1, 1) + timedelta(days=rng.randint(0, 2000))).isoformat()
     if question.type == "text":
-        return rng.choice(["", "Plus de réunions régionales, s'il vous plaît.", "More peer exchange",
-                           "Más información sobre financiación", "=1+1 should stay text"]) or None
+        return (
+            rng.choice(
+                [
+                    "",
+                    "Plus de réunions régionales, s'il vous plaît.",
+                    "More peer exchange",
+                    "Más información sobre financiación",
+                    "=1+1 should stay text",
+                ]
+            )
+            or None
+        )
     return None
 
 
@@ -71,7 +86,9 @@ def generate(count: int, path: str) -> None:
     with app.app_context():
         db.create_all()
         version, _definition = import_survey(DEFAULT_SURVEY_FILE.read_bytes(), DEFAULT_SURVEY_FILE.name)
-        round_ = Round(survey_version=version, name="Benchmark round", status="open", closes_on=date(2030, 1, 1))
+        round_ = Round(
+            survey_version=version, name="Benchmark round", status="open", closes_on=date(2030, 1, 1)
+        )
         db.session.add(round_)
         db.session.commit()
         definition = definition_for(version)
@@ -82,27 +99,72 @@ def generate(count: int, path: str) -> None:
         answers_written = 0
         for first in range(0, count, BATCH):
             ids = range(first + 1, min(first + BATCH, count) + 1)
-            db.session.execute(insert(Organisation), [
-                {"id": i, "name": f"Organisation {i}", "category": rng.choice(categories),
-                 "region": rng.choice(regions), "country": None, "pathfinder": rng.random() < 0.2,
-                 "action_groups": "", "gcg_member": False, "active": True} for i in ids])
-            db.session.execute(insert(Contact), [
-                {"id": i, "organisation_id": i, "name": f"Contact {i}", "email": f"c{i}@example.org",
-                 "language": "en", "active": True} for i in ids])
-            db.session.execute(insert(Invitation), [
-                {"id": i, "round_id": round_.id, "contact_id": i, "salt": "", "token_hash": f"{i:064x}"}
-                for i in ids])
-            db.session.execute(insert(Response), [
-                {"id": i, "invitation_id": i, "status": "submitted", "language": "en",
-                 "started_at": started, "updated_at": started, "submitted_at": started + timedelta(minutes=15)}
-                for i in ids])
+            db.session.execute(
+                insert(Organisation),
+                [
+                    {
+                        "id": i,
+                        "name": f"Organisation {i}",
+                        "category": rng.choice(categories),
+                        "region": rng.choice(regions),
+                        "country": None,
+                        "pathfinder": rng.random() < 0.2,
+                        "action_groups": "",
+                        "gcg_member": False,
+                        "active": True,
+                    }
+                    for i in ids
+                ],
+            )
+            db.session.execute(
+                insert(Contact),
+                [
+                    {
+                        "id": i,
+                        "organisation_id": i,
+                        "name": f"Contact {i}",
+                        "email": f"c{i}@example.org",
+                        "language": "en",
+                        "active": True,
+                    }
+                    for i in ids
+                ],
+            )
+            db.session.execute(
+                insert(Invitation),
+                [
+                    {"id": i, "round_id": round_.id, "contact_id": i, "salt": "", "token_hash": f"{i:064x}"}
+                    for i in ids
+                ],
+            )
+            db.session.execute(
+                insert(Response),
+                [
+                    {
+                        "id": i,
+                        "invitation_id": i,
+                        "status": "submitted",
+                        "language": "en",
+                        "started_at": started,
+                        "updated_at": started,
+                        "submitted_at": started + timedelta(minutes=15),
+                    }
+                    for i in ids
+                ],
+            )
             rows = []
             for i in ids:
                 for question in questions:
                     value = random_value(question, rng)
                     if value:
-                        rows.append({"response_id": i, "question": question.name, "value": value,
-                                     "updated_at": started})
+                        rows.append(
+                            {
+                                "response_id": i,
+                                "question": question.name,
+                                "value": value,
+                                "updated_at": started,
+                            }
+                        )
             db.session.execute(insert(Answer), rows)
             db.session.commit()
             answers_written += len(rows)
@@ -120,7 +182,7 @@ def measure(path: str, format_: str) -> None:
         exports.prepare(db.session, round_id, format_)  # parse the definition once, as a warm worker has
         db.session.remove()
         baseline = peak = rss_mb()
-        begin = time.perf_counter()
+        begin, cpu = time.perf_counter(), time.process_time()
         export = exports.prepare(db.session, round_id, format_)
         first = first_rows = None
         size = 0
@@ -134,10 +196,12 @@ def measure(path: str, format_: str) -> None:
                 sink.write(chunk)
                 size += len(chunk)
                 peak = max(peak, rss_mb())
-        total = time.perf_counter() - begin
+        total, cpu = time.perf_counter() - begin, time.process_time() - cpu
     rows_note = f"{first_rows * 1000:.0f} ms" if first_rows is not None else "-"
-    print(f"{format_}: first chunk {first * 1000:.0f} ms, first responses {rows_note}, total {total:.2f} s, "
-          f"{size / 2**20:.1f} MiB written, memory growth {peak - baseline:.1f} MiB (baseline {baseline:.0f} MiB)")
+    print(
+        f"{format_}: first chunk {first * 1000:.0f} ms, first responses {rows_note}, total {total:.2f} s (CPU {cpu:.2f} s), "
+        f"{size / 2**20:.1f} MiB written, memory growth {peak - baseline:.1f} MiB (baseline {baseline:.0f} MiB)"
+    )
 
 
 if __name__ == "__main__":
