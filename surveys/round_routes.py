@@ -274,6 +274,10 @@ def _report_response(round_: Round, report: SendReport | None, message: str | No
                           message_failed=failed)
         response.headers["HX-Trigger"] = "invitations-changed"
         return response
+    back = request.form.get("next", "")
+    if back.startswith("/secretariat/") and "//" not in back and "\\" not in back:  # e.g. the dashboard
+        flash(message)
+        return redirect_to(back)
     return _back_to_round(round_.id, message)
 
 

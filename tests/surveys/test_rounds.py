@@ -341,8 +341,10 @@ def test_remind_route_for_all_or_chosen_invitations(app, client, tmp_path):
     assert [m["To"].addresses[0].addr_spec for m in reminders] == ["lucia@csa.example.org"]
     assert reminders[0]["Subject"].startswith("Recordatorio: ")
 
-    everyone = client.post(f"/secretariat/rounds/{round_id}/remind")
+    everyone = client.post(f"/secretariat/rounds/{round_id}/remind",
+                           {"next": f"/secretariat/rounds/{round_id}/dashboard?region=africa"})
     assert everyone.status_code == 303
+    assert everyone.headers["Location"] == f"/secretariat/rounds/{round_id}/dashboard?region=africa"
     page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
     assert "3 reminders sent. 2 skipped" in page
     assert "1 contact who has not submitted was reminded" not in page
@@ -365,6 +367,9 @@ def test_remind_refuses_invitations_of_another_round_or_garbage(app, client, tmp
     client.post(f"/secretariat/rounds/{round_id}/send")
     with app.app_context():
         foreign = db.session.scalar(db.select(Invitation.id).where(Invitation.round_id == other_id))
+    elsewhere = client.post(f"/secretariat/rounds/{round_id}/remind",
+                            {"invitation_id": "x", "next": "//evil.example/secretariat/"})
+    assert elsewhere.headers["Location"] == f"/secretariat/rounds/{round_id}"
     for value, message in ((str(foreign), "an invitation is not part of this round"),
                            ("12abc", "an invitation number is not valid")):
         response = client.post(f"/secretariat/rounds/{round_id}/remind", {"invitation_id": value}, htmx=htmx)
