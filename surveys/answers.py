@@ -21,6 +21,7 @@ from .models import Answer
 INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 DECIMAL = re.compile(r"^[+-]?(\d{1,15}([.,]\d{0,10})?|[.,]\d{1,10})$")
 MAX_TEXT = 5000
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def partner_attributes(organisation) -> dict[str, str]:
@@ -71,12 +72,24 @@ def text(definition: SurveyDefinition, value: dict, language: str) -> str:
     return definition.text(value, language)
 
 
+def _clean(text: str | None) -> str | None:
+    """Drop NUL and other control characters (tab and newlines stay): PostgreSQL refuses NUL in text."""
+    if text is None:
+        return None
+    return CONTROL.sub("", text)
+
+
 def read_field(question: Question, form: MultiDict) -> tuple[str | None, str | None]:
     """The raw answer and the "other" text of one question from a posted form; None when it was not on the form.
 
     Every rendered question carries a "<name>__present" marker, so an unticked set of boxes or radios reads as
     an empty answer rather than as "not on this form".
     """
+    raw, other = _read_field(question, form)
+    return _clean(raw), _clean(other)
+
+
+def _read_field(question: Question, form: MultiDict) -> tuple[str | None, str | None]:
     other = form.get(question.other_name) if question.or_other else None
     present = f"{question.name}__present" in form
     if question.type == "rank":
