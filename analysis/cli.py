@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from engagement.audit import record
@@ -60,5 +60,32 @@ def export_command(round_id: int, format_: str, out: Path, labels: str | None, b
     click.echo(f"Wrote {out} ({size:,} bytes).")
 
 
+analysis_cli = AppGroup("analysis", help="The collective analysis of a round.")
+
+
+@analysis_cli.command("report")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
+              help="HTML file to write (self-contained: it can be emailed).")
+@click.option("--compare", "compare_id", metavar="ROUND", type=int, default=None,
+              help="An earlier round of the same survey to compare with.")
+@click.option("--language", default="en", show_default=True, help="Language of the survey's texts in the report.")
+def report_command(round_id: int, out: Path, compare_id: int | None, language: str):
+    """Write a round's collective analysis as one self-contained HTML file (inline CSS and charts, no links)."""
+    from .report import Filters
+    from .routes import build_round_report, standalone_html
+
+    # A request context in the chosen language: the translations (and nothing else) need one.
+    with current_app.test_request_context("/", headers={"Accept-Language": language}):
+        try:
+            built = build_round_report(round_id, Filters(), compare_id, language=language)
+        except LookupError as error:
+            raise click.ClickException(f"There is no round {error.args[0].removeprefix('no round ')}.") from None
+        html = standalone_html(built)
+    out.write_text(html, encoding="utf-8")
+    click.echo(f"Wrote {out} ({len(html.encode()):,} bytes, {built.respondents} responses analysed).")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(responses_cli)
+    app.cli.add_command(analysis_cli)

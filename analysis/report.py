@@ -420,21 +420,20 @@ def fieldwork_section(b: _Builder) -> Section:
         section.message = _("No partner has been invited to this round yet.")
         return section
     stats = ("complete", "partial", "completion_rate", "inclusive_rate", "organisational_rate")
-    overall = response_rates(b.invitations, b.partial)
-    rows = [dict(overall.iloc[0].to_dict(), group=_("All partners"))]
-    hidden = [set()]
-    low = [False]
-    for dimension, title in (("category", _("By partner category")), ("region", _("By region")),
-                             ("pathfinder", _("Pathfinder Countries and others"))):
+    overall = response_rates(b.invitations, b.partial).iloc[0].to_dict()
+    for dimension, title in (("category", _("Response by partner category")), ("region", _("Response by region")),
+                             ("pathfinder", _("Response of Pathfinder Countries and others"))):
+        key = f"fieldwork-{dimension}"
         table = response_rates(b.invitations, b.partial, by=dimension)
-        labels = [f"{title}: {b.group_label(dimension, code)}" for code in table[dimension]]
-        hide = b.hide_rows("fieldwork", labels, table["eligible"], complementary=True, column=_("Eligible"))
-        for record, is_hidden, label in zip(table.to_dict("records"), hide, labels):
-            rows.append(dict(record, group=label))
-            hidden.append(set(stats) if is_hidden else set())
-            low.append(bool(MIN_CELL <= record["eligible"] < LOW_BASE_BELOW) and not is_hidden)
-    table = Table("fieldwork", _("Response by partner group"), columns, rows, hidden, low)
-    section.blocks.append(Block(table))
+        labels = [b.group_label(dimension, code) for code in table[dimension]]
+        hide = b.hide_rows(key, labels, table["eligible"], complementary=True, column=_("Eligible"))
+        rows = [dict(record, group=label) for record, label in zip(table.to_dict("records"), labels)]
+        hidden = [set(stats) if is_hidden else set() for is_hidden in hide]
+        low = [bool(MIN_CELL <= r["eligible"] < LOW_BASE_BELOW) and not h for r, h in zip(rows, hide)]
+        rows.append(dict(overall, group=_("All partners")))
+        hidden.append(set())
+        low.append(False)
+        section.blocks.append(Block(Table(key, title, columns, rows, hidden, low)))
     first = b.data.respondents["started_at"].min() if len(b.data.respondents) else None
     last = b.data.respondents["submitted_at"].max() if len(b.data.respondents) else None
     if first is not None and not pd.isna(first):

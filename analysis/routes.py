@@ -1,12 +1,19 @@
-"""Secretariat pages: rounds overview, monitoring dashboard, audit log."""
+"""Secretariat pages: rounds overview, monitoring dashboard, audit log, the collective analysis report."""
 
+import csv
+import io
+from collections import OrderedDict
 from datetime import UTC, datetime
+from pathlib import Path
+from threading import Lock
 
-from flask import Blueprint, abort, current_app, request, stream_with_context, url_for
-from flask_babel import format_date
+from flask import Blueprint, abort, current_app, render_template, request, stream_with_context, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import func
 from wtforms import SelectField
 
 from engagement.audit import record
@@ -16,11 +23,14 @@ from engagement.errors import error_page
 from engagement.extensions import db
 from engagement.htmx import render
 from engagement.models import AuditEntry
+from partners.models import Contact, Organisation
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
-from surveys.models import Round
+from surveys.models import Invitation, Response, Round, SurveyVersion
 
 from . import exports, monitoring
+from . import report as report_module
 from .charts import cumulative_line_svg
+from .frames import load_round
 
 bp = Blueprint("analysis", __name__, url_prefix="/secretariat")
 bp.before_request(require_secretariat)
@@ -162,3 +172,146 @@ def export_long_csv(round_id: int):
 def export_xlsx(round_id: int):
     """The responses of a round as a workbook with its codebook."""
     return _download(round_id, "xlsx")
+
+
+# -- the collective analysis report: page, htmx sections, CSV per table, the self-contained file --------------
+
+REPORT_CACHE_SIZE = 16  # reports kept in this process, least recently used dropped first
+_report_cache: "OrderedDict[tuple, object]" = OrderedDict()
+_report_cache_lock = Lock()
+STANDALONE_FRAME = """<!doctype html>
+<html lang="{{ report.language }}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{% block title %}{% endblock %}</title><style>{{ inline_css }}</style></head>
+<body><main id="main" class="wrap">{% block content %}{% endblock %}</main></body>
+</html>"""
+
+
+class ReportFilterForm(FlaskForm):
+    """The report's filters and the round to compare with: a GET form, so the filtered URL can be shared."""
+
+    class Meta:
+        csrf = False
+
+    category = SelectField(_l("Partner category"), default="")
+    region = SelectField(_l("Region"), default="")
+    pathfinder = SelectField(_l("Pathfinder Country"), default="")
+    compare = SelectField(_l("Compare with round"), default="")
+
+    def __init__(self, rounds: list[Round], **kwargs):
+        super().__init__(formdata=request.args, **kwargs)
+        everything = [("", _("All"))]
+        self.category.choices = everything + [(code, str(label)) for code, label in CATEGORIES.items()]
+        self.region.choices = everything + [(code, str(label)) for code, label in REGIONS.items()]
+        self.pathfinder.choices = everything + [("yes", _("Pathfinder Countries")), ("no", _("Not Pathfinder"))]
+        self.compare.choices = [("", _("No comparison"))] + [(str(r.id), r.name) for r in rounds]
+
+    def selection(self) -> tuple[report_module.Filters, int | None, dict]:
+        """The valid filters, the round to compare with, and the query string that reproduces them."""
+        self.validate()
+        valid = {name: self[name].data for name in ("category", "region", "pathfinder", "compare")
+                 if self[name].data and not self[name].errors}
+        filters = report_module.Filters(valid.get("category", ""), valid.get("region", ""),
+                                        valid.get("pathfinder", ""))
+        return filters, int(valid["compare"]) if "compare" in valid else None, valid
+
+
+def comparable_rounds(round_: Round) -> list[Round]:
+    """Other rounds of the same survey (any version), newest first."""
+    survey_id = round_.survey_version.survey_id
+    return db.session.scalars(
+        db.select(Round).join(Round.survey_version)
+        .where(SurveyVersion.survey_id == survey_id, Round.id != round_.id)
+        .order_by(Round.created_at.desc(), Round.id.desc())).all()
+
+
+def round_stamp(round_id: int) -> tuple:
+    """What changes when the report must change: responses saved, invitations added or marked, registry edits."""
+    row = db.session.execute(
+        db.select(func.max(Response.updated_at), func.count(Response.id), func.count(Invitation.id),
+                  func.count(Invitation.ineligible), func.max(Organisation.updated_at))
+        .select_from(Invitation)
+        .join(Contact, Invitation.contact_id == Contact.id)
+        .join(Organisation, Contact.organisation_id == Organisation.id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.round_id == round_id)).one()
+    return tuple(str(value) for value in row)
+
+
+def build_round_report(round_id: int, filters, compare_id: int | None, language: str | None = None):
+    """Load the round (and the one to compare with) and build its report, in the user's language."""
+    data = load_round(db.session, round_id)
+    previous = load_round(db.session, compare_id) if compare_id else None
+    locale = language or str(get_locale() or "en")
+    return report_module.build_report(
+        data, filters=filters, previous=previous, threshold=current_app.config.get("SUPPRESSION_THRESHOLD", 5),
+        language=locale if locale in data.definition.languages else None, gettext=_,
+        group_labels={"category": {k: str(v) for k, v in CATEGORIES.items()},
+                      "region": {k: str(v) for k, v in REGIONS.items()}})
+
+
+def cached_report(round_id: int, filters, compare_id: int | None):
+    """The report from this process's LRU cache, keyed by the round's latest change, so new answers show at once."""
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], round_id, filters, compare_id,
+           current_app.config.get("SUPPRESSION_THRESHOLD", 5),
+           str(get_locale() or "en"), round_stamp(round_id), round_stamp(compare_id) if compare_id else None)
+    with _report_cache_lock:
+        if key in _report_cache:
+            _report_cache.move_to_end(key)
+            return _report_cache[key]
+    built = build_round_report(round_id, filters, compare_id)
+    with _report_cache_lock:
+        _report_cache[key] = built
+        while len(_report_cache) > REPORT_CACHE_SIZE:
+            _report_cache.popitem(last=False)
+    return built
+
+
+def filter_labels(filters) -> list[str]:
+    labels = []
+    if filters.category:
+        labels.append(category_label(filters.category))
+    if filters.region:
+        labels.append(region_label(filters.region))
+    if filters.pathfinder:
+        labels.append(_("Pathfinder Countries") if filters.pathfinder == "yes" else _("Not Pathfinder"))
+    return labels
+
+
+def standalone_html(report) -> str:
+    """The report as one HTML file: the page's stylesheets inlined, charts inline, no script, no link out."""
+    css = "\n".join((Path(current_app.static_folder) / "css" / name).read_text(encoding="utf-8")
+                    for name in ("site.css", "report.css"))
+    frame = current_app.jinja_env.from_string(STANDALONE_FRAME)
+    return render_template("analysis/report.html", layout=frame, standalone=True, report=report, query={},
+                           inline_css=Markup(css), filter_labels=filter_labels(report.filters))
+
+
+@bp.get("/rounds/<int:round_id>/report")
+def report(round_id: int):
+    """The collective analysis of a round; the filter form swaps the sections with htmx, or reloads without JS."""
+    round_ = db.get_or_404(Round, round_id)
+    form = ReportFilterForm(comparable_rounds(round_))
+    filters, compare_id, query = form.selection()
+    built = cached_report(round_id, filters, compare_id)
+    return render("analysis/report.html", block="sections", status=400 if form.errors else 200,
+                  layout="secretariat.html", standalone=False, report=built, form=form, query=query,
+                  filter_labels=filter_labels(filters))
+
+
+@bp.get("/rounds/<int:round_id>/report/<table_key>.csv")
+def report_csv(round_id: int, table_key: str):
+    """One table of the report as CSV, with the page's filters; suppressed cells as '–', formulas neutralised."""
+    round_ = db.get_or_404(Round, round_id)
+    filters, compare_id, _query = ReportFilterForm(comparable_rounds(round_)).selection()
+    table = cached_report(round_id, filters, compare_id).table(table_key)
+    if table is None:
+        abort(404)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in table.csv_rows():
+        writer.writerow([exports.neutralise(cell) for cell in row])
+    response = current_app.response_class(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-{table_key}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
