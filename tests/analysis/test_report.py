@@ -67,13 +67,13 @@ def page(client, round_id, query="", htmx=False):
 
 def table_rows(text: str, key: str) -> dict[str, list[str]]:
     """A table of the page as {row label: [cell texts]}."""
-    match = re.search(rf'<table class="data report-table" id="table-{re.escape(key)}">(.*?)</table>', text, re.S)
+    match = re.search(rf'<table class="data report-table" id="table-{re.escape(key)}">(.*?)</table>', text, re.DOTALL)
     assert match, key
     rows = {}
-    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", match.group(1), re.S):
-        label = re.search(r'<th scope="row">(.*?)(?:<span class="low-base-mark">|</th>)', row, re.S)
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", match.group(1), re.DOTALL):
+        label = re.search(r'<th scope="row">(.*?)(?:<span class="low-base-mark">|</th>)', row, re.DOTALL)
         if label:
-            cells = [html.unescape(c.strip()) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            cells = [html.unescape(c.strip()) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
             rows[html.unescape(label.group(1).strip())] = cells
     return rows
 
@@ -136,7 +136,7 @@ def test_small_groups_are_suppressed_and_logged(app, filled, analyst):
     text = page(analyst, filled).get_data(as_text=True)
     heat = table_rows(text, "heat-category")
     assert any("–" in cells for cells in heat.values())
-    log = re.search(r'id="table-suppression-log">(.*?)</table>', text, re.S).group(1)
+    log = re.search(r'id="table-suppression-log">(.*?)</table>', text, re.DOTALL).group(1)
     assert '<th scope="row">heat-category</th>' in log and '<td class="">n &lt; 5</td>' in log
     assert '<td class="">complementary</td>' in log
     small = page(analyst, filled, "?category=survivor&region=arab_states").get_data(as_text=True)
