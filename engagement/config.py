@@ -67,6 +67,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SMTP_SECURITY": env.get("SMTP_SECURITY", "none"),  # none, starttls or tls
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "30")),
+        "REMINDER_MIN_HOURS": int(env.get("REMINDER_MIN_HOURS", "20")),
         "OUTBOX_DIR": env.get("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
         "SUPPRESSION_THRESHOLD": int(env.get("SUPPRESSION_THRESHOLD", "5")),
         "SURVEY_DEFAULT_MINUTES": 15,
