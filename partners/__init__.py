@@ -7,4 +7,4 @@ from engagement.auth import require_secretariat
 bp = Blueprint("partners", __name__, url_prefix="/partners")
 bp.before_request(require_secretariat)
 
-from . import routes  # noqa: E402,F401  (views register themselves on bp)
+from . import routes  # noqa: F401  (views register themselves on bp)

@@ -16,26 +16,11 @@ GLOBAL = "global"
 REGIONS = ("africa", "americas", "arab_states", "asia_pacific", "europe_central_asia", GLOBAL)
 
 REGION_COUNTRIES: dict[str, tuple[str, ...]] = {
-    "africa": tuple("""
-        AO BF BI BJ BW CD CF CG CI CM CV DJ DZ EG EH ER ET GA GH GM GN GQ GW KE KM LR LS LY MA MG ML MR MU MW
-        MZ NA NE NG RW SC SD SL SN SO SS ST SZ TD TG TN TZ UG ZA ZM ZW
-        IO RE SH TF YT
-    """.split()),
-    "americas": tuple("""
-        AG AR BB BO BR BS BZ CA CL CO CR CU DM DO EC GD GT GY HN HT JM KN LC MX NI PA PE PY SR SV TT US UY VC VE
-        AI AW BL BM BQ BV CW FK GF GL GP GS KY MF MQ MS PM PR SX TC VG VI
-    """.split()),
-    "arab_states": tuple("AE BH IQ JO KW LB OM PS QA SA SY YE".split()),
-    "asia_pacific": tuple("""
-        AF AU BD BN BT CN FJ FM ID IN IR JP KH KI KP KR LA LK MH MM MN MV MY NP NR NZ PG PH PK PW SB SG TH TL TO
-        TV VN VU WS
-        AS CC CK CX GU HK HM MO MP NC NF NU PF PN TK TW UM WF
-    """.split()),
-    "europe_central_asia": tuple("""
-        AD AL AM AT AZ BA BE BG BY CH CY CZ DE DK EE ES FI FR GB GE GR HR HU IE IL IS IT KG KZ LI LT LU LV MC MD
-        ME MK MT NL NO PL PT RO RS RU SE SI SK SM TJ TM TR UA UZ VA
-        AX FO GG GI IM JE SJ
-    """.split()),
+    "africa": ("AO", "BF", "BI", "BJ", "BW", "CD", "CF", "CG", "CI", "CM", "CV", "DJ", "DZ", "EG", "EH", "ER", "ET", "GA", "GH", "GM", "GN", "GQ", "GW", "KE", "KM", "LR", "LS", "LY", "MA", "MG", "ML", "MR", "MU", "MW", "MZ", "NA", "NE", "NG", "RW", "SC", "SD", "SL", "SN", "SO", "SS", "ST", "SZ", "TD", "TG", "TN", "TZ", "UG", "ZA", "ZM", "ZW", "IO", "RE", "SH", "TF", "YT"),
+    "americas": ("AG", "AR", "BB", "BO", "BR", "BS", "BZ", "CA", "CL", "CO", "CR", "CU", "DM", "DO", "EC", "GD", "GT", "GY", "HN", "HT", "JM", "KN", "LC", "MX", "NI", "PA", "PE", "PY", "SR", "SV", "TT", "US", "UY", "VC", "VE", "AI", "AW", "BL", "BM", "BQ", "BV", "CW", "FK", "GF", "GL", "GP", "GS", "KY", "MF", "MQ", "MS", "PM", "PR", "SX", "TC", "VG", "VI"),
+    "arab_states": ("AE", "BH", "IQ", "JO", "KW", "LB", "OM", "PS", "QA", "SA", "SY", "YE"),
+    "asia_pacific": ("AF", "AU", "BD", "BN", "BT", "CN", "FJ", "FM", "ID", "IN", "IR", "JP", "KH", "KI", "KP", "KR", "LA", "LK", "MH", "MM", "MN", "MV", "MY", "NP", "NR", "NZ", "PG", "PH", "PK", "PW", "SB", "SG", "TH", "TL", "TO", "TV", "VN", "VU", "WS", "AS", "CC", "CK", "CX", "GU", "HK", "HM", "MO", "MP", "NC", "NF", "NU", "PF", "PN", "TK", "TW", "UM", "WF"),
+    "europe_central_asia": ("AD", "AL", "AM", "AT", "AZ", "BA", "BE", "BG", "BY", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB", "GE", "GR", "HR", "HU", "IE", "IL", "IS", "IT", "KG", "KZ", "LI", "LT", "LU", "LV", "MC", "MD", "ME", "MK", "MT", "NL", "NO", "PL", "PT", "RO", "RS", "RU", "SE", "SI", "SK", "SM", "TJ", "TM", "TR", "UA", "UZ", "VA", "AX", "FO", "GG", "GI", "IM", "JE", "SJ"),
     # Antarctica belongs to no region.
     GLOBAL: ("AQ",),
 }

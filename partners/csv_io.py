@@ -90,7 +90,7 @@ def decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise FileProblem(_l("The file is too large (more than %(size)s MB). Split it into smaller files.",
                              size=MAX_BYTES // (1024 * 1024)))
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise FileProblem(_l("This is an Excel workbook, not a CSV file. In Excel choose File > Save As > "
                              "\"CSV UTF-8 (Comma delimited)\" and import that file."))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

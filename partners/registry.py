@@ -215,9 +215,9 @@ def _referenced(table_name: str, ids: list[int], skip: tuple[str, ...] = ()) -> 
         if table.name in skip:
             continue
         for key in table.foreign_keys:
-            if key.column.table.name == table_name:
-                if db.session.scalar(select(func.count()).select_from(table).where(key.parent.in_(ids))):
-                    return True
+            if key.column.table.name == table_name and db.session.scalar(
+                    select(func.count()).select_from(table).where(key.parent.in_(ids))):
+                return True
     return False
 
 

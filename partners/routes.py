@@ -17,7 +17,14 @@ from engagement.htmx import is_htmx, redirect_to, render
 
 from . import bp, csv_io, registry
 from .countries import country_name, country_names
-from .forms import ConfirmImportForm, ContactForm, EmptyForm, ImportForm, NewOrganisationForm, OrganisationForm
+from .forms import (
+    ConfirmImportForm,
+    ContactForm,
+    EmptyForm,
+    ImportForm,
+    NewOrganisationForm,
+    OrganisationForm,
+)
 from .models import Contact, Organisation
 
 LIST = "partners/list.html"
@@ -25,9 +32,9 @@ IMPORT_MAX_AGE = 3600
 
 
 def _vocabulary() -> dict:
-    return dict(categories=registry.CATEGORIES, regions=registry.REGIONS, action_groups=registry.ACTION_GROUPS,
-                languages=registry.LANGUAGES, statuses=registry.STATUSES, country_name=country_name,
-                country_names=country_names())
+    return {"categories": registry.CATEGORIES, "regions": registry.REGIONS, "action_groups": registry.ACTION_GROUPS,
+                "languages": registry.LANGUAGES, "statuses": registry.STATUSES, "country_name": country_name,
+                "country_names": country_names()}
 
 
 def _organisation(organisation_id: int) -> Organisation:
@@ -46,7 +53,11 @@ def list_partners():
     """The registry: search as you type, filters and pages; htmx asks only for the results."""
     filters = registry.Filters.from_args(request.args)
     page = registry.find_organisations(filters)
-    return render(LIST, block="results", filters=filters, page=page, **_vocabulary())
+    response = render(LIST, block="results", filters=filters, page=page, **_vocabulary())
+    if is_htmx():
+        # The address bar shows the tidy form of the filters (no empty fields), which reloads the same view.
+        response.headers["HX-Push-Url"] = url_for(".list_partners", **filters.args())
+    return response
 
 
 @bp.get("/export.csv")

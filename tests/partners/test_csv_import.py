@@ -84,8 +84,8 @@ def test_bad_rows_import_nothing_and_are_all_reported(app, runner, tmp_path):
 
 def test_semicolons_bom_and_crlf_as_excel_writes_them(app, runner, tmp_path):
     header = HEADER.replace(",", ";").upper().replace("ORGANISATION", " Organisation ")
-    rows = ['Ministère du Travail du Sénégal;government_pathfinder;"Côte d\'Ivoire";Oui;"migration;rule_of_law";Non;'
-            'Awa Diop;awa@travail.gouv.sn;fr',
+    rows = [('Ministère du Travail du Sénégal;government_pathfinder;"Côte d\'Ivoire";Oui;"migration;rule_of_law";Non;'
+            'Awa Diop;awa@travail.gouv.sn;fr'),
             "Organización Internacional;igo;Perú;sí;;no;Ana Pérez;ana@oi.org;es"]
     data = csv_bytes(*rows, header=header, newline="\r\n", bom=True)
     result = run_import(runner, tmp_path, data)

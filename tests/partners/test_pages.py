@@ -53,6 +53,8 @@ def test_list_full_page_and_fragment(admin, sample):
     part = text(fragment)
     assert "<html" not in part and 'name="q"' not in part
     assert "1 organisation" in part and "Ministry of Labour of Ghana" in part and "ITUC" not in part
+    typed = admin.get("/partners/?q=ghana&category=&region=&status=active&page=1", headers={"HX-Request": "true"})
+    assert typed.headers["HX-Push-Url"] == "/partners/?q=ghana"
     restore = admin.get("/partners/?q=ghana", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in text(restore)
 
