@@ -26,8 +26,9 @@ def test_dashboard_and_registry_run_without_a_csp_violation(app, js_page, live_s
 
     page.goto(f"{live_server}/partners/")
     expect(page.locator("h1")).to_be_visible()
-    page.locator("input[type=search]").first.fill("Ghana")  # active search swaps the table through htmx
-    expect(page.get_by_text("Survivor Alliance Network")).to_have_count(0)
+    page.locator("input[type=search]").first.press_sequentially("Ghana")  # active search: htmx swaps the table
+    expect(page).to_have_url(re.compile(r"q=Ghana"))
+    expect(page.locator("#results").get_by_text("Survivor Alliance Network")).to_have_count(0)
     expect(page.get_by_text("Ministry of Labour of Ghana").first).to_be_visible()
     page.wait_for_load_state("networkidle")
     assert isinstance(page.csp, CspWatcher)
