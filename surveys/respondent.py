@@ -4,20 +4,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from flask import abort, session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engagement.database import run_write
 from engagement.extensions import db
-from partners.models import Organisation
+from partners.models import Contact, Organisation
 
 from . import answers as answer_store
 from .definition import Page, SurveyDefinition
 from .invitations import find_invitation
-from .models import Invitation, Response, Round
+from .models import Invitation, Response, Round, SurveyVersion
 from .versions import definition_for
 
 
 class RoundClosed(Exception):
-    """The round no longer takes answers (shown as 410 Gone)."""
+    """The round no longer takes answers (shown as 410 Gone, in the contact's language)."""
+
+    def __init__(self, language: str = "en"):
+        super().__init__(language)
+        self.language = language
 
 
 @dataclass
@@ -52,18 +59,30 @@ def round_is_open(round_: Round, today: date | None = None) -> bool:
 def open_visit(token: str) -> Visit:
     """Look up a link: 404 for an unknown or malformed token (revealing nothing), 410 for a closed round."""
     invitation = find_invitation(token)
-    if invitation is None or invitation.round.status == "draft":
+    if invitation is None:
         abort(404)
-    if not round_is_open(invitation.round):
-        raise RoundClosed()
-    organisation = invitation.contact.organisation
-    response = invitation.response
+    # One query for everything a partner page needs (every autosave opens a visit); the version comes without its
+    # large JSON sheets, since the parsed definition is cached per process.
+    round_, contact, organisation, version, response = db.session.execute(
+        db.select(Round, Contact, Organisation, SurveyVersion, Response)
+        .join(SurveyVersion, SurveyVersion.id == Round.survey_version_id)
+        .join(Contact, Contact.id == invitation.contact_id)
+        .join(Organisation, Organisation.id == Contact.organisation_id)
+        .outerjoin(Response, Response.invitation_id == invitation.id)
+        .where(Round.id == invitation.round_id)
+        .options(defer(SurveyVersion.sheets), defer(SurveyVersion.warnings))
+    ).one()
+    set_committed_value(invitation, "response", response)
+    if round_.status == "draft":
+        abort(404)
+    if not round_is_open(round_):
+        raise RoundClosed((response.language if response else None) or contact.language or "en")
     language = (response.language if response else None) or session.get("languages", {}).get(
-        str(invitation.id)) or invitation.contact.language or "en"
-    definition = definition_for(invitation.round.survey_version)
+        str(invitation.id)) or contact.language or "en"
+    definition = definition_for(version)
     if language not in definition.languages and definition.default_language:
         language = language if language in ("en", "fr", "es") else definition.default_language
-    visit = Visit(token=token, invitation=invitation, round=invitation.round, organisation=organisation,
+    visit = Visit(token=token, invitation=invitation, round=round_, organisation=organisation,
                   definition=definition, response=response, language=language,
                   partner=answer_store.partner_attributes(organisation))
     if response is not None:
@@ -105,7 +124,11 @@ def start(visit: Visit) -> Response:
             answer_store.store(response.id, defaults)
         return response
 
-    visit.response = run_write(work)
+    try:
+        visit.response = run_write(work)
+    except IntegrityError:
+        # Another tab started at the same moment (PostgreSQL lets both look before either inserts): use theirs.
+        visit.response = db.session.scalar(db.select(Response).filter_by(invitation_id=invitation_id))
     visit.values = answer_store.load_values(visit.response.id)
     return visit.response
 
@@ -128,8 +151,12 @@ def set_language(visit: Visit, language: str) -> None:
     visit.response.language = language
 
 
-def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidden: bool) -> None:
-    """Store a page's changes, where the partner is now, and (when leaving a page) drop answers now hidden."""
+def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidden: bool) -> bool:
+    """Store a page's changes, where the partner is now, and (when leaving a page) drop answers now hidden.
+
+    False when the response was submitted meanwhile (another tab): nothing is stored, and the caller must not say
+    "saved".
+    """
     response_id = visit.response.id
     values = {**visit.values, **{k: v for k, v in changes.items() if v is not None}}
     for name, value in changes.items():
@@ -139,37 +166,45 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
         for name in answer_store.hidden_answers(visit.definition, values, visit.partner):
             changes[name] = None
             values.pop(name, None)
-    now = datetime.now(UTC)
+    update = {"updated_at": datetime.now(UTC)}
+    if current_page is not None:
+        update["current_page"] = current_page
 
     def work():
-        status = db.session.scalar(db.select(Response.status).where(Response.id == response_id))
-        if status == "submitted":
+        # Check and touch the response in one statement: on PostgreSQL it also locks the row, so a submit from
+        # another tab cannot commit between this check and the answers below.
+        touched = db.session.execute(
+            db.update(Response).where(Response.id == response_id, Response.status != "submitted").values(**update)
+            .execution_options(synchronize_session=False))
+        if touched.rowcount != 1:
             return False
         answer_store.store(response_id, changes)
-        update = {"updated_at": now}
-        if current_page is not None:
-            update["current_page"] = current_page
-        db.session.execute(db.update(Response).where(Response.id == response_id).values(**update))
         return True
 
-    if run_write(work):
+    saved = run_write(work)
+    if saved:
         visit.values = values
         if current_page is not None:
             visit.response.current_page = current_page
+    return saved
 
 
 def submit(visit: Visit) -> bool:
     """Submit once: True when this call submitted, False when it was already submitted (a no-op)."""
     response_id = visit.response.id
-    hidden = answer_store.hidden_answers(visit.definition, visit.values, visit.partner)
+    definition, partner = visit.definition, visit.partner
     now = datetime.now(UTC)
 
     def work():
-        answer_store.store(response_id, {name: None for name in hidden})
         result = db.session.execute(
             db.update(Response).where(Response.id == response_id, Response.status != "submitted")
             .values(status="submitted", submitted_at=now, updated_at=now))
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        # Read the answers inside the transaction (after the row lock on PostgreSQL): another tab may have saved.
+        hidden = answer_store.hidden_answers(definition, answer_store.load_values(response_id), partner)
+        answer_store.store(response_id, {name: None for name in hidden})
+        return True
 
     submitted = run_write(work)
     db.session.refresh(visit.response)

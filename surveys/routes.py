@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 
 from engagement.errors import error_page
 from engagement.extensions import limiter
@@ -24,12 +25,15 @@ token_limit = limiter.shared_limit(
 
 @bp.errorhandler(RoundClosed)
 def round_closed(error):
+    g.language = error.language
+    refresh()  # the locale may have been read already in this request
     return error_page(410)
 
 
 def _visit(token: str) -> Visit:
     visit = open_visit(token)
     g.language = visit.language
+    refresh()
     return visit
 
 
@@ -148,7 +152,8 @@ def save(token, name):
             destination = pages[index + 1].name
     elif action == "back" and index:
         destination = pages[index - 1].name
-    save_page(visit, changes, current_page=destination or name, clean_hidden=destination != name)
+    if not save_page(visit, changes, current_page=destination or name, clean_hidden=destination != name):
+        return redirect_to(url_for("surveys.receipt", token=token))  # submitted from another tab meanwhile
     if action.startswith("lang:"):
         set_language(visit, action.removeprefix("lang:"))
         g.language = visit.language
@@ -181,8 +186,8 @@ def autosave(token, question_name):
         return error_page(422, _("This question is not shown for your answers, so it cannot be saved."))
     changes, errors, shown = answer_store.validate_questions(
         visit.definition, [question], request.form, visit.values, visit.partner, visit.language, require=False)
-    if not errors:
-        save_page(visit, changes, current_page=None, clean_hidden=False)
+    if not errors and not save_page(visit, changes, current_page=None, clean_hidden=False):
+        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
     changed = [q for q in survey_page.questions() if (q.name in before) != (q.name in shown)]
     context = _page_context(visit, survey_page, errors=errors, shown=shown)
     context.update(question=question, changed=changed, saved=not errors)

@@ -106,6 +106,14 @@ def _multidict(data):
     return MultiDict(data)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """French and Spanish pages need the compiled catalogues, as `make setup` builds them (not committed)."""
+    from tests.engagement.test_translations import compile_catalogues
+
+    compile_catalogues()
+
+
 @pytest.fixture
 def client(app):
     return HtmxClient(app.test_client())

@@ -44,6 +44,11 @@
     pending.set(elt, setTimeout(function () { retry(elt); }, delay));
   }
 
+  function requestStatusText(kind) {
+    var box = document.getElementById("request-status");
+    return box ? box.dataset[kind] : "";
+  }
+
   function showRequestError(message) {
     var box = document.getElementById("request-status");
     if (!box) { return; }
@@ -71,7 +76,7 @@
       var text = event.detail.xhr.responseText || "";
       var doc = new DOMParser().parseFromString(text, "text/html");
       var message = doc.querySelector("#error-message p");
-      showRequestError(message ? message.textContent : "Error " + status);
+      showRequestError(message ? message.textContent : requestStatusText("error"));
     }
   });
 
@@ -79,11 +84,11 @@
     if (isAutosave(event.detail.elt)) { return; }
     var doc = new DOMParser().parseFromString(event.detail.xhr.responseText || "", "text/html");
     var message = doc.querySelector("#error-message p");
-    showRequestError(message ? message.textContent : "Error " + event.detail.xhr.status);
+    showRequestError(message ? message.textContent : requestStatusText("error"));
   });
 
   document.addEventListener("htmx:sendError", function (event) {
-    if (!isAutosave(event.detail.elt)) { showRequestError(saveState() ? saveState().dataset.offline : "Offline"); }
+    if (!isAutosave(event.detail.elt)) { showRequestError(requestStatusText("offline")); }
   });
 
   window.addEventListener("online", retryAll);

@@ -352,3 +352,13 @@ def test_every_question_is_labelled_and_grouped(client, survey):
     assert 'aria-labelledby="rl-sat_web"' in html
     assert '<label for="f-top-web">Website</label>' in html
     assert "<legend>Recommend? <span class=\"required\">(required)</span></legend>" in html
+
+
+def test_closed_round_page_speaks_the_contacts_language(app, client, survey):
+    with app.app_context():
+        db.session.get(Round, survey["round_id"]).status = "closed"
+        db.session.commit()
+    response = client.get(f"/s/{survey['other']}", headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert '<html lang="fr">' in html and "Ce cycle d" in html
