@@ -10,17 +10,21 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from engagement.audit import record
+from engagement.extensions import db
 
 from . import registry
 from .countries import country_code, country_name, region_for
-from .models import Organisation
+from .models import Contact, Organisation
 
 COLUMNS = ("organisation", "category", "country", "pathfinder", "action_groups", "gcg_member",
            "contact_name", "contact_email", "language")
 REQUIRED_COLUMNS = ("organisation", "category")
-MAX_BYTES = 2 * 1024 * 1024
+# About 7,000 rows; the previewed file travels back in a form field, which Flask caps at 500 kB (compressed).
+MAX_BYTES = 1024 * 1024
 YES = {"yes", "y", "oui", "o", "si", "sí", "true", "1", "x"}
 NO = {"no", "n", "non", "false", "0", ""}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -221,12 +225,21 @@ def _parse_row(row: dict) -> tuple[dict, dict | None, list[str]]:
     return values, contact, reasons
 
 
+def _registry_index() -> tuple[dict[str, Organisation], dict[str, Contact]]:
+    """The registry in two queries (organisations by lower-case name, contacts by email), not two per row."""
+    organisations = db.session.scalars(select(Organisation).options(selectinload(Organisation.contacts))).all()
+    by_name = {organisation.name.lower(): organisation for organisation in organisations}
+    by_email = {contact.email: contact for organisation in organisations for contact in organisation.contacts}
+    return by_name, by_email
+
+
 def plan_import(data: bytes) -> ImportPlan:
     """Read a CSV and work out what importing it would change; FileProblem if it cannot be read at all."""
     rows, ignored = read_rows(data)
     plan = ImportPlan(rows=len(rows), ignored_columns=ignored)
     organisations: dict[str, OrganisationPlan] = {}
     contacts: dict[str, ContactPlan] = {}
+    known_organisations, known_contacts = _registry_index()
     for line, row in rows:
         values, contact, reasons = _parse_row(row)
         key = values["name"].lower()
@@ -239,7 +252,7 @@ def plan_import(data: bytes) -> ImportPlan:
                                  line=first.line, field=differing[0]))
         if contact and not reasons:
             earlier = contacts.get(contact["email"])
-            existing = registry.contact_with_email(contact["email"])
+            existing = known_contacts.get(contact["email"])
             if earlier and earlier.organisation.lower() != key:
                 reasons.append(_("the email %(email)s is also on line %(line)s, for another organisation (%(other)s)",
                                  email=contact["email"], line=earlier.line, other=earlier.organisation))
@@ -253,7 +266,7 @@ def plan_import(data: bytes) -> ImportPlan:
             plan.problems.append((line, "; ".join(reasons)))
             continue
         if key not in organisations:
-            existing_org = registry.organisation_named(values["name"])
+            existing_org = known_organisations.get(key)
             item = OrganisationPlan(line, values["name"], values)
             if existing_org is not None:
                 item.name = existing_org.name
@@ -263,7 +276,7 @@ def plan_import(data: bytes) -> ImportPlan:
             organisations[key] = item
             plan.organisations.append(item)
         if contact and contact["email"] not in contacts:
-            existing = registry.contact_with_email(contact["email"])
+            existing = known_contacts.get(contact["email"])
             item = ContactPlan(line, organisations[key].name, **contact)
             if existing is not None:
                 same = (existing.name, existing.language, existing.active) == (contact["name"], contact["language"],
@@ -275,28 +288,42 @@ def plan_import(data: bytes) -> ImportPlan:
 
 
 def apply_plan(plan: ImportPlan, source: str = "") -> dict:
-    """Create and update what the plan says, in the caller's transaction; refuses a plan with bad rows."""
+    """Create and update what the plan says, in the caller's transaction; refuses a plan with bad rows.
+
+    One audit entry describes the whole import (what was added and updated), not one per row.
+    """
     if not plan.ok:
         raise ValueError("a file with bad rows imports nothing")
     by_name: dict[str, Organisation] = {}
-    for item in plan.organisations:
-        organisation = registry.organisation_named(item.name)
-        if organisation is None:
-            organisation = registry.create_organisation(item.values)
-        else:
-            values = {k: v for k, v in item.values.items() if k != "name"}
-            registry.update_organisation(organisation, values)
-        by_name[item.name.lower()] = organisation
-    for item in plan.contacts:
-        organisation = by_name[item.organisation.lower()]
-        contact = registry.contact_with_email(item.email)
-        if contact is None:
-            registry.add_contact(organisation, item.name, item.email, item.language)
-        else:
-            registry.update_contact(contact, item.name, item.email, item.language, organisation)
+    known_organisations, known_contacts = _registry_index()
+    with db.session.no_autoflush:
+        for item in plan.organisations:
+            organisation = known_organisations.get(item.name.lower())
+            if organisation is None:
+                organisation = registry.create_organisation(item.values, audit=False)
+            else:
+                values = {k: v for k, v in item.values.items() if k != "name"}
+                registry.update_organisation(organisation, values, audit=False)
+            by_name[item.name.lower()] = organisation
+        for item in plan.contacts:
+            organisation = by_name[item.organisation.lower()]
+            contact = known_contacts.get(item.email)
+            if contact is None:
+                registry.add_contact(organisation, item.name, item.email, item.language, audit=False)
+            else:
+                registry.update_contact(contact, item.name, item.email, item.language, organisation, audit=False)
     summary = plan.summary()
-    record("partners.import", source, rows=plan.rows, **summary)
+    record("partners.import", source, rows=plan.rows, **summary,
+           organisations_added=_names(plan.organisations, "create"),
+           organisations_updated=_names(plan.organisations, "update"),
+           contacts_added=_names(plan.contacts, "create"), contacts_updated=_names(plan.contacts, "update"))
     return summary
+
+
+def _names(items, action: str, limit: int = 500) -> list[str]:
+    """Who an import touched, for the audit log (the first 500, then how many more)."""
+    names = [getattr(item, "email", None) or item.name for item in items if item.action == action]
+    return names[:limit] + ([f"... and {len(names) - limit} more"] if len(names) > limit else [])
 
 
 def export_rows(organisations: list[Organisation]) -> list[list[str]]:

@@ -175,24 +175,25 @@ def _apply(organisation: Organisation, values: dict) -> dict:
     return changes
 
 
-def create_organisation(values: dict, contact: dict | None = None) -> Organisation:
-    """Add an organisation (and its first contact)."""
+def create_organisation(values: dict, contact: dict | None = None, audit: bool = True) -> Organisation:
+    """Add an organisation (and its first contact); an import passes audit=False and records one summary."""
     organisation = Organisation(action_groups="", pathfinder=False, gcg_member=False, active=True)
     _apply(organisation, values)
     db.session.add(organisation)
     if contact:
         organisation.contacts.append(Contact(name=contact["name"], email=normalise_email(contact["email"]),
                                              language=contact.get("language") or "en", active=True))
-    db.session.flush()
-    record("organisation.create", organisation.name, organisation_id=organisation.id,
-           contact=normalise_email(contact["email"]) if contact else None)
+    if audit:
+        db.session.flush()
+        record("organisation.create", organisation.name, organisation_id=organisation.id,
+               contact=normalise_email(contact["email"]) if contact else None)
     return organisation
 
 
-def update_organisation(organisation: Organisation, values: dict) -> dict:
+def update_organisation(organisation: Organisation, values: dict, audit: bool = True) -> dict:
     """Change an organisation's attributes; the audit entry lists what changed (nothing recorded if nothing did)."""
     changes = _apply(organisation, values)
-    if changes:
+    if changes and audit:
         record("organisation.update", organisation.name, organisation_id=organisation.id,
                changes={k: [str(a), str(b)] for k, (a, b) in changes.items()})
     return changes
@@ -236,16 +237,18 @@ def delete_organisation(organisation: Organisation) -> None:
     db.session.delete(organisation)
 
 
-def add_contact(organisation: Organisation, name: str, email: str, language: str = "en") -> Contact:
+def add_contact(organisation: Organisation, name: str, email: str, language: str = "en",
+                audit: bool = True) -> Contact:
     contact = Contact(name=clean_name(name), email=normalise_email(email), language=language or "en", active=True)
     organisation.contacts.append(contact)
-    db.session.flush()
-    record("contact.create", contact.email, organisation=organisation.name, contact_id=contact.id)
+    if audit:
+        db.session.flush()
+        record("contact.create", contact.email, organisation=organisation.name, contact_id=contact.id)
     return contact
 
 
 def update_contact(contact: Contact, name: str, email: str, language: str,
-                   organisation: Organisation | None = None) -> dict:
+                   organisation: Organisation | None = None, audit: bool = True) -> dict:
     """Change a contact (or move it to another organisation, as a re-import may)."""
     changes = {}
     values = {"name": clean_name(name), "email": normalise_email(email), "language": language or "en",
@@ -257,7 +260,7 @@ def update_contact(contact: Contact, name: str, email: str, language: str,
         if getattr(contact, field) != value:
             changes[field] = [str(getattr(contact, field)), str(value)]
             setattr(contact, field, value)
-    if changes:
+    if changes and audit:
         record("contact.update", contact.email, organisation=contact.organisation.name, contact_id=contact.id,
                changes=changes)
     return changes

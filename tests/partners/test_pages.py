@@ -374,3 +374,21 @@ def test_confirm_rechecks_against_the_registry_as_it_is_now(app, admin, sample):
     assert response.status_code == 422
     assert "belongs to a contact of Someone else" in text(response)
     assert org_id(app, "Newcomer") is None
+
+
+def test_largest_accepted_file_previews_and_confirms(app, admin):
+    """The previewed file travels back signed in a form field: the largest file allowed must still fit."""
+    rows, size, n = [], 0, 0
+    while size < 1024 * 1024 - 2000:
+        n += 1
+        row = (f"Organisation {n:05d} {n * 7919 % 100003:06d},civil_society,Ghana,no,migration;supply_chains,no,"
+               f"Person {n * 104729 % 999983},p{n * 15485863 % 99999989}.{n}@org{n * 31 % 9973}.example.org,en")
+        rows.append(row)
+        size += len(row) + 1
+    preview = upload(admin, csv_bytes(*rows))
+    assert preview.status_code == 200, text(preview)[:500]
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', text(preview)).group(1)
+    confirmed = admin.post("/partners/import/confirm", {"payload": payload})
+    assert confirmed.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Organisation)) == len(rows)
