@@ -123,7 +123,12 @@ def sign_out():
         current_user.session_nonce = secrets.token_hex(8)
         db.session.commit()
     logout_user()
+    # Keep only the CSRF token: a page left open in another tab then gets "sign in again", not "form expired".
+    csrf_field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    csrf_token = session.get(csrf_field)
     session.clear()
+    if csrf_token:
+        session[csrf_field] = csrf_token
     flash(_("You are signed out."))
     return redirect_to(url_for("auth.sign_in"))
 

@@ -132,6 +132,18 @@ def test_expired_session_htmx_post_is_sent_to_sign_in(app, client, accounts):
     assert response.headers["HX-Redirect"].startswith("/sign-in")
 
 
+def test_page_left_open_after_sign_out_elsewhere_is_sent_to_sign_in(client, accounts):
+    sign_in(client, *ADMIN)
+    client.get("/partners/")
+    token = client.csrf
+    client.post("/sign-out")  # in another tab of the same browser
+    client.csrf = token
+    response = client.post("/partners/new", {"name": "X"}, htmx=True)
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/sign-in")
+    assert client.get("/partners/").status_code == 303
+
+
 def test_analyst_reads_but_every_post_is_refused(app, client, accounts):
     sign_in(client, *ANALYST)
     assert client.get("/partners/").status_code == 200
