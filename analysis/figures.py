@@ -110,7 +110,10 @@ def diverging_bars(
     """
     with rc_context(RC):
         labels = [_wrap(label) for label, _shares in rows]
-        figure, axes = _figure(0.95 + 0.36 * len(rows), labels, bottom=0.75)
+        columns = 5 if sum(len(name) for name in scale) <= 80 else 3
+        legend_rows = math.ceil(5 / columns)
+        bottom = 0.5 + 0.22 * legend_rows
+        figure, axes = _figure(bottom + 0.35 + 0.36 * len(rows), labels, bottom=bottom)
         positions = np.arange(len(rows))[::-1]
         shown = [(y, [100 * s for s in shares]) for y, (_label, shares) in zip(positions, rows) if shares is not None]
         for y, (_label, shares) in zip(positions, rows):
@@ -140,7 +143,7 @@ def diverging_bars(
         _tidy(axes)
         handles = [Patch(facecolor=c, hatch=h, edgecolor=INK, linewidth=0.5, label=name)
                    for c, h, name in zip(LIKERT_COLOURS, LIKERT_HATCHES, scale)]
-        figure.legend(handles=handles, loc="lower center", ncols=5, frameon=False, fontsize=8,
+        figure.legend(handles=handles, loc="lower center", ncols=columns, frameon=False, fontsize=8,
                       bbox_to_anchor=(0.5, 0.0))
         return _svg(figure, chart_id, title, description)
 
