@@ -26,6 +26,7 @@ from engagement.models import AuditEntry
 from partners.models import Contact, Organisation
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 from surveys.models import Invitation, Response, Round, SurveyVersion
+from surveys.versions import definition_for
 
 from . import exports, monitoring
 from . import report as report_module
@@ -110,7 +111,7 @@ def dashboard(round_id: int):
     due = monitoring.due_for_reminder(data.non_respondents, now, current_app.config.get("REMINDER_MIN_HOURS", 20))
     return render("analysis/dashboard.html", block="monitor", status=400 if form.errors else 200,
                   round=round_, form=form, filters=filters, data=data, chart=chart, labels=labels,
-                  updated_at=now, due=due,
+                  updated_at=now, due=due, languages=definition_for(round_.survey_version).languages,
                   poll_url=url_for("analysis.dashboard", round_id=round_id, **filters))
 
 
