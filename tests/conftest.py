@@ -11,8 +11,15 @@ import secrets
 import pytest
 from sqlalchemy import create_engine, text
 
+from argon2 import PasswordHasher
+
+from engagement import auth
 from engagement.extensions import db
 from wsgi import create_app
+
+# Argon2 with production costs takes most of a second per hash on a busy machine; tests use the same algorithm
+# with the smallest costs so that signing in stays fast.
+auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
