@@ -4,15 +4,18 @@ import contextvars
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .extensions import db
 
 T = TypeVar("T")
+# How long a write waits for another writer's lock before the statement fails and run_write retries.
+BUSY_TIMEOUT_MS = 10000
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
@@ -22,6 +25,12 @@ class DatabaseBusy(RuntimeError):
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        # Without a lock timeout a write stuck behind a lock would wait until gunicorn kills the worker.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(BUSY_TIMEOUT_MS)}")
+        dbapi_connection.commit()
+        return
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     # Let SQLAlchemy's "begin" event below issue BEGIN itself, so a write can ask for BEGIN IMMEDIATE.
@@ -31,7 +40,7 @@ def _configure_sqlite(dbapi_connection, connection_record):
     # NORMAL in WAL mode: a power cut may lose the last transactions, never corrupt the file (see README).
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
     cursor.close()
 
 
@@ -48,7 +57,7 @@ def _is_transient(error: DBAPIError) -> bool:
     text = str(error.orig).lower() if error.orig is not None else str(error).lower()
     return error.connection_invalidated or any(
         s in text for s in ("database is locked", "database table is locked", "could not serialize",
-                            "deadlock detected", "server closed the connection", "connection refused",
+                            "deadlock detected", "lock timeout", "server closed the connection", "connection refused",
                             "terminating connection")
     )
 
@@ -89,12 +98,18 @@ def run_write(work: Callable[[], T], attempts: int = 4) -> T:
 def upsert(model, values: dict, key: list[str], update: list[str]):
     """INSERT ... ON CONFLICT (key) DO UPDATE, one statement on both SQLite and PostgreSQL."""
     dialect = db.session.get_bind().dialect.name
+    statement = _upsert_statement(model, dialect, tuple(values), tuple(key), tuple(update))
+    return db.session.execute(statement, values)
+
+
+@lru_cache(maxsize=64)
+def _upsert_statement(model, dialect: str, columns: tuple, key: tuple, update: tuple):
+    """Built once per shape: every autosave runs one, and building it cost more than executing it."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=key, set_={name: getattr(statement.excluded, name) for name in update}
+    statement = insert(model).values({name: bindparam(name) for name in columns})
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={name: getattr(statement.excluded, name) for name in update}
     )
-    return db.session.execute(statement)
