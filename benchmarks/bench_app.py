@@ -12,10 +12,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engagement.extensions import csrf  # noqa: E402
-from wsgi import create_app  # noqa: E402
+from engagement.extensions import csrf
+from wsgi import create_app
 
-TABLE = "CREATE TABLE IF NOT EXISTS bench_insert (id INTEGER PRIMARY KEY, value TEXT NOT NULL, at REAL NOT NULL)"
+TABLE = (
+    "CREATE TABLE IF NOT EXISTS bench_insert (id INTEGER PRIMARY KEY, value TEXT NOT NULL, at REAL NOT NULL)"
+)
 
 
 def create_bench_app():

@@ -26,8 +26,20 @@ ADMIN = ("bench-admin@alliance87.example", "bench-admin-password-2026")
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CSRF_HEADER = re.compile(r'"X-CSRFToken": "([^"]+)"')
-CATEGORIES = ["government_pathfinder", "government", "workers", "employers", "civil_society", "academia",
-              "un", "survivor", "igo", "business", "funder", "other"]
+CATEGORIES = [
+    "government_pathfinder",
+    "government",
+    "workers",
+    "employers",
+    "civil_society",
+    "academia",
+    "un",
+    "survivor",
+    "igo",
+    "business",
+    "funder",
+    "other",
+]
 REGIONS = ["africa", "americas", "arab_states", "asia_pacific", "europe_central_asia", "global"]
 
 
@@ -58,7 +70,9 @@ def fresh_database(kind: str, workdir: Path) -> Database:
 
     base = os.environ.get("DATABASE_URL", "")
     base = base if base.startswith("postgres") else POSTGRES_DEFAULT
-    base = base.replace("postgresql://", "postgresql+psycopg://", 1).replace("postgres://", "postgresql+psycopg://", 1)
+    base = base.replace("postgresql://", "postgresql+psycopg://", 1).replace(
+        "postgres://", "postgresql+psycopg://", 1
+    )
     name = f"bench_{secrets.token_hex(5)}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -71,14 +85,22 @@ def fresh_database(kind: str, workdir: Path) -> Database:
         admin.dispose()
 
     url = f"{head}/{name}"
-    return Database(url=url.replace("postgresql+psycopg://", "postgresql://", 1), sqlalchemy_url=url, drop=drop)
+    return Database(
+        url=url.replace("postgresql+psycopg://", "postgresql://", 1), sqlalchemy_url=url, drop=drop
+    )
 
 
 def make_app(database: Database, **overrides):
     from wsgi import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": database.sqlalchemy_url, "SECRET_KEY": SECRET_KEY,
-                       "RATELIMIT_ENABLED": False, **overrides})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database.sqlalchemy_url,
+            "SECRET_KEY": SECRET_KEY,
+            "RATELIMIT_ENABLED": False,
+            **overrides,
+        }
+    )
 
 
 @dataclass
@@ -114,20 +136,31 @@ def prepare_round(database: Database, partners: int) -> Setup:
         version, _definition = import_survey(DEFAULT_SURVEY_FILE.read_bytes(), DEFAULT_SURVEY_FILE.name)
         for number in range(partners):
             organisation = Organisation(
-                name=f"Benchmark partner {number:05d}", category=CATEGORIES[number % len(CATEGORIES)],
-                country=None, region=REGIONS[number % len(REGIONS)], pathfinder=number % 5 == 0,
+                name=f"Benchmark partner {number:05d}",
+                category=CATEGORIES[number % len(CATEGORIES)],
+                country=None,
+                region=REGIONS[number % len(REGIONS)],
+                pathfinder=number % 5 == 0,
                 action_groups="supply_chains migration" if number % 3 == 0 else "rule_of_law",
-                gcg_member=number % 4 == 0)
-            organisation.contacts.append(Contact(name=f"Contact {number}", email=f"partner{number}@bench.example",
-                                                 language="en"))
+                gcg_member=number % 4 == 0,
+            )
+            organisation.contacts.append(
+                Contact(name=f"Contact {number}", email=f"partner{number}@bench.example", language="en")
+            )
             db.session.add(organisation)
         create_user(*ADMIN, "admin")
         db.session.flush()
         round_ = create_round(version, "Benchmark round", (datetime.now(UTC) + timedelta(days=30)).date())
         invitations = open_round(round_)
         db.session.commit()
-        invited = [Invited(token=token_for(inv), invitation_id=inv.id,
-                           partner=partner_attributes(inv.contact.organisation)) for inv in invitations]
+        invited = [
+            Invited(
+                token=token_for(inv),
+                invitation_id=inv.id,
+                partner=partner_attributes(inv.contact.organisation),
+            )
+            for inv in invitations
+        ]
         setup = Setup(round_id=round_.id, invited=invited, definition=definition_for(version))
         db.session.remove()
         db.engine.dispose()
@@ -143,25 +176,48 @@ def free_port() -> int:
 class Server:
     """gunicorn with the project's gunicorn.conf.py on a free 127.0.0.1 port; its workers can be listed and killed."""
 
-    def __init__(self, database: Database, workers: int, app_module: str = "wsgi:app", threads: int | None = None,
-                 extra_args: list[str] | None = None, env: dict | None = None, log: Path | None = None):
+    def __init__(
+        self,
+        database: Database,
+        workers: int,
+        app_module: str = "wsgi:app",
+        threads: int | None = None,
+        extra_args: list[str] | None = None,
+        env: dict | None = None,
+        log: Path | None = None,
+    ):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "DATABASE_URL": database.url, "SECRET_KEY": SECRET_KEY,
-                       "WEB_CONCURRENCY": str(workers), "PYTHONPATH": str(ROOT)}
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database.url,
+            "SECRET_KEY": SECRET_KEY,
+            "WEB_CONCURRENCY": str(workers),
+            "PYTHONPATH": str(ROOT),
+        }
         if threads:
             environment["GUNICORN_THREADS"] = str(threads)
         environment.update(env or {})
         self.log_path = log or Path(f"/tmp/bench-gunicorn-{self.port}.log")
-        self.command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-                        "--bind", f"127.0.0.1:{self.port}", *(extra_args or []), app_module]
+        self.command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            *(extra_args or []),
+            app_module,
+        ]
         self.environment = environment
         self.process: subprocess.Popen | None = None
 
     def start(self, wait: float = 60) -> "Server":
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.environment, stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - open as long as the server runs
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.environment, stdout=self._log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + wait
         import urllib.request
 
@@ -170,7 +226,9 @@ class Server:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
             try:
                 with urllib.request.urlopen(self.base + "/healthz", timeout=2) as answer:
-                    if answer.status == 200 and len(self.workers()) >= int(self.environment["WEB_CONCURRENCY"]):
+                    if answer.status == 200 and len(self.workers()) >= int(
+                        self.environment["WEB_CONCURRENCY"]
+                    ):
                         return self
             except OSError:
                 pass
@@ -228,7 +286,7 @@ def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, int(round(fraction * len(ordered) + 0.5)) - 1))
+    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
     return ordered[index]
 
 

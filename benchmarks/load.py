@@ -52,10 +52,17 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
+import httpx
 
-from benchmarks.common import (  # noqa: E402
-    Database, Invited, Server, Setup, csrf_from, fresh_database, make_app, prepare_round,
+from benchmarks.common import (
+    Database,
+    Invited,
+    Server,
+    Setup,
+    csrf_from,
+    fresh_database,
+    make_app,
+    prepare_round,
 )
 
 RETRIES = 8
@@ -82,7 +89,9 @@ class Save:
 class Journal:
     """Everything the clients sent and what the server said, for the checker."""
 
-    saves: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))  # token -> question -> [Save]
+    saves: dict = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )  # token -> question -> [Save]
     submits: dict = field(default_factory=lambda: defaultdict(list))  # token -> [(sent, received, status)]
     receipts: set = field(default_factory=set)
     statuses: Counter = field(default_factory=Counter)
@@ -154,14 +163,21 @@ def _location(response: httpx.Response) -> str:
 
 # --- what a partner answers -------------------------------------------------------------------------------------
 
+
 def free_questions(definition) -> set[str]:
     """Questions no condition, constraint or default refers to: racing two tabs on them cannot hide anything."""
     referenced = set()
     for question in definition.questions():
         for source in (question.relevant_source, question.constraint_source, question.default or ""):
             referenced.update(REFERENCE.findall(source))
-    return {q.name for q in definition.questions() if q.answerable and q.name not in referenced
-            and not q.conditions and q.type in ("text", "select_one", "range")}
+    return {
+        q.name
+        for q in definition.questions()
+        if q.answerable
+        and q.name not in referenced
+        and not q.conditions
+        and q.type in ("text", "select_one", "range")
+    }
 
 
 def choose(question, values: dict, partner: dict, rng: random.Random) -> str | None:
@@ -178,15 +194,22 @@ def choose(question, values: dict, partner: dict, rng: random.Random) -> str | N
         elif question.type == "range":
             start, end, step = question.range_bounds
             value = str(int(rng.choice(range(int(start), int(end) + 1, int(step) or 1))))
-        elif question.type == "integer":
-            value = str(rng.randint(0, 500))
-        elif question.type == "decimal":
+        elif question.type == "integer" or question.type == "decimal":
             value = str(rng.randint(0, 500))
         elif question.type == "date":
             value = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         elif question.type == "text":
-            value = rng.choice(["More regional meetings", "Plus d'échanges entre pairs", "Más financiación",
-                                "Clearer guidance"]) + f" #{rng.randint(1, 10**6)}"
+            value = (
+                rng.choice(
+                    [
+                        "More regional meetings",
+                        "Plus d'échanges entre pairs",
+                        "Más financiación",
+                        "Clearer guidance",
+                    ]
+                )
+                + f" #{rng.randint(1, 10**6)}"
+            )
         else:
             return None
         if question.constraint is None:
@@ -205,12 +228,15 @@ def form_fields(question, value: str | None) -> list[tuple[str, str]]:
     if question.type == "select_multiple":
         return fields + [(question.name, code) for code in value.split()]
     if question.type == "rank":
-        return fields + [(f"{question.name}[{code}]", str(position))
-                         for position, code in enumerate(value.split(), start=1)]
+        return fields + [
+            (f"{question.name}[{code}]", str(position))
+            for position, code in enumerate(value.split(), start=1)
+        ]
     return fields + [(question.name, value)]
 
 
 # --- one partner ------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Plan:
@@ -231,7 +257,9 @@ class Partner:
         self.free = free
         self.rng = random.Random(plan.seed)
         self.tab = Tab(base, self.token, "A", journal, self.rng)
-        self.other = Tab(base, self.token, "B", journal, random.Random(plan.seed + 1)) if plan.two_tabs else None
+        self.other = (
+            Tab(base, self.token, "B", journal, random.Random(plan.seed + 1)) if plan.two_tabs else None
+        )
         self.values: dict[str, str] = {}
         self.raced: set[str] = set()
 
@@ -243,8 +271,12 @@ class Partner:
     async def autosave(self, tab: Tab, question, value: str | None) -> bool:
         save = self._record(tab, "autosave", question.name, value, time.time())
         try:
-            response = await tab.request("POST", f"/s/{self.token}/answer/{question.name}",
-                                         data=form_fields(question, value), htmx=True)
+            response = await tab.request(
+                "POST",
+                f"/s/{self.token}/answer/{question.name}",
+                data=form_fields(question, value),
+                htmx=True,
+            )
         except GaveUp:
             save.received = time.time()
             return False
@@ -307,8 +339,9 @@ class Partner:
                 if self.other and question.name in self.free and self.rng.random() < 0.6:
                     rival = choose(question, self.values, self.plan.invited.partner, self.rng)
                     self.raced.add(question.name)
-                    await asyncio.gather(self.autosave(self.tab, question, value),
-                                         self.autosave(self.other, question, rival))
+                    await asyncio.gather(
+                        self.autosave(self.tab, question, value), self.autosave(self.other, question, rival)
+                    )
                     self.values[question.name] = value
                     continue
                 if await self.autosave(self.tab, question, value):
@@ -361,8 +394,12 @@ class Partner:
 
         async def one(tab: Tab):
             sent = time.time()
-            response = await tab.request("POST", f"/s/{self.token}/submit", data={"csrf_token": tab.csrf or ""})
-            self.journal.submits[self.token].append((sent, time.time(), response.status_code, _location(response)))
+            response = await tab.request(
+                "POST", f"/s/{self.token}/submit", data={"csrf_token": tab.csrf or ""}
+            )
+            self.journal.submits[self.token].append(
+                (sent, time.time(), response.status_code, _location(response))
+            )
             return response
 
         responses = await asyncio.gather(*(one(tab) for tab in tabs))
@@ -377,12 +414,21 @@ class Partner:
 
 # --- the run ----------------------------------------------------------------------------------------------------
 
-async def drive(server: Server, setup: Setup, journal: Journal, kill_worker: bool, time_limit: float,
-                seed: int) -> None:
+
+async def drive(
+    server: Server, setup: Setup, journal: Journal, kill_worker: bool, time_limit: float, seed: int
+) -> None:
     rng = random.Random(seed)
     free = free_questions(setup.definition)
-    plans = [Plan(invited=invited, double_submit=rng.random() < 0.2, two_tabs=rng.random() < 0.15,
-                  seed=rng.randrange(10**9)) for invited in setup.invited]
+    plans = [
+        Plan(
+            invited=invited,
+            double_submit=rng.random() < 0.2,
+            two_tabs=rng.random() < 0.15,
+            seed=rng.randrange(10**9),
+        )
+        for invited in setup.invited
+    ]
     partners = [Partner(plan, server.base, setup.definition, journal, free) for plan in plans]
     tasks = [asyncio.create_task(partner.run()) for partner in partners]
 
@@ -438,30 +484,55 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.wrong or self.duplicate_rows or self.duplicate_responses
-                    or self.submit_problems or self.changed_after_submit or self.server_errors or self.unfinished
-                    or (self.killed_pid and self.workers_after < self.workers))
+        return not (
+            self.lost
+            or self.wrong
+            or self.duplicate_rows
+            or self.duplicate_responses
+            or self.submit_problems
+            or self.changed_after_submit
+            or self.server_errors
+            or self.unfinished
+            or (self.killed_pid and self.workers_after < self.workers)
+        )
 
     def lines(self) -> list[str]:
         rate = self.requests / self.seconds if self.seconds else 0
         out = [
-            f"database {self.database}, {self.partners} partners, {self.workers} workers: {self.requests} requests "
-            f"in {self.seconds:.1f} s ({rate:.0f}/s); statuses {dict(sorted(self.statuses.items()))}",
-            f"answers acknowledged {self.acknowledged_answers}, (response, question) pairs checked "
-            f"{self.checked_answers}, of them raced by two tabs {self.races}",
-            f"lost {len(self.lost)}, wrong value {len(self.wrong)}, duplicate answer rows {self.duplicate_rows}, "
-            f"duplicate responses {self.duplicate_responses}",
-            f"submitted {self.submitted}, submit problems {len(self.submit_problems)}, answers changed after "
-            f"submission {self.changed_after_submit}",
-            f"5xx reaching a partner {len(self.server_errors)} {Counter(s for s, *_ in self.server_errors)}, "
-            f"connection errors {self.connection_errors}, retries {self.retried}, unfinished partners "
-            f"{len(self.unfinished)}",
+            (
+                f"database {self.database}, {self.partners} partners, {self.workers} workers: {self.requests} requests "
+                f"in {self.seconds:.1f} s ({rate:.0f}/s); statuses {dict(sorted(self.statuses.items()))}"
+            ),
+            (
+                f"answers acknowledged {self.acknowledged_answers}, (response, question) pairs checked "
+                f"{self.checked_answers}, of them raced by two tabs {self.races}"
+            ),
+            (
+                f"lost {len(self.lost)}, wrong value {len(self.wrong)}, duplicate answer rows {self.duplicate_rows}, "
+                f"duplicate responses {self.duplicate_responses}"
+            ),
+            (
+                f"submitted {self.submitted}, submit problems {len(self.submit_problems)}, answers changed after "
+                f"submission {self.changed_after_submit}"
+            ),
+            (
+                f"5xx reaching a partner {len(self.server_errors)} {Counter(s for s, *_ in self.server_errors)}, "
+                f"connection errors {self.connection_errors}, retries {self.retried}, unfinished partners "
+                f"{len(self.unfinished)}"
+            ),
         ]
         if self.killed_pid:
-            out.append(f"killed worker {self.killed_pid}; answers acknowledged before the kill "
-                       f"{self.acknowledged_before_kill} (checked with the rest); workers after {self.workers_after}")
-        for label, items in (("lost", self.lost), ("wrong", self.wrong), ("submit", self.submit_problems),
-                             ("5xx", self.server_errors), ("unfinished", self.unfinished)):
+            out.append(
+                f"killed worker {self.killed_pid}; answers acknowledged before the kill "
+                f"{self.acknowledged_before_kill} (checked with the rest); workers after {self.workers_after}"
+            )
+        for label, items in (
+            ("lost", self.lost),
+            ("wrong", self.wrong),
+            ("submit", self.submit_problems),
+            ("5xx", self.server_errors),
+            ("unfinished", self.unfinished),
+        ):
             for item in items[:5]:
                 out.append(f"  {label}: {item}")
         out.append("PASS" if self.ok else "FAIL")
@@ -477,11 +548,18 @@ def check(database: Database, setup: Setup, journal: Journal, report: Report) ->
     app = make_app(database)
     by_token = {invited.token: invited for invited in setup.invited}
     with app.app_context():
-        report.duplicate_rows = len(db.session.execute(
-            db.select(Answer.response_id, Answer.question).group_by(Answer.response_id, Answer.question)
-            .having(db.func.count() > 1)).all())
-        report.duplicate_responses = len(db.session.execute(
-            db.select(Response.invitation_id).group_by(Response.invitation_id).having(db.func.count() > 1)).all())
+        report.duplicate_rows = len(
+            db.session.execute(
+                db.select(Answer.response_id, Answer.question)
+                .group_by(Answer.response_id, Answer.question)
+                .having(db.func.count() > 1)
+            ).all()
+        )
+        report.duplicate_responses = len(
+            db.session.execute(
+                db.select(Response.invitation_id).group_by(Response.invitation_id).having(db.func.count() > 1)
+            ).all()
+        )
         responses = {r.invitation_id: r for r in db.session.scalars(db.select(Response))}
         stored: dict[int, dict[str, tuple[str, object]]] = defaultdict(dict)
         for answer in db.session.scalars(db.select(Answer)):
@@ -501,8 +579,11 @@ def check(database: Database, setup: Setup, journal: Journal, report: Report) ->
                 if journal.kill_time:
                     report.acknowledged_before_kill += sum(s.received <= journal.kill_time for s in acked)
                 latest = max(acked, key=lambda s: s.received)
-                accepted = {s.value for s in saves
-                            if s.outcome != "refused" and (s.received or float("inf")) >= latest.sent}
+                accepted = {
+                    s.value
+                    for s in saves
+                    if s.outcome != "refused" and (s.received or float("inf")) >= latest.sent
+                }
                 value = values.get(question)
                 if value in accepted:
                     continue
@@ -538,9 +619,16 @@ def check(database: Database, setup: Setup, journal: Journal, report: Report) ->
     return report
 
 
-def run_load(partners: int = 200, workers: int = 4, database: str = "sqlite", kill_worker: bool = False,
-             time_limit: float = 600, seed: int = 87, workdir: Path | None = None,
-             rate_limits: bool = False) -> Report:
+def run_load(
+    partners: int = 200,
+    workers: int = 4,
+    database: str = "sqlite",
+    kill_worker: bool = False,
+    time_limit: float = 600,
+    seed: int = 87,
+    workdir: Path | None = None,
+    rate_limits: bool = False,
+) -> Report:
     """Set up a round, run the partners against gunicorn, check the database; returns the report."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="load-"))
     target = fresh_database(database, workdir)
@@ -548,8 +636,10 @@ def run_load(partners: int = 200, workers: int = 4, database: str = "sqlite", ki
     try:
         setup = prepare_round(target, partners)
         journal = Journal()
-        env = {"RATELIMIT_ENABLED": "1" if rate_limits else "0",
-               "RATELIMIT_STORAGE_URI": f"sqlitefile://{workdir / 'rate-limits.sqlite'}"}
+        env = {
+            "RATELIMIT_ENABLED": "1" if rate_limits else "0",
+            "RATELIMIT_STORAGE_URI": f"sqlitefile://{workdir / 'rate-limits.sqlite'}",
+        }
         server = Server(target, workers, env=env, log=workdir / "gunicorn.log").start()
         try:
             started = time.monotonic()
@@ -575,13 +665,24 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--kill-worker", action="store_true")
-    parser.add_argument("--time-limit", type=float, default=600, help="seconds before unfinished partners stop")
+    parser.add_argument(
+        "--time-limit", type=float, default=600, help="seconds before unfinished partners stop"
+    )
     parser.add_argument("--seed", type=int, default=87)
-    parser.add_argument("--rate-limits", action="store_true", help="keep the app's rate limits on (shared storage)")
+    parser.add_argument(
+        "--rate-limits", action="store_true", help="keep the app's rate limits on (shared storage)"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON too")
     args = parser.parse_args()
-    report = run_load(args.partners, args.workers, args.database, args.kill_worker, args.time_limit, args.seed,
-                      rate_limits=args.rate_limits)
+    report = run_load(
+        args.partners,
+        args.workers,
+        args.database,
+        args.kill_worker,
+        args.time_limit,
+        args.seed,
+        rate_limits=args.rate_limits,
+    )
     print("\n".join(report.lines()))
     if args.json:
         print(json.dumps({k: v for k, v in report.__dict__.items()}, default=str))

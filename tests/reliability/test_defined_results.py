@@ -20,7 +20,10 @@ SURVEY = [
     {"type": "select_one yn", "name": "satisfied", "label": "Satisfied?", "required": "yes"},
     {"type": "end_group", "name": "about"},
 ]
-CHOICES = [{"list_name": "yn", "name": "yes", "label": "Yes"}, {"list_name": "yn", "name": "no", "label": "No"}]
+CHOICES = [
+    {"list_name": "yn", "name": "yes", "label": "Yes"},
+    {"list_name": "yn", "name": "no", "label": "No"},
+]
 
 
 @pytest.fixture
@@ -42,7 +45,9 @@ def started(app, token) -> HtmxClient:
 
 
 def autosave(tab, token, question, value):
-    return tab.post(f"/s/{token}/answer/{question}", {question: value, f"{question}__present": "1"}, htmx=True)
+    return tab.post(
+        f"/s/{token}/answer/{question}", {question: value, f"{question}__present": "1"}, htmx=True
+    )
 
 
 def answers(app) -> list[tuple[str, str]]:
@@ -152,8 +157,9 @@ def short_busy_timeout(app, monkeypatch):
         db.engine.dispose()
 
 
-def test_a_locked_database_gives_a_could_not_save_503_never_a_500_and_the_retry_saves(app, token,
-                                                                                       short_busy_timeout):
+def test_a_locked_database_gives_a_could_not_save_503_never_a_500_and_the_retry_saves(
+    app, token, short_busy_timeout
+):
     tab = started(app, token)
     with write_lock_held(app):
         busy = autosave(tab, token, "comment", "saved at last")

@@ -26,8 +26,9 @@ def test_small_load_keeps_every_acknowledged_answer(tmp_path):
 
 @pytest.mark.slow
 def test_small_load_survives_a_killed_worker(tmp_path):
-    report = run_load(partners=20, workers=2, database=DATABASE, kill_worker=True, time_limit=240,
-                      workdir=tmp_path, seed=6)
+    report = run_load(
+        partners=20, workers=2, database=DATABASE, kill_worker=True, time_limit=240, workdir=tmp_path, seed=6
+    )
     _check(report)
     assert report.killed_pid is not None
     assert report.acknowledged_before_kill > 0
