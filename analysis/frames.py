@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -149,18 +151,7 @@ def respondent_rows(session: Session, round_id: int) -> Iterator[Respondent]:
 
 def answer_rows(session: Session, round_id: int) -> Iterator[tuple[int, str, str]]:
     """(response_id, question, value) of every stored answer of the round, ordered by response, streamed."""
-    responses = (
-        select(Response.id)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .where(Invitation.round_id == round_id)
-    )
-    # IN (subquery) rather than a join: SQLite then walks the (response_id, question) index in order, no sort.
-    statement = (
-        select(Answer.response_id, Answer.question, Answer.value)
-        .where(Answer.response_id.in_(responses.scalar_subquery()))
-        .order_by(Answer.response_id, Answer.question)
-    )
-    yield from _streamed(session, statement)
+    yield from _streamed(session, answer_statement(round_id))
 
 
 def shown_answers(
@@ -202,76 +193,211 @@ def iter_responses(
         answers.close()
 
 
-def _timestamps(values: list) -> pd.Series:
+def _timestamps(values) -> pd.Series:
+    """Aware UTC timestamps (SQLite gives them back naive, in UTC; PostgreSQL aware)."""
     return pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+
+
+class Relevance:
+    """`visible_questions` for many responses at once: each condition is evaluated once per distinct combination
+    of the values it reads, and the answers dropped are worked out once per distinct set of hidden questions."""
+
+    def __init__(self, definition: SurveyDefinition, known: list[str]):
+        self.known = known
+        self.conditional = [
+            (q.name, q.other_name, [*q.conditions, *([q.relevant] if q.relevant else [])])
+            for q in definition.questions()
+            if q.conditions or q.relevant
+        ]
+        self.questions = {q.name for q in definition.questions()}
+        self.read = {
+            name for _n, _o, conditions in self.conditional for c in conditions for name in c.references
+        }
+        conditional = {name for name, _o, _c in self.conditional}
+        # An answer is kept while its question, or for an "other" text the question it belongs to, is shown.
+        owners = [{n for n in (name, name.removesuffix("_other")) if n in self.questions} for name in known]
+        self.droppable = [(i, frozenset(o)) for i, o in enumerate(owners) if o and o <= conditional]
+        self._results: dict[tuple, bool] = {}
+        self._dropped: dict[frozenset, list[int]] = {}
+
+    def hidden(self, values: dict[str, str], partner: dict[str, str]) -> frozenset[str]:
+        """Questions hidden for these answers; as visible_questions, a hidden question reads as unanswered."""
+        context = dict(partner)
+        context.update(values)
+        hidden = []
+        for name, other, conditions in self.conditional:
+            for condition in conditions:
+                key = (id(condition), *(context.get(r) or "" for r in condition.references))
+                shown = self._results.get(key)
+                if shown is None:
+                    shown = self._results[key] = condition.evaluate(context)
+                if not shown:
+                    hidden.append(name)
+                    context.pop(name, None)
+                    context.pop(other, None)
+                    break
+        return frozenset(hidden)
+
+    def dropped(self, hidden: frozenset[str]) -> list[int]:
+        """Positions in `known` of the answers not kept when `hidden` are hidden (shown_answers' rule)."""
+        if hidden not in self._dropped:
+            self._dropped[hidden] = [i for i, owners in self.droppable if owners <= hidden]
+        return self._dropped[hidden]
+
+
+def _dbapi_rows(session: Session, statement) -> Iterator[list[tuple]]:
+    """Rows of a query as plain tuples from the driver's cursor, CHUNK at a time (server-side on PostgreSQL).
+
+    Skips SQLAlchemy's row objects: for the million answer rows of a large round they cost more than the query.
+    """
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    parameters = compiled.params
+    if compiled.positional:
+        parameters = tuple(parameters[name] for name in compiled.positiontup)
+    raw = connection.connection.dbapi_connection
+    named = connection.dialect.name == "postgresql"
+    cursor = raw.cursor(name="analysis_answers") if named else raw.cursor()
+    try:
+        cursor.execute(str(compiled), parameters)
+        while rows := cursor.fetchmany(CHUNK):
+            yield rows
+    finally:
+        cursor.close()
 
 
 def load_round(session: Session, round_id: int) -> RoundData:
     """Load a round as tidy frames: its answers (one row per answer), respondents, invitations and definition.
 
-    A fixed number of queries whatever the size of the round; rows are read in chunks and the repeated texts
-    (question names, categories, regions, answer codes) are held once each.
+    A fixed number of queries whatever the size of the round. Answers are read in chunks straight into arrays
+    (question as a categorical code, each distinct value held once); only responses in progress are checked
+    against the survey's conditions (the partner pages drop hidden answers when a response is submitted).
     """
     round_, definition = round_and_definition(session, round_id)
-    questions = pd.CategoricalDtype(known_names(definition))
-    interned: dict[str, str] = {}
-    answer_chunks, respondent_records = [], []
-    ids: list[int] = []
-    names: list[str] = []
-    values: list[str] = []
-
-    def flush():
-        if ids:
-            answer_chunks.append(
-                pd.DataFrame(
-                    {
-                        "response_id": pd.array(ids, dtype="int64"),
-                        "question": pd.Categorical(names, dtype=questions),
-                        "value": pd.array(values, dtype=object),
-                    }
-                )
-            )
-            ids.clear(), names.clear(), values.clear()
-
-    for respondent, answers in iter_responses(session, round_id, definition):
-        respondent_records.append(tuple(getattr(respondent, column) for column in RESPONDENT_COLUMNS))
-        for name, value in answers.items():
-            ids.append(respondent.response_id)
-            names.append(name)
-            values.append(interned.setdefault(value, value))
-        if len(ids) >= CHUNK:
-            flush()
-    flush()
-    if answer_chunks:
-        answers_frame = pd.concat(answer_chunks, ignore_index=True)
-    else:
-        answers_frame = pd.DataFrame(
-            {
-                "response_id": pd.array([], dtype="int64"),
-                "question": pd.Categorical([], dtype=questions),
-                "value": pd.array([], dtype=object),
-            }
+    known = known_names(definition)
+    questions = pd.CategoricalDtype(known)
+    respondents, partners = _respondents(session, round_id)
+    ids, codes, value_codes = [], [], []
+    distinct: dict[str, int] = {}
+    statement = answer_statement(round_id)
+    names = pd.Index(known)
+    for rows in _dbapi_rows(session, statement):
+        chunk = np.array(rows, dtype=object)
+        local, uniques = pd.factorize(chunk[:, 2], use_na_sentinel=False)
+        mapping = np.fromiter(
+            (distinct.setdefault(u, len(distinct)) for u in uniques), np.int64, len(uniques)
         )
+        ids.append(chunk[:, 0].astype(np.int64))
+        codes.append(names.get_indexer(chunk[:, 1]).astype(np.int32))
+        value_codes.append(mapping[local])
+    response_id = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+    code = np.concatenate(codes) if codes else np.zeros(0, np.int32)
+    value_code = np.concatenate(value_codes) if value_codes else np.zeros(0, np.int64)
+    values = np.empty(len(distinct), dtype=object)
+    values[:] = list(distinct)
+    keep = code >= 0
+    if "" in distinct:
+        keep &= value_code != distinct[""]
+    keep &= ~_hidden_rows(
+        definition, known, respondents, partners, response_id, code, values[value_code], keep
+    )
+    answers_frame = pd.DataFrame(
+        {
+            "response_id": response_id[keep],
+            "question": pd.Categorical.from_codes(code[keep], dtype=questions),
+            "value": values[value_code[keep]],
+        }
+    )
     return RoundData(
         round_id=round_.id,
         round_name=round_.name,
         definition=definition,
         answers=answers_frame,
-        respondents=_respondents_frame(respondent_records),
+        respondents=respondents,
         invitations=load_invitations(session, round_id),
     )
 
 
-def _respondents_frame(records: list[tuple]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=RESPONDENT_COLUMNS)
+def _hidden_rows(definition, known, respondents, partners, response_id, code, value, keep) -> np.ndarray:
+    """Answer rows of responses in progress that their conditions hide (a boolean per row)."""
+    drafts = respondents.loc[respondents["status"].astype(object) != "submitted", "response_id"].to_numpy()
+    hidden_rows = np.zeros(len(response_id), dtype=bool)
+    if not len(drafts):
+        return hidden_rows
+    relevance = Relevance(definition, known)
+    in_draft = keep & np.isin(response_id, drafts)
+    read = np.isin(code, [i for i, name in enumerate(known) if name in relevance.read])
+    answered: dict[int, dict[str, str]] = {int(r): {} for r in np.unique(response_id[in_draft])}
+    rows = np.flatnonzero(in_draft & read)
+    for r, c, v in zip(response_id[rows].tolist(), code[rows].tolist(), value[rows].tolist()):
+        answered[r][known[c]] = v
+    dropped_keys = []
+    width = len(known)
+    for r, values in answered.items():
+        dropped = relevance.dropped(relevance.hidden(values, partners[r]))
+        dropped_keys.extend(r * width + c for c in dropped)
+    if dropped_keys:
+        hidden_rows = in_draft & np.isin(response_id * width + code, dropped_keys)
+    return hidden_rows
+
+
+def answer_statement(round_id: int):
+    """(response_id, question, value) of every stored answer of the round, ordered by response and question."""
+    responses = (
+        select(Response.id)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .where(Invitation.round_id == round_id)
+    )
+    # IN (subquery) rather than a join: SQLite then walks the (response_id, question) index in order, no sort.
+    return (
+        select(Answer.response_id, Answer.question, Answer.value)
+        .where(Answer.response_id.in_(responses.scalar_subquery()))
+        .order_by(Answer.response_id, Answer.question)
+    )
+
+
+def _respondents(session: Session, round_id: int) -> tuple[pd.DataFrame, dict[int, dict[str, str]]]:
+    """The respondents frame, and the registry attributes of each response in progress (for its conditions)."""
+    statement = (
+        select(
+            Response.id,
+            Organisation.id,
+            Organisation.name,
+            Organisation.category,
+            Organisation.region,
+            Organisation.country,
+            Organisation.pathfinder,
+            Response.status,
+            Response.language,
+            Response.started_at,
+            Response.submitted_at,
+            Organisation.action_groups,
+            Organisation.gcg_member,
+        )
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .join(Contact, Invitation.contact_id == Contact.id)
+        .join(Organisation, Contact.organisation_id == Organisation.id)
+        .where(Invitation.round_id == round_id)
+        .order_by(Response.id)
+    )
+    records = [tuple(row) for row in _streamed(session, statement)]
+    columns = [*RESPONDENT_COLUMNS, "action_groups", "gcg_member"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    status = RESPONDENT_COLUMNS.index("status")
+    partners = {
+        record[0]: partner_attributes(SimpleNamespace(**dict(zip(columns, record))))
+        for record in records
+        if record[status] != "submitted"
+    }
+    frame = frame[RESPONDENT_COLUMNS].copy()
     frame["response_id"] = frame["response_id"].astype("int64")
     frame["organisation_id"] = frame["organisation_id"].astype("int64")
     frame["pathfinder"] = frame["pathfinder"].astype(bool)
     for column in ("category", "region", "status", "language"):
         frame[column] = frame[column].astype("category")
-    frame["started_at"] = _timestamps(frame["started_at"].tolist())
-    frame["submitted_at"] = _timestamps(frame["submitted_at"].tolist())
-    return frame
+    frame["started_at"] = _timestamps(frame["started_at"])
+    frame["submitted_at"] = _timestamps(frame["submitted_at"])
+    return frame, partners
 
 
 def load_invitations(session: Session, round_id: int) -> pd.DataFrame:
