@@ -14,7 +14,8 @@ sign in through GET/POST /sign-in with the CSRF token; download the warm-up roun
 definition cache, SQLite connection), then stream the benchmark round's export with httpx and record the time to
 the response headers, to the first body byte, to the first response row (CSV), the total, the bytes, the worker's
 CPU time and its VmRSS from /proc/<pid>/status sampled every 50 ms by a thread: before (after the warm-up), peak
-during, after (0.5 s after the last byte). "growth" is peak minus before; "from cold" is peak minus the RSS right
+during, halfway through the download (flat memory: halfway is already near the peak), after (0.5 s after the
+last byte). "growth" is peak minus before; "from cold" is peak minus the RSS right
 after sign-in (warm-up included). Before the servers start, the same process times plain SQL on the same file: the
 GROUP BY aggregates (answers per question and value; the same per partner category) and a bare read of the rows the
 export reads (answers in response order, fetched and dropped), the floor for any export.
@@ -37,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import ADMIN, CATEGORIES, REGIONS, Database, cpu_seconds, csrf_from, running  # noqa: E402
-from benchmarks.exports import random_value  # noqa: E402
+from benchmarks.common import ADMIN, CATEGORIES, REGIONS, Database, cpu_seconds, csrf_from, running
+from benchmarks.exports import random_value
 
 RESULTS = ROOT / "benchmarks" / "results"
 FORMATS = {"csv": "export.csv", "long": "export-long.csv", "xlsx": "export.xlsx"}
@@ -84,13 +85,20 @@ def generate(count: int, path: Path) -> Path:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
     begin = time.perf_counter()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{partial}", "SECRET_KEY": "benchmark-" + "x" * 32,
-                      "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{partial}",
+            "SECRET_KEY": "benchmark-" + "x" * 32,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         db.create_all()
         version, definition = import_survey(DEFAULT_SURVEY_FILE.read_bytes(), DEFAULT_SURVEY_FILE.name)
-        rounds = [Round(survey_version=version, name=name, status="open", closes_on=date(2030, 1, 1))
-                  for name in ("Warm-up round", f"Benchmark round of {count:,} responses")]
+        rounds = [
+            Round(survey_version=version, name=name, status="open", closes_on=date(2030, 1, 1))
+            for name in ("Warm-up round", f"Benchmark round of {count:,} responses")
+        ]
         db.session.add_all(rounds)
         create_user(*ADMIN, "admin")
         db.session.commit()
@@ -118,21 +126,46 @@ def generate(count: int, path: Path) -> Path:
             connection.executemany(
                 "INSERT INTO organisations (id, name, category, country, region, pathfinder, action_groups,"
                 " gcg_member, active, created_at, updated_at) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, 1, ?, ?)",
-                [(i, f"Organisation {i:06d}", rng.choice(CATEGORIES), rng.choice(REGIONS), rng.random() < 0.2,
-                  "rule_of_law" if i % 3 else "supply_chains migration", i % 4 == 0, STAMP, STAMP) for i in ids])
+                [
+                    (
+                        i,
+                        f"Organisation {i:06d}",
+                        rng.choice(CATEGORIES),
+                        rng.choice(REGIONS),
+                        rng.random() < 0.2,
+                        "rule_of_law" if i % 3 else "supply_chains migration",
+                        i % 4 == 0,
+                        STAMP,
+                        STAMP,
+                    )
+                    for i in ids
+                ],
+            )
             connection.executemany(
                 "INSERT INTO contacts (id, organisation_id, name, email, language, active, created_at)"
                 " VALUES (?, ?, ?, ?, 'en', 1, ?)",
-                [(i, i, f"Contact {i}", f"c{i}@bench.example", STAMP) for i in ids])
+                [(i, i, f"Contact {i}", f"c{i}@bench.example", STAMP) for i in ids],
+            )
             connection.executemany(
                 "INSERT INTO invitations (id, round_id, contact_id, salt, token_hash, created_at, invited_at,"
                 " reminder_count) VALUES (?, ?, ?, '', ?, ?, ?, 0)",
-                [(i, round_id, i, f"{i:064x}", STAMP, STAMP) for i in ids])
+                [(i, round_id, i, f"{i:064x}", STAMP, STAMP) for i in ids],
+            )
             connection.executemany(
                 "INSERT INTO responses (id, invitation_id, status, language, current_page, started_at, updated_at,"
                 " submitted_at) VALUES (?, ?, ?, 'en', '', ?, ?, ?)",
-                [(i, i, "submitted" if submitted[i] else "in_progress", STAMP, STAMP,
-                  SUBMITTED_STAMP if submitted[i] else None) for i in ids])
+                [
+                    (
+                        i,
+                        i,
+                        "submitted" if submitted[i] else "in_progress",
+                        STAMP,
+                        STAMP,
+                        SUBMITTED_STAMP if submitted[i] else None,
+                    )
+                    for i in ids
+                ],
+            )
             rows = []
             choice = rng.choice
             for i in ids:
@@ -141,7 +174,8 @@ def generate(count: int, path: Path) -> Path:
                     if value is not None:
                         rows.append((i, name, value, STAMP))
             connection.executemany(
-                "INSERT INTO answers (response_id, question, value, updated_at) VALUES (?, ?, ?, ?)", rows)
+                "INSERT INTO answers (response_id, question, value, updated_at) VALUES (?, ?, ?, ?)", rows
+            )
             connection.execute("COMMIT")
             answers += len(rows)
     connection.execute("ANALYZE")
@@ -150,8 +184,11 @@ def generate(count: int, path: Path) -> Path:
     for suffix in ("-wal", "-shm"):
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
     partial.rename(path)
-    print(f"generated {count:,} responses, {answers:,} answers ({answers / (count + WARM_UP):.0f} per response) "
-          f"in {path} ({path.stat().st_size / 2**20:,.0f} MiB, {time.perf_counter() - begin:.0f} s)", flush=True)
+    print(
+        f"generated {count:,} responses, {answers:,} answers ({answers / (count + WARM_UP):.0f} per response) "
+        f"in {path} ({path.stat().st_size / 2**20:,.0f} MiB, {time.perf_counter() - begin:.0f} s)",
+        flush=True,
+    )
     return path
 
 
@@ -166,7 +203,8 @@ def round_ids(path: Path) -> tuple[int, int, int]:
         warm, big = [r[0] for r in connection.execute("SELECT id FROM rounds ORDER BY id")]
         responses = connection.execute(
             "SELECT count(*) FROM responses r JOIN invitations i ON r.invitation_id = i.id WHERE i.round_id = ?",
-            (big,)).fetchone()[0]
+            (big,),
+        ).fetchone()[0]
     return warm, big, responses
 
 
@@ -174,8 +212,12 @@ def sql_baseline(path: Path, round_id: int, repeats: int = 3) -> dict:
     """Best of `repeats` for each query, on a connection of its own (the file is in the OS cache by then)."""
     results = {}
     with sqlite3.connect(path) as connection:
-        answers = connection.execute(READ.replace("response_id, question, value", "count(*)", 1).replace(
-            "ORDER BY response_id, question", ""), {"round": round_id}).fetchone()[0]
+        answers = connection.execute(
+            READ.replace("response_id, question, value", "count(*)", 1).replace(
+                "ORDER BY response_id, question", ""
+            ),
+            {"round": round_id},
+        ).fetchone()[0]
         results["answers"] = answers
         for name, query in SQL.items():
             times = []
@@ -225,8 +267,9 @@ class Sampler(threading.Thread):
 def sign_in(client: httpx.Client) -> None:
     page = client.get("/sign-in")
     page.raise_for_status()
-    answer = client.post("/sign-in", data={"csrf_token": csrf_from(page.text), "email": ADMIN[0],
-                                           "password": ADMIN[1]})
+    answer = client.post(
+        "/sign-in", data={"csrf_token": csrf_from(page.text), "email": ADMIN[0], "password": ADMIN[1]}
+    )
     if answer.status_code != 303 or "/sign-in" in answer.headers.get("location", "/sign-in"):
         raise RuntimeError(f"sign-in failed: {answer.status_code} {answer.headers.get('location')}")
 
@@ -254,13 +297,27 @@ def download(client: httpx.Client, round_id: int, format_: str, pid: int | None 
                 if lines >= 2:  # the header line, then a response (generated answers hold no line breaks)
                     first_row = time.perf_counter() - begin
     total = time.perf_counter() - begin
-    result = {"format": format_, "headers_s": headers, "first_byte_s": first_byte, "first_row_s": first_row,
-              "total_s": total, "bytes": size}
+    result = {
+        "format": format_,
+        "headers_s": headers,
+        "first_byte_s": first_byte,
+        "first_row_s": first_row,
+        "total_s": total,
+        "bytes": size,
+    }
     if pid:
         peak = sampler.stop()
         time.sleep(0.5)
-        result.update(before_mb=before, peak_mb=peak, after_mb=vm_rss_mb(pid), growth_mb=peak - before,
-                      worker_cpu_s=cpu_seconds(pid) - cpu, samples=len(sampler.samples))
+        samples = sampler.samples
+        result.update(
+            before_mb=before,
+            peak_mb=peak,
+            after_mb=vm_rss_mb(pid),
+            growth_mb=peak - before,
+            halfway_mb=samples[len(samples) // 2],
+            worker_cpu_s=cpu_seconds(pid) - cpu,
+            rss_samples_mb=[round(value, 1) for value in samples],
+        )
     return result
 
 
@@ -284,19 +341,31 @@ def measure(path: Path, format_: str) -> dict:
 
 def run(plan: list[tuple[int, list[str]]]) -> dict:
     load_before = os.getloadavg()
-    report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
-              "load_before": load_before, "sizes": []}
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_before": load_before,
+        "sizes": [],
+    }
     for count, formats in plan:
         path = database_for(count)
         _warm, big, responses = round_ids(path)
         sql = sql_baseline(path, big)
-        print(f"\n{responses:,} responses, {sql['answers']:,} answers, {path.stat().st_size / 2**20:,.0f} MiB; "
-              f"SQL GROUP BY {sql['group by seconds']:.2f} s ("
-              + ", ".join(f"{name} {sql[name]['seconds']:.2f} s" for name in SQL)
-              + f"); bare read of the export's rows {sql['read answers in export order']['seconds']:.2f} s; "
-              f"load {os.getloadavg()[0]:.1f}", flush=True)
-        entry = {"responses": responses, "answers": sql["answers"], "db_mib": path.stat().st_size / 2**20,
-                 "sql": sql, "exports": []}
+        print(
+            f"\n{responses:,} responses, {sql['answers']:,} answers, {path.stat().st_size / 2**20:,.0f} MiB; "
+            f"SQL GROUP BY {sql['group by seconds']:.2f} s ("
+            + ", ".join(f"{name} {sql[name]['seconds']:.2f} s" for name in SQL)
+            + f"); bare read of the export's rows {sql['read answers in export order']['seconds']:.2f} s; "
+            f"load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        entry = {
+            "responses": responses,
+            "answers": sql["answers"],
+            "db_mib": path.stat().st_size / 2**20,
+            "sql": sql,
+            "exports": [],
+        }
         for format_ in formats:
             result = measure(path, format_)
             result["load_1min"] = os.getloadavg()[0]
@@ -308,21 +377,27 @@ def run(plan: list[tuple[int, list[str]]]) -> dict:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"export-http-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(report, indent=2))
-    print(f"\nload average before {load_before[0]:.1f}, after {report['load_after'][0]:.1f} on {os.cpu_count()} CPUs;"
-          f" results in {out}")
+    print(
+        f"\nload average before {load_before[0]:.1f}, after {report['load_after'][0]:.1f} on {os.cpu_count()} CPUs;"
+        f" results in {out}"
+    )
     return report
 
 
-HEADER = ("responses | format | headers | first byte | first row | total | MiB | worker CPU | RSS before | peak | "
-          "after | growth | from cold | x GROUP BY")
+HEADER = (
+    "responses | format | headers | first byte | first row | total | MiB | worker CPU | RSS before | halfway | peak | "
+    "after | growth | from cold | x GROUP BY"
+)
 
 
 def row(responses: int, r: dict) -> str:
     first_row = f"{r['first_row_s'] * 1000:.0f} ms" if r["first_row_s"] is not None else "-"
-    return (f"{responses:,} | {r['format']} | {r['headers_s'] * 1000:.0f} ms | {r['first_byte_s'] * 1000:.0f} ms | "
-            f"{first_row} | {r['total_s']:.2f} s | {r['bytes'] / 2**20:.1f} | {r['worker_cpu_s']:.1f} s | "
-            f"{r['before_mb']:.0f} MB | {r['peak_mb']:.0f} MB | {r['after_mb']:.0f} MB | {r['growth_mb']:.1f} MB | "
-            f"{r['from_cold_mb']:.1f} MB | {r['ratio_to_group_by']:.1f}x")
+    return (
+        f"{responses:,} | {r['format']} | {r['headers_s'] * 1000:.0f} ms | {r['first_byte_s'] * 1000:.0f} ms | "
+        f"{first_row} | {r['total_s']:.2f} s | {r['bytes'] / 2**20:.1f} | {r['worker_cpu_s']:.1f} s | "
+        f"{r['before_mb']:.0f} MB | {r['halfway_mb']:.0f} MB | {r['peak_mb']:.0f} MB | {r['after_mb']:.0f} MB | {r['growth_mb']:.1f} MB | "
+        f"{r['from_cold_mb']:.1f} MB | {r['ratio_to_group_by']:.1f}x"
+    )
 
 
 def parse_plan(args: list[str]) -> list[tuple[int, list[str]]]:
@@ -338,7 +413,9 @@ def parse_plan(args: list[str]) -> list[tuple[int, list[str]]]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["run", "generate"])
     parser.add_argument("sizes", nargs="+", help="number of responses, optionally :csv,long,xlsx")
     options = parser.parse_args()
