@@ -1,87 +1,112 @@
-"""The report's charts as inline SVG strings, drawn by matplotlib without pyplot (thread-safe, no files, no display).
+"""The report's charts as inline SVG strings, written by hand (no plotting library: a chart costs a millisecond).
 
-Each chart carries a <title> and <desc> (role="img") and sits beside a table of the same numbers in the page. Colours
-come from colour-blind-safe palettes (ColorBrewer RdBu for agreement scales, Okabe-Ito for categories, a single
-blue ramp for heat maps) and every chart also reads in black-and-white print: hatching on the negative side of the
-diverging bars and on suppressed cells, value labels on bars and cells, marker shapes in the scatter plot. Callers
-pass labels already translated and formatted; no Flask here.
+Each chart carries a <title> and <desc> (role="img", aria-labelledby) and sits beside a table of the same numbers in
+the page. Colours come from colour-blind-safe palettes (ColorBrewer RdBu for agreement scales, Okabe-Ito for
+categories, ColorBrewer Blues for heat maps) and every chart also reads in black-and-white print: hatching on the
+negative side of the diverging bars and on suppressed cells, value labels on bars and cells, marker shapes in the
+scatter plot. Hatches are <pattern>s whose ids start with the chart's id, so charts on one page never share an id.
+Callers pass labels already translated and formatted; no Flask here.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from collections.abc import Sequence
 
 import numpy as np
 from markupsafe import Markup, escape
-from matplotlib import rc_context
-from matplotlib.collections import PatchCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
 
 # ColorBrewer RdBu (5 classes, colour-blind safe); 3 is a light grey so the neutral band shows on white paper.
 LIKERT_COLOURS = ("#ca0020", "#f4a582", "#d9d9d9", "#92c5de", "#0571b0")
 LIKERT_HATCHES = ("xx", "///", "", "", "--")
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">", "p")
+BLUES = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")
 BAR = "#0072B2"
 INK = "#1b1f24"
 GRID = "#c5ccd3"
 SUPPRESSED = "#f0f0f0"
+SUPPRESSED_HATCH = "#8a8a8a"
 DASH = "–"
-WIDTH = 7.2  # inches; the SVG scales to its container
-RC = {
-    "svg.fonttype": "none",  # real <text>: small, selectable, read by screen readers
-    "font.family": "sans-serif",
-    "font.size": 9,
-    "axes.edgecolor": INK,
-    "axes.labelcolor": INK,
-    "xtick.color": INK,
-    "ytick.color": INK,
-    "hatch.linewidth": 0.6,
-}
+WIDTH = 720  # viewBox units (100 per inch of the former figures); the SVG scales to its container
+FONT = 12  # label size in viewBox units
+CHAR = 0.55  # average advance of a character, in ems, for sizing margins
 
-_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
-_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
-_SIZE = re.compile(r'\s(width|height)="[\d.]+pt"')
 _ID_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
-def _svg(figure: Figure, chart_id: str, title: str, description: str) -> Markup:
-    """The figure as an accessible inline <svg>: no XML prologue or DOCTYPE, no metadata, ids unique to the chart."""
-    chart_id = _ID_SAFE.sub("-", chart_id)
-    buffer = io.StringIO()
-    with rc_context({**RC, "svg.hashsalt": chart_id}):
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None,
-                                                       "Type": None})
-    text = _METADATA.sub("", _PROLOGUE.sub("", buffer.getvalue(), count=1))
-    text = _SIZE.sub("", text, count=2)
-    opening = text.index(">") + 1
-    head = text[: opening - 1] + (
-        f' class="chart" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" id="{chart_id}"'
-        ' preserveAspectRatio="xMidYMid meet">'
+# -- drawing primitives ----------------------------------------------------------------------------------------------
+
+
+def _n(value: float) -> str:
+    """A coordinate, short: at most one decimal."""
+    text = f"{value:.1f}"
+    return text.removesuffix(".0")
+
+
+def _text(x: float, y: float, label: str, *, anchor: str = "start", size: float = FONT, fill: str = INK,
+          extra: str = "", line_height: float = 1.15) -> str:
+    """A text, vertically centred on y; lines split on '\\n' are stacked around y."""
+    lines = label.split("\n")
+    first = -(len(lines) - 1) * line_height / 2
+    attributes = (f'x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" dominant-baseline="central" '
+                  f'font-size="{_n(size)}" fill="{fill}"{extra}')
+    if len(lines) == 1:
+        return f"<text {attributes}>{escape(label)}</text>"
+    spans = "".join(
+        f'<tspan x="{_n(x)}" dy="{_n((first if i == 0 else line_height) * size)}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
     )
-    labels = f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(description)}</desc>'
-    return Markup(head + labels + text[opening:])
+    return f"<text {attributes}>{spans}</text>"
 
 
-def _figure(height: float, labels: Sequence[str] = (), bottom: float = 0.45, top: float = 0.15,
-            right: float = 0.45) -> tuple[Figure, object]:
-    """A figure with one axes placed by fixed margins (inches): far cheaper than a layout engine."""
-    height = max(1.4, height)
+def _rect(x: float, y: float, width: float, height: float, fill: str, extra: str = "") -> str:
+    return (f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(max(width, 0))}" height="{_n(max(height, 0))}" '
+            f'fill="{fill}"{extra}/>')
+
+
+def _line(x1: float, y1: float, x2: float, y2: float, stroke: str = INK, width: float = 1, extra: str = "") -> str:
+    return (f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}" stroke="{stroke}" '
+            f'stroke-width="{_n(width)}"{extra}/>')
+
+
+def _hatch(pattern_id: str, hatch: str, background: str, stroke: str = INK, size: float = 6) -> str:
+    """A <pattern> of the background colour crossed by lines: '/' diagonal, 'x' both diagonals, '-' horizontal."""
+    strokes = []
+    if "/" in hatch or "x" in hatch:
+        strokes.append(f"M0,{_n(size)}L{_n(size)},0M-1,1L1,-1M{_n(size - 1)},{_n(size + 1)}L{_n(size + 1)},"
+                       f"{_n(size - 1)}")
+    if "x" in hatch or "\\" in hatch:
+        strokes.append(f"M0,0L{_n(size)},{_n(size)}M-1,{_n(size - 1)}L1,{_n(size + 1)}M{_n(size - 1)},-1L"
+                       f"{_n(size + 1)},1")
+    if "-" in hatch:
+        strokes.append(f"M0,{_n(size / 2)}H{_n(size)}")
+    return (f'<pattern id="{pattern_id}" patternUnits="userSpaceOnUse" width="{_n(size)}" height="{_n(size)}">'
+            f'<rect width="{_n(size)}" height="{_n(size)}" fill="{background}"/>'
+            f'<path d="{"".join(strokes)}" stroke="{stroke}" stroke-width="0.8" fill="none"/></pattern>')
+
+
+def _svg(chart_id: str, height: float, title: str, description: str, defs: Sequence[str], body: Sequence[str]) -> Markup:
+    """An accessible inline <svg>: no prologue, no size (it scales to its container), title and description."""
+    height = math.ceil(height)
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" id="{chart_id}" preserveAspectRatio="xMidYMid meet" '
+        f'font-family="system-ui, -apple-system, \'Segoe UI\', Roboto, sans-serif" font-size="{FONT}">'
+        f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(description)}</desc>'
+    )
+    return Markup(head + (f"<defs>{''.join(defs)}</defs>" if defs else "") + "".join(body) + "</svg>")
+
+
+def _safe_id(chart_id: str) -> str:
+    return _ID_SAFE.sub("-", chart_id)
+
+
+def _label_width(labels: Sequence[str], size: float = FONT) -> float:
+    """Room for the longest line of the labels, with a little padding (at most 320 units)."""
     longest = max((max(len(line) for line in label.split("\n")) for label in labels), default=2)
-    left = min(3.2, 0.3 + 0.068 * longest)
-    figure = Figure(figsize=(WIDTH, height))
-    axes = figure.add_axes((left / WIDTH, bottom / height, 1 - (left + right) / WIDTH,
-                            1 - (bottom + top) / height))
-    return figure, axes
-
-
-def _tidy(axes) -> None:
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
+    return min(320, 30 + CHAR * size * longest)
 
 
 def _wrap(label: str, width: int = 34) -> str:
@@ -92,6 +117,30 @@ def _wrap(label: str, width: int = 34) -> str:
     cut = cut if cut > 0 else width
     rest = label[cut:].strip()
     return label[:cut] + "\n" + (rest if len(rest) <= width else rest[: width - 1] + "…")
+
+
+def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 x 10^k apart) covering low..high."""
+    span = high - low
+    if not span > 0:
+        return [low]
+    raw = span / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(f * power for f in (1, 2, 2.5, 5, 10) if f * power >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks = []
+    value = first
+    while value <= high + 1e-9 * span:
+        ticks.append(round(value, 10))
+        value += step
+    return ticks
+
+
+def _tick_label(value: float) -> str:
+    return f"{value:g}" if value != 0 else "0"
+
+
+# -- charts ----------------------------------------------------------------------------------------------------------
 
 
 def diverging_bars(
@@ -108,44 +157,59 @@ def diverging_bars(
     ``rows`` are (label, shares of scores 1..5 among valid answers, summing to 1) or (label, None) for a suppressed
     row, drawn as a dash; NA answers are not in the bars. ``scale`` names the five scores for the legend.
     """
-    with rc_context(RC):
-        labels = [_wrap(label) for label, _shares in rows]
-        columns = 5 if sum(len(name) for name in scale) <= 80 else 3
-        legend_rows = math.ceil(5 / columns)
-        bottom = 0.5 + 0.22 * legend_rows
-        figure, axes = _figure(bottom + 0.35 + 0.36 * len(rows), labels, bottom=bottom)
-        positions = np.arange(len(rows))[::-1]
-        shown = [(y, [100 * s for s in shares]) for y, (_label, shares) in zip(positions, rows) if shares is not None]
-        for y, (_label, shares) in zip(positions, rows):
-            if shares is None:
-                axes.text(0, y, suppressed_label, ha="center", va="center", fontsize=9, color=INK,
-                          bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
-        if shown:
-            ys = np.array([y for y, _shares in shown])
-            table = np.array([shares for _y, shares in shown])
-            start = -(table[:, 0] + table[:, 1] + table[:, 2] / 2)
-            for score in range(5):
-                widths = table[:, score]
-                axes.barh(ys, widths, left=start, height=0.7, color=LIKERT_COLOURS[score],
-                          hatch=LIKERT_HATCHES[score] or None, edgecolor=INK, linewidth=0.5)
-                for y, left, width in zip(ys, start, widths):
-                    if width >= 9:
-                        axes.text(left + width / 2, y, f"{width:.0f}", ha="center", va="center", fontsize=8,
-                                  color="white" if score in (0, 4) else INK)
-                start = start + widths
-        axes.axvline(0, color=INK, linewidth=0.8)
-        axes.set_ylim(-0.6, len(rows) - 0.4)
-        axes.set_yticks(positions, labels)
-        axes.set_xlim(-100, 100)
-        axes.set_xticks([-100, -50, 0, 50, 100], ["100%", "50%", "0", "50%", "100%"])
-        axes.xaxis.grid(True, color=GRID, linewidth=0.5)
-        axes.set_axisbelow(True)
-        _tidy(axes)
-        handles = [Patch(facecolor=c, hatch=h, edgecolor=INK, linewidth=0.5, label=name)
-                   for c, h, name in zip(LIKERT_COLOURS, LIKERT_HATCHES, scale)]
-        figure.legend(handles=handles, loc="lower center", ncols=columns, frameon=False, fontsize=8,
-                      bbox_to_anchor=(0.5, 0.0))
-        return _svg(figure, chart_id, title, description)
+    chart_id = _safe_id(chart_id)
+    labels = [_wrap(label) for label, _shares in rows]
+    left, right, top, row_height = _label_width(labels), 45, 15, 36
+    plot_width = WIDTH - left - right
+    plot_bottom = top + row_height * len(rows)
+    columns = 5 if sum(len(name) for name in scale) <= 80 else 3
+    legend_rows = math.ceil(5 / columns)
+    height = plot_bottom + 32 + 22 * legend_rows + 8
+
+    def x(percent: float) -> float:
+        return left + plot_width * (percent + 100) / 200
+
+    fills = [f"url(#{chart_id}-s{score})" if LIKERT_HATCHES[score] else LIKERT_COLOURS[score] for score in range(5)]
+    defs = [_hatch(f"{chart_id}-s{score}", LIKERT_HATCHES[score], LIKERT_COLOURS[score]) for score in range(5)
+            if LIKERT_HATCHES[score]]
+    body = []
+    for tick, name in zip((-100, -50, 0, 50, 100), ("100%", "50%", "0", "50%", "100%")):
+        body.append(_line(x(tick), top, x(tick), plot_bottom, GRID, 0.5))
+        body.append(_text(x(tick), plot_bottom + 14, name, anchor="middle", size=11))
+    body.append(_line(left, plot_bottom, WIDTH - right, plot_bottom, INK, 0.8))
+    dashes = []  # drawn over the centre line
+    for index, ((_label, shares), label) in enumerate(zip(rows, labels)):
+        centre = top + row_height * (index + 0.5)
+        body.append(_text(left - 6, centre, label, anchor="end"))
+        if shares is None:
+            width = CHAR * 11 * len(suppressed_label) + 8
+            dashes.append(_rect(x(0) - width / 2, centre - 9, width, 18, "white"))
+            dashes.append(_text(x(0), centre, suppressed_label, anchor="middle", size=11))
+            continue
+        percents = [100 * float(s) for s in shares]
+        start = -(percents[0] + percents[1] + percents[2] / 2)
+        bar_top = centre - row_height * 0.35
+        for score, width in enumerate(percents):
+            if width > 0:
+                body.append(_rect(x(start), bar_top, x(start + width) - x(start), row_height * 0.7, fills[score],
+                                  f' stroke="{INK}" stroke-width="0.5"'))
+            if width >= 9:
+                dark = score in (0, 4)
+                extra = ' font-weight="600"' if dark else (
+                    ' stroke="white" stroke-width="3" paint-order="stroke"' if LIKERT_HATCHES[score] else "")
+                body.append(_text(x(start + width / 2), centre, f"{width:.0f}", anchor="middle", size=11,
+                                  fill="white" if dark else INK, extra=extra))
+            start += width
+    body.append(_line(x(0), top, x(0), plot_bottom, INK, 1))
+    body += dashes
+    legend_top = plot_bottom + 32
+    cell = (WIDTH - 40) / columns
+    for score, name in enumerate(scale[:5]):
+        row, column = divmod(score, columns)
+        lx, ly = 20 + cell * column, legend_top + 22 * row
+        body.append(_rect(lx, ly - 6, 18, 12, fills[score], f' stroke="{INK}" stroke-width="0.5"'))
+        body.append(_text(lx + 24, ly, name, size=11))
+    return _svg(chart_id, height, title, description, defs, body)
 
 
 def horizontal_bars(
@@ -159,38 +223,85 @@ def horizontal_bars(
     value_format: str = "{:.0f}",
 ) -> Markup:
     """One bar per option (rankings, choices, NPS by group), largest share first as given; None draws a dash."""
-    with rc_context(RC):
-        labels = [_wrap(label) for label, _value in rows]
-        figure, axes = _figure(0.75 + 0.3 * len(rows), labels, right=0.6)
-        positions = np.arange(len(rows))[::-1]
-        values = [v for _label, v in rows if v is not None and not math.isnan(v)]
-        scale = 100 if percent else 1
-        top = maximum if maximum is not None else (max(values, default=0) * scale * 1.15 or 1)
-        low = min(0, min(values, default=0) * scale * 1.15)
-        drawn = [(y, value * scale) for y, (_label, value) in zip(positions, rows)
-                 if value is not None and not math.isnan(value)]
-        if drawn:
-            axes.barh([y for y, _v in drawn], [v for _y, v in drawn], height=0.65, color=BAR, edgecolor=INK,
-                      linewidth=0.5)
-        for y, (_label, value) in zip(positions, rows):
-            if value is None or math.isnan(value):
-                axes.text(0, y, " " + DASH, ha="left", va="center", fontsize=11, color=INK)
-                continue
-            shown = value * scale
-            text = value_format.format(shown) + ("%" if percent else "")
-            axes.text(shown + (top - low) * 0.01 if shown >= 0 else shown - (top - low) * 0.01, y, text,
-                      ha="left" if shown >= 0 else "right", va="center", fontsize=8, color=INK)
-        axes.set_ylim(-0.6, len(rows) - 0.4)
-        axes.set_yticks(positions, labels)
-        axes.set_xlim(low, top)
-        if low < 0:
-            axes.axvline(0, color=INK, linewidth=0.8)
-        if percent:
-            axes.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}%")
-        axes.xaxis.grid(True, color=GRID, linewidth=0.5)
-        axes.set_axisbelow(True)
-        _tidy(axes)
-        return _svg(figure, chart_id, title, description)
+    chart_id = _safe_id(chart_id)
+    labels = [_wrap(label) for label, _value in rows]
+    left, right, top, row_height = _label_width(labels), 60, 15, 30
+    plot_width = WIDTH - left - right
+    plot_bottom = top + row_height * len(rows)
+    height = plot_bottom + 30
+    scale = 100 if percent else 1
+    values = [v for _label, v in rows if v is not None and not math.isnan(v)]
+    high = maximum if maximum is not None else (max(values, default=0) * scale * 1.15 or 1)
+    low = min(0, min(values, default=0) * scale * 1.15)
+    if low < 0:  # room on the left for the value label of the most negative bar
+        low -= 0.1 * (high - low)
+
+    def x(value: float) -> float:
+        return left + plot_width * (value - low) / (high - low)
+
+    body = []
+    for tick in _nice_ticks(low, high):
+        body.append(_line(x(tick), top, x(tick), plot_bottom, GRID, 0.5))
+        body.append(_text(x(tick), plot_bottom + 14, _tick_label(tick) + ("%" if percent else ""), anchor="middle",
+                          size=11))
+    body.append(_line(left, plot_bottom, WIDTH - right, plot_bottom, INK, 0.8))
+    body.append(_line(x(0), top, x(0), plot_bottom, INK, 0.8 if low < 0 else 0.5))
+    for index, ((_label, value), label) in enumerate(zip(rows, labels)):
+        centre = top + row_height * (index + 0.5)
+        body.append(_text(left - 6, centre, label, anchor="end"))
+        if value is None or math.isnan(value):
+            body.append(_text(x(0) + 4, centre, DASH, size=14))
+            continue
+        shown = value * scale
+        start, end = sorted((x(0), x(shown)))
+        body.append(_rect(start, centre - row_height * 0.325, end - start, row_height * 0.65, BAR,
+                          f' stroke="{INK}" stroke-width="0.5"'))
+        text = value_format.format(shown) + ("%" if percent else "")
+        offset = 4 if shown >= 0 else -4
+        body.append(_text(x(shown) + offset, centre, text, anchor="start" if shown >= 0 else "end", size=11))
+    return _svg(chart_id, height, title, description, [], body)
+
+
+def _marker(shape: str, cx: float, cy: float, r: float, fill: str) -> str:
+    """A marker of the given matplotlib-style shape code, outlined in ink."""
+    style = f'fill="{fill}" stroke="{INK}" stroke-width="0.8"'
+    if shape == "o":
+        return f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(r)}" {style}/>'
+    if shape == "s":
+        return _rect(cx - r * 0.85, cy - r * 0.85, 1.7 * r, 1.7 * r, fill, f' stroke="{INK}" stroke-width="0.8"')
+
+    def polygon(points):
+        return f'<polygon points="{" ".join(f"{_n(cx + px)},{_n(cy + py)}" for px, py in points)}" {style}/>'
+
+    def regular(sides, radius, rotation=0.0):
+        return [(radius * math.sin(rotation + 2 * math.pi * k / sides), -radius * math.cos(rotation + 2 * math.pi * k
+                                                                                          / sides))
+                for k in range(sides)]
+
+    if shape == "^":
+        return polygon(regular(3, r * 1.2))
+    if shape == "v":
+        return polygon(regular(3, r * 1.2, math.pi))
+    if shape == "<":
+        return polygon(regular(3, r * 1.2, -math.pi / 2))
+    if shape == ">":
+        return polygon(regular(3, r * 1.2, math.pi / 2))
+    if shape == "D":
+        return polygon(regular(4, r * 1.15))
+    if shape == "h":
+        return polygon(regular(6, r * 1.05))
+    if shape == "p":
+        return polygon(regular(5, r * 1.1))
+    if shape == "*":
+        outer, inner = regular(5, r * 1.35), regular(5, r * 0.55, math.pi / 5)
+        return polygon([p for pair in zip(outer, inner) for p in pair])
+    a, b = r, r * 0.38  # plus and cross: a 12-point outline
+    plus = [(-b, -a), (b, -a), (b, -b), (a, -b), (a, b), (b, b), (b, a), (-b, a), (-b, b), (-a, b), (-a, -b),
+            (-b, -b)]
+    if shape == "X":
+        c = math.sqrt(0.5)
+        plus = [(c * (px - py), c * (px + py)) for px, py in plus]
+    return polygon(plus)
 
 
 def importance_scatter(
@@ -211,37 +322,90 @@ def importance_scatter(
     right), low_priority (bottom left) and overkill (bottom right). Each service gets its own marker shape and
     colour and a text label, so the plot reads in grey print.
     """
-    with rc_context(RC):
-        figure, axes = _figure(5.2, ["4.5 x"], bottom=0.55)
-        xs = [p[2] for p in points] + [satisfaction_cross]
-        ys = [p[1] for p in points] + [importance_cross]
-        pad = 0.25
-        x_low, x_high = max(1, min(xs) - pad), min(5, max(xs) + pad)
-        y_low, y_high = max(1, min(ys) - pad), min(5, max(ys) + pad)
-        if x_high - x_low < 0.6:
-            x_low, x_high = satisfaction_cross - 0.3, satisfaction_cross + 0.3
-        if y_high - y_low < 0.6:
-            y_low, y_high = importance_cross - 0.3, importance_cross + 0.3
-        axes.set_xlim(x_low, x_high)
-        axes.set_ylim(y_low, y_high)
-        axes.axvline(satisfaction_cross, color=INK, linestyle="--", linewidth=0.9)
-        axes.axhline(importance_cross, color=INK, linestyle="--", linewidth=0.9)
-        corner = {"concentrate": (0.02, 0.98, "left", "top"), "keep_up": (0.98, 0.98, "right", "top"),
-                  "low_priority": (0.02, 0.02, "left", "bottom"), "overkill": (0.98, 0.02, "right", "bottom")}
-        for key, (x, y, ha, va) in corner.items():
-            axes.text(x, y, quadrant_names[key], transform=axes.transAxes, ha=ha, va=va, fontsize=8,
-                      fontstyle="italic", color=INK, bbox={"facecolor": "white", "edgecolor": GRID, "pad": 2})
-        for index, (label, importance, satisfaction) in enumerate(points):
-            axes.scatter([satisfaction], [importance], s=46, marker=MARKERS[index % len(MARKERS)],
-                         color=OKABE_ITO[index % len(OKABE_ITO)], edgecolors=INK, linewidths=0.6, zorder=3)
-            axes.annotate(_wrap(label, 26), (satisfaction, importance), xytext=(5, 4), textcoords="offset points",
-                          fontsize=7.5, color=INK)
-        axes.set_xlabel(x_label)
-        axes.set_ylabel(y_label)
-        axes.grid(True, color=GRID, linewidth=0.4)
-        axes.set_axisbelow(True)
-        _tidy(axes)
-        return _svg(figure, chart_id, title, description)
+    chart_id = _safe_id(chart_id)
+    left, right, top, bottom, height = 70, 45, 15, 55, 520
+    plot_width, plot_height = WIDTH - left - right, height - top - bottom
+    xs = [p[2] for p in points] + [satisfaction_cross]
+    ys = [p[1] for p in points] + [importance_cross]
+    pad = 0.25
+    x_low, x_high = max(1, min(xs) - pad), min(5, max(xs) + pad)
+    y_low, y_high = max(1, min(ys) - pad), min(5, max(ys) + pad)
+    if x_high - x_low < 0.6:
+        x_low, x_high = satisfaction_cross - 0.3, satisfaction_cross + 0.3
+    if y_high - y_low < 0.6:
+        y_low, y_high = importance_cross - 0.3, importance_cross + 0.3
+
+    def x(value: float) -> float:
+        return left + plot_width * (value - x_low) / (x_high - x_low)
+
+    def y(value: float) -> float:
+        return top + plot_height * (1 - (value - y_low) / (y_high - y_low))
+
+    plot_bottom, plot_right = top + plot_height, left + plot_width
+    body = []
+    for tick in _nice_ticks(x_low, x_high):
+        body.append(_line(x(tick), top, x(tick), plot_bottom, GRID, 0.4))
+        body.append(_text(x(tick), plot_bottom + 14, _tick_label(tick), anchor="middle", size=11))
+    for tick in _nice_ticks(y_low, y_high):
+        body.append(_line(left, y(tick), plot_right, y(tick), GRID, 0.4))
+        body.append(_text(left - 6, y(tick), _tick_label(tick), anchor="end", size=11))
+    body.append(_line(left, top, left, plot_bottom, INK, 0.8))
+    body.append(_line(left, plot_bottom, plot_right, plot_bottom, INK, 0.8))
+    dashed = ' stroke-dasharray="6 3"'
+    body.append(_line(x(satisfaction_cross), top, x(satisfaction_cross), plot_bottom, INK, 1, dashed))
+    body.append(_line(left, y(importance_cross), plot_right, y(importance_cross), INK, 1, dashed))
+    corners = {"concentrate": (left + 8, top + 14, "start"), "keep_up": (plot_right - 8, top + 14, "end"),
+               "low_priority": (left + 8, plot_bottom - 14, "start"),
+               "overkill": (plot_right - 8, plot_bottom - 14, "end")}
+    placed = []  # boxes that labels should keep clear of: quadrant names, markers, labels already placed
+    for key, (cx, cy, anchor) in corners.items():
+        name = quadrant_names[key]
+        width = CHAR * 11 * len(name) + 8
+        box_left = cx - 4 if anchor == "start" else cx - width + 4
+        body.append(_rect(box_left, cy - 9, width, 18, "white", f' stroke="{GRID}" stroke-width="0.8"'))
+        body.append(_text(cx, cy, name, anchor=anchor, size=11, extra=' font-style="italic"'))
+        placed.append((box_left, cy - 9, box_left + width, cy + 9))
+    marks = [(x(satisfaction), y(importance)) for _label, importance, satisfaction in points]
+    placed += [(px - 6, py - 6, px + 6, py + 6) for px, py in marks]
+    for index, ((px, py), (label, _importance, _satisfaction)) in enumerate(zip(marks, points)):
+        body.append(_marker(MARKERS[index % len(MARKERS)], px, py, 5, OKABE_ITO[index % len(OKABE_ITO)]))
+        body.append(_point_label(px, py, _wrap(label, 26), placed, (left, top, plot_right, plot_bottom)))
+    body.append(_text(left + plot_width / 2, height - 14, x_label, anchor="middle"))
+    body.append(_text(16, top + plot_height / 2, y_label, anchor="middle",
+                      extra=f' transform="rotate(-90 16 {_n(top + plot_height / 2)})"'))
+    return _svg(chart_id, height, title, description, [], body)
+
+
+def _point_label(px: float, py: float, text: str, placed: list, frame: tuple[float, float, float, float]) -> str:
+    """A point's label beside it: the first of eight places inside the frame and clear of the boxes placed."""
+    size = 10.5
+    lines = text.split("\n")
+    width = CHAR * size * max(len(line) for line in lines)
+    height = 1.15 * size * len(lines)
+    left, top, right, bottom = frame
+    candidates = []
+    for dx, dy in ((1, -1), (1, 1), (-1, -1), (-1, 1), (1, 0), (-1, 0), (0, -1), (0, 1)):
+        x0 = px + 8 if dx > 0 else px - 8 - width if dx < 0 else px - width / 2
+        y0 = py - 6 - height if dy < 0 else py + 6 if dy > 0 else py - height / 2
+        box = (x0, y0, x0 + width, y0 + height)
+        inside = box[0] >= left and box[2] <= right and box[1] >= top and box[3] <= bottom
+        clear = not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed)
+        candidates.append((not inside, not clear, box))
+    _outside, _overlap, box = min(candidates, key=lambda c: (c[0] + c[1], c[0]))
+    placed.append(box)
+    halo = ' stroke="white" stroke-width="3" stroke-opacity="0.85" paint-order="stroke"'  # readable over grid lines
+    return _text(box[0], (box[1] + box[3]) / 2, text, size=size, extra=halo)
+
+
+def _blue(share: float) -> str:
+    """ColorBrewer Blues at 0..1, interpolated between its nine classes."""
+    share = min(1.0, max(0.0, share))
+    position = share * (len(BLUES) - 1)
+    i = min(int(position), len(BLUES) - 2)
+    t = position - i
+    a, b = BLUES[i], BLUES[i + 1]
+    channels = [round(int(a[k: k + 2], 16) * (1 - t) + int(b[k: k + 2], 16) * t) for k in (1, 3, 5)]
+    return "#" + "".join(f"{c:02x}" for c in channels)
 
 
 def heat_map(
@@ -255,32 +419,38 @@ def heat_map(
     description: str,
 ) -> Markup:
     """Shares (0..1) in a grid, each cell labelled with its percentage; hidden cells hatched and shown as '–'."""
+    chart_id = _safe_id(chart_id)
     values = np.asarray(values, dtype=float)
     hidden = np.asarray(hidden, dtype=bool) | np.isnan(values)
-    with rc_context(RC):
-        labels = [_wrap(r) for r in row_labels]
-        columns = [_wrap(c, 16) for c in column_labels]
-        bottom = 0.3 + 0.055 * max((len(line) for c in columns for line in c.split("\n")), default=4)
-        figure, axes = _figure(bottom + 0.25 + 0.34 * len(row_labels), labels, bottom=bottom, top=0.1, right=0.2)
-        percent = np.where(hidden, np.nan, values * 100)
-        axes.pcolormesh(np.arange(len(column_labels) + 1) - 0.5, np.arange(len(row_labels) + 1) - 0.5,
-                        np.ma.masked_invalid(10 + 0.8 * percent), cmap="Blues", vmin=0, vmax=100,
-                        edgecolors="white", linewidth=1)
-        cells = [Rectangle((j - 0.5, i - 0.5), 1, 1) for (i, j), is_hidden in np.ndenumerate(hidden) if is_hidden]
-        if cells:
-            axes.add_collection(PatchCollection(cells, facecolor=SUPPRESSED, hatch="///", edgecolor="#8a8a8a",
-                                                linewidth=0))
-        for (i, j), value in np.ndenumerate(percent):
-            if np.isnan(value):
-                axes.text(j, i, DASH, ha="center", va="center", fontsize=10, color=INK)
-            else:
-                axes.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=8,
-                          color="white" if value >= 55 else INK)
-        axes.set_xlim(-0.5, len(column_labels) - 0.5)
-        axes.set_ylim(len(row_labels) - 0.5, -0.5)
-        axes.set_xticks(range(len(column_labels)), columns, rotation=40, ha="right", rotation_mode="anchor")
-        axes.set_yticks(range(len(row_labels)), labels)
-        axes.tick_params(length=0)
-        for spine in axes.spines.values():
-            spine.set_visible(False)
-        return _svg(figure, chart_id, title, description)
+    labels = [_wrap(r) for r in row_labels]
+    columns = [_wrap(c, 16) for c in column_labels]
+    longest_column = max((len(line) for c in columns for line in c.split("\n")), default=4)
+    left, right, top, row_height = _label_width(labels), 20, 10, 34
+    bottom = 20 + CHAR * FONT * longest_column * 0.77 + 12  # labels turned 40 degrees
+    plot_width = WIDTH - left - right
+    cell_width = plot_width / max(len(column_labels), 1)
+    plot_bottom = top + row_height * len(row_labels)
+    height = plot_bottom + bottom
+    pattern = f"{chart_id}-hidden"
+    defs = [_hatch(pattern, "///", SUPPRESSED, SUPPRESSED_HATCH)]
+    body = []
+    for i, label in enumerate(labels):
+        centre = top + row_height * (i + 0.5)
+        body.append(_text(left - 6, centre, label, anchor="end"))
+        for j in range(len(column_labels)):
+            cx = left + cell_width * (j + 0.5)
+            if hidden[i, j]:
+                body.append(_rect(left + cell_width * j, top + row_height * i, cell_width, row_height,
+                                  f"url(#{pattern})", ' stroke="white" stroke-width="1"'))
+                body.append(_text(cx, centre, DASH, anchor="middle", size=13))
+                continue
+            percent = 100 * values[i, j]
+            body.append(_rect(left + cell_width * j, top + row_height * i, cell_width, row_height,
+                              _blue((10 + 0.8 * percent) / 100), ' stroke="white" stroke-width="1"'))
+            body.append(_text(cx, centre, f"{percent:.0f}", anchor="middle", size=11,
+                              fill="white" if percent >= 55 else INK))
+    for j, label in enumerate(columns):
+        cx = left + cell_width * (j + 0.5)
+        ty = plot_bottom + 10
+        body.append(_text(cx, ty, label, anchor="end", extra=f' transform="rotate(-40 {_n(cx)} {_n(ty)})"'))
+    return _svg(chart_id, height, title, description, defs, body)
