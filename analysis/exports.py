@@ -202,7 +202,11 @@ class Export:
             row = meta_cells(respondent)
             for cells in builders:
                 row.extend(cells(answers))
-            yield [neutralise(cell) for cell in row]
+            # neutralise() inlined for the common cells (None, numbers, codes): a call per cell is a tenth of the time.
+            yield [
+                neutralise(cell) if cell.__class__ is str and cell[:1] in RISKY_FIRST else cell
+                for cell in row
+            ]
 
     def _csv(self, session: Session) -> Iterator[bytes]:
         return _csv_stream(self.rows(session), self.bom)
@@ -359,17 +363,20 @@ class _Buffer:
 
 
 def _csv_stream(rows: Iterable[list[Cell]], bom: bool) -> Iterator[bytes]:
-    """CSV bytes (UTF-8, optional BOM), yielded about every FLUSH_BYTES; the header comes first, alone."""
+    """CSV bytes (UTF-8, optional BOM), yielded about every FLUSH_BYTES; the header and the first row go alone.
+
+    The first row is sent as soon as it is read, so the download shows progress before the first FLUSH_BYTES.
+    """
     buffer = _Buffer()
     writer = csv.writer(buffer, lineterminator="\r\n")
     if bom:
         yield BOM
-    first = True
+    alone = 2
     for row in rows:
         writer.writerow(row)
-        if first or buffer.size >= FLUSH_BYTES:
+        if alone or buffer.size >= FLUSH_BYTES:
             yield buffer.take()
-            first = False
+            alone = max(alone - 1, 0)
     if buffer.size:
         yield buffer.take()
 
