@@ -14,6 +14,7 @@ from sqlalchemy import Date, and_, case, cast, func
 
 from engagement.extensions import db
 from partners.models import Contact, Organisation
+from partners.registry import where_partners
 from surveys.models import Invitation, Response, Round, Survey, SurveyVersion
 
 FILTERS = ("category", "region", "pathfinder", "action_group")
@@ -113,16 +114,7 @@ def _joined(query):
 
 def _filtered(query, round_id: int, filters: dict):
     """Restrict to one round and the organisations the filter (category, region, pathfinder, group) selects."""
-    query = query.where(Invitation.round_id == round_id)
-    if filters.get("category"):
-        query = query.where(Organisation.category == filters["category"])
-    if filters.get("region"):
-        query = query.where(Organisation.region == filters["region"])
-    if filters.get("pathfinder") in ("yes", "no"):
-        query = query.where(Organisation.pathfinder.is_(filters["pathfinder"] == "yes"))
-    if filters.get("action_group"):
-        query = query.where((" " + Organisation.action_groups + " ").contains(f" {filters['action_group']} "))
-    return query
+    return where_partners(query.where(Invitation.round_id == round_id), filters)
 
 
 def _grouped(round_id: int, filters: dict, key) -> list[tuple]:

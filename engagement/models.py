@@ -12,6 +12,7 @@ ROLES = ("admin", "analyst")
 
 
 def utcnow() -> datetime:
+    """Timestamps are stored in UTC, on every table."""
     return datetime.now(UTC)
 
 

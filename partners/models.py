@@ -1,15 +1,12 @@
 """Partner organisations and their contacts, as the Secretariat keeps them."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engagement.extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from engagement.models import utcnow
 
 
 class Organisation(db.Model):

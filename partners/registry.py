@@ -109,6 +109,27 @@ class Page:
     pages: int
 
 
+def where_partners(query, filters: dict):
+    """Narrow a query that involves Organisation to the partner groups the Secretariat filters by.
+
+    filters may hold category, region, pathfinder ("yes"/"no") and action_group; other keys are ignored. Used by
+    the registry, the rounds' audiences and the dashboard, so a filter means the same everywhere.
+    """
+    category, region = filters.get("category"), filters.get("region")
+    pathfinder, action_group = filters.get("pathfinder"), filters.get("action_group")
+    if category:
+        query = query.where(Organisation.category == category)
+    if region:
+        query = query.where(Organisation.region == region)
+    if pathfinder in ("yes", "no"):
+        query = query.where(Organisation.pathfinder.is_(pathfinder == "yes"))
+    if action_group:
+        # Codes are stored space-separated; pad both sides so 'migration' never matches a longer code.
+        padded = literal(" ", String) + func.coalesce(Organisation.action_groups, "") + literal(" ", String)
+        query = query.where(padded.like(f"% {action_group} %"))
+    return query
+
+
 def _filtered(filters: Filters):
     query = select(Organisation)
     if filters.q:
@@ -121,16 +142,8 @@ def _filtered(filters: Filters):
         query = query.where(or_(func.lower(Organisation.name).like(pattern, escape="\\"),
                                 func.lower(func.coalesce(Organisation.country, "")) == filters.q.lower(),
                                 contact_match))
-    if filters.category:
-        query = query.where(Organisation.category == filters.category)
-    if filters.region:
-        query = query.where(Organisation.region == filters.region)
-    if filters.pathfinder:
-        query = query.where(Organisation.pathfinder.is_(filters.pathfinder == "yes"))
-    if filters.action_group:
-        # Codes are stored space-separated; pad both sides so 'migration' never matches a longer code.
-        padded = literal(" ", String) + func.coalesce(Organisation.action_groups, "") + literal(" ", String)
-        query = query.where(padded.like(f"% {filters.action_group} %"))
+    query = where_partners(query, {"category": filters.category, "region": filters.region,
+                                   "pathfinder": filters.pathfinder, "action_group": filters.action_group})
     if filters.status != "all":
         query = query.where(Organisation.active.is_(filters.status == "active"))
     return query

@@ -1,16 +1,13 @@
 """Surveys and their versions, rounds, invitations, responses and answers."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engagement.extensions import db
+from engagement.models import utcnow
 from partners.models import Contact
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Survey(db.Model):

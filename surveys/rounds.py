@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from engagement.extensions import db
 from partners.models import Contact, Organisation
+from partners.registry import where_partners
 
 from .invitations import assign_token, link_for
 from .models import Invitation, Round, Survey, SurveyVersion
@@ -18,15 +19,7 @@ def audience_query(audience: dict):
     """Active contacts of active organisations matching a round's filter (category, region, pathfinder, group)."""
     query = (db.select(Contact).join(Contact.organisation)
              .where(Organisation.active.is_(True), Contact.active.is_(True)))
-    if audience.get("category"):
-        query = query.where(Organisation.category == audience["category"])
-    if audience.get("region"):
-        query = query.where(Organisation.region == audience["region"])
-    if audience.get("pathfinder") in ("yes", "no"):
-        query = query.where(Organisation.pathfinder.is_(audience["pathfinder"] == "yes"))
-    if audience.get("action_group"):
-        query = query.where((" " + Organisation.action_groups + " ").contains(f" {audience['action_group']} "))
-    return query.order_by(Organisation.name, Contact.id)
+    return where_partners(query, audience).order_by(Organisation.name, Contact.id)
 
 
 def create_round(version: SurveyVersion, name: str, closes_on: date, audience: dict | None = None) -> Round:
