@@ -512,9 +512,10 @@ def satisfaction_section(b: _Builder, grid_names: list[str], claimed: set[str]) 
         grid = _grid(b.definition, grid_name)
         section.blocks.append(likert_block(b, f"satisfaction-{grid_name}", names,
                                            b.grid_label(grid) if grid else grid_name))
+    # gettext formats only when given values: "% {}" turns the text's "%%" into "%" in every language.
     section.notes.append(_("T2B: share answering 4 or 5 of those giving a score 1-5, with its Wilson 95%% "
                            "interval. NA%%: \"not applicable\" answers out of all answers to the row; above 50%% "
-                           "the row is flagged as of low relevance."))
+                           "the row is flagged as of low relevance.") % {})
     return section
 
 
@@ -659,8 +660,9 @@ def nps_section(b: _Builder, claimed: set[str]) -> Section | None:
     section = Section("nps", _("Net Promoter Score"))
     for name in names:
         key = f"nps-{name}"
-        overall = nps_summary(b.answers, b.definition, [name], respondents=b.respondents)
-        by = nps_summary(b.answers, b.definition, [name], respondents=b.respondents, by="category")
+        overall = nps_summary(b.answers, b.definition, [name], respondents=b.respondents, min_n=b.threshold)
+        by = nps_summary(b.answers, b.definition, [name], respondents=b.respondents, by="category",
+                         min_n=b.threshold)
         columns = [Column("group", _("Partners")), Column("n", "n", "int"), Column("nps", "NPS", "nps"),
                    Column("nps_low", _("95% CI low"), "nps"), Column("nps_high", _("95% CI high"), "nps"),
                    Column("promoters_pct", _("Promoters (9-10)"), "pct"),
@@ -711,7 +713,7 @@ def free_text_section(b: _Builder) -> Section | None:
     answers = answers[answers["value"].fillna("").str.strip() != ""]
     own = answers["response_id"].map(b.respondents.set_index("response_id")["organisation"]).fillna("")
     texts = pd.DataFrame({"question": answers["question"].astype(str).to_numpy(),
-                          "value": [_redact(v, o) for v, o in zip(answers["value"], own)]})
+                          "value": [_redact(v, o) for v, o in zip(answers["value"].tolist(), own.tolist())]})
     allowed = bool(len(shown))
     for name in names:
         key = f"free-text-{name}"
@@ -758,7 +760,7 @@ def change_section(b: _Builder, previous: RoundData) -> Section:
     labels = _unique([b.question_label(q) for q in table["question"]])
     for label, n_now, n_before, hidden in zip(labels, table["n_current"], table["n_previous"], table["suppressed"]):
         if hidden:
-            b.log.append(SuppressionRecord(key, label, _("Change"),
+            b.log.append(SuppressionRecord(key, label, _("T2B change"),
                                            f"n < {b.threshold} ({_('now')} {n_now}, {_('before')} {n_before})"))
     rows, hidden = [], []
     for i, record in enumerate(table.to_dict("records")):
@@ -773,7 +775,7 @@ def change_section(b: _Builder, previous: RoundData) -> Section:
         hidden.append(cells)
     columns = [Column("item", _("Question")), Column("n_previous", _("n before"), "int"),
                Column("t2b_previous", _("T2B before"), "pct"), Column("n_current", _("n now"), "int"),
-               Column("t2b_current", _("T2B now"), "pct"), Column("t2b_change", _("Change"), "pp"),
+               Column("t2b_current", _("T2B now"), "pct"), Column("t2b_change", _("T2B change"), "pp"),
                Column("t2b_change_low", _("95% CI low"), "pp"), Column("t2b_change_high", _("95% CI high"), "pp")]
     low = [bool(min(r["n_previous"], r["n_current"]) < LOW_BASE_BELOW) and not r["suppressed"] for r in rows]
     section.blocks.append(Block(Table(key, _("Top-2-box now and in %(round)s", round=previous.round_name),
@@ -809,7 +811,7 @@ def annex_sections(b: _Builder) -> list[Section]:
           "rate = (complete + partial) / E; organisational rate = organisations with at least one complete / "
           "organisations invited."),
         _("Not applicable, don't know and no opinion answers are left out of every base and reported as NA%% = "
-          "NA / shown; NA%% above 50%% flags low relevance."),
+          "NA / shown; NA%% above 50%% flags low relevance.") % {},  # "%%" to "%" (no values, so gettext leaves it)
         _("Likert summaries: n, mean, median, top-2-box T2B = n(4,5) / n(1..5), bottom-2-box B2B = n(1,2) / "
           "n(1..5), net = T2B - B2B."),
         _("Intervals: proportions by the Wilson score interval at 95%% (z = %(z)s): centre (x + z²/2) / (n + z²), "
@@ -820,7 +822,7 @@ def annex_sections(b: _Builder) -> list[Section]:
           "cross-hairs at the grand means across the services shown."),
         _("NPS = %% scoring 9-10 minus %% scoring 0-6. Ranking: 3/2/1 points for ranks 1/2/3; mean points, %% "
           "ranked first, %% in the top 3. Multiple choice: share of respondents who answered the question "
-          "(respondents, not ticks)."),
+          "(respondents, not ticks).") % {},  # "%%" to "%", as above
         _("Small-cell suppression: a cell whose unweighted n is below %(t)s shows as '–'. For shares of "
           "respondents choosing an option the cell's n is the number who chose it; for means, T2B and NPS it is "
           "the number of valid answers. Complementary suppression hides one more cell wherever a row or column "
@@ -1084,8 +1086,8 @@ def _prepare(b: _Builder) -> None:
     """One call per statistic over all the questions of its kind (cheaper than one per section)."""
     items = b.items
     if b.n:
-        b.likert = likert_summary(b.answers, b.definition, items.likert_names(),
-                                  respondents=b.respondents).set_index("question")
+        b.likert = likert_summary(b.answers, b.definition, items.likert_names(), respondents=b.respondents,
+                                  min_n=b.threshold).set_index("question")
         choice_names = items.single_choice + items.multiple_choice
         b.choices = choice_frequencies(b.answers, b.definition, choice_names, respondents=b.respondents)
         b.rankings = ranking_summary(b.answers, b.definition, items.rankings, respondents=b.respondents)

@@ -185,7 +185,8 @@ def partial_responses(
         for n in names
         if (q := definition.question(n)) is not None and (q.relevant is not None or q.conditions)
     }
-    answered = answers[answers["value"].fillna("") != ""]
+    asked = answers[answers["question"].isin([*profile, *names])]
+    answered = asked[asked["value"].fillna("") != ""]
     ids = pd.Index(answers["response_id"].unique())
     has_profile = ids.isin(answered.loc[answered["question"].isin(list(profile)), "response_id"])
     on_items = answered[answered["question"].isin(names)]
@@ -268,10 +269,12 @@ def likert_summary(
     mean_ci: bool = True,
     resamples: int = RESAMPLES,
     seed: int = SEED,
+    min_n: int = 0,
 ) -> pd.DataFrame:
     """Per Likert item (and group): n, mean with bootstrap CI, median, T2B with Wilson CI, B2B, net and NA%.
 
-    Codes "1".."5" are valid answers; any other code of the item is an NA code. Columns: the ``by`` columns,
+    Codes "1".."5" are valid answers; any other code of the item is an NA code. Rows with n below ``min_n`` get no
+    bootstrap interval (the report passes its suppression threshold: those cells are never shown). Columns: the ``by`` columns,
     question, n, mean, mean_low, mean_high, median, t2b, t2b_low, t2b_high, b2b, net, na, shown, na_pct,
     low_relevance (na_pct > 50 %), low_base (5 <= n < 30), n_eff, n_1 .. n_5 (counts per score).
     """
@@ -305,7 +308,7 @@ def likert_summary(
     for s in range(1, 6):
         out[f"n_{s}"] = t[f"s{s}"]
     if mean_ci:
-        _bootstrap_column(out, a.assign(score=score)[score > 0], keys, "mean", resamples, seed)
+        _bootstrap_column(out, a.assign(score=score)[score > 0], keys, "mean", resamples, seed, min_n)
     return out.reset_index()
 
 
@@ -445,11 +448,12 @@ def nps_summary(
     weights: Weights = None,
     resamples: int = RESAMPLES,
     seed: int = SEED,
+    min_n: int = 0,
 ) -> pd.DataFrame:
     """NPS = % scoring 9-10 minus % scoring 0-6 (-100..+100), with a bootstrap 95 % interval.
 
     Columns: the ``by`` columns, question, n, promoters, passives, detractors (counts), nps, nps_low, nps_high,
-    low_base.
+    low_base. Rows with n below ``min_n`` get no interval.
     """
     names = _names(questions, lambda: discover_items(definition).nps)
     a, keys = _frame(answers, names, respondents, by, weights)
@@ -471,7 +475,7 @@ def nps_summary(
         out["nps"] = 100 * (t["w_promoters"] - t["w_detractors"]) / t["w_valid"]
     out["nps_low"], out["nps_high"] = np.nan, np.nan
     out["low_base"] = is_low_base(out["n"])
-    _bootstrap_column(out, a.assign(score=score)[valid.to_numpy()], keys, "nps", resamples, seed)
+    _bootstrap_column(out, a.assign(score=score)[valid.to_numpy()], keys, "nps", resamples, seed, min_n)
     return out.reset_index()
 
 
@@ -626,7 +630,14 @@ def _frame(answers, names, respondents, by, weights) -> tuple[pd.DataFrame, list
     """The answers to ``names`` with their group columns, a weight ``w`` and ``question`` as an ordered category."""
     keys = _keys(by)
     a = answers.loc[answers["question"].isin(names), ["response_id", "question", "value"]]
-    a = a.astype({"question": str, "value": str})
+    question = a["question"]
+    # A categorical question (as load_round gives it) is recoded on its categories, not converted row by row.
+    question = (
+        question.cat.set_categories(names)
+        if isinstance(question.dtype, pd.CategoricalDtype)
+        else pd.Categorical(question.astype(str), categories=names)
+    )
+    a = a.assign(question=question, value=a["value"].astype(str))
     a = a[a["value"].fillna("") != ""]
     if respondents is not None:
         a = a[a["response_id"].isin(respondents["response_id"])]
@@ -635,10 +646,7 @@ def _frame(answers, names, respondents, by, weights) -> tuple[pd.DataFrame, list
     elif keys:
         raise ValueError("a breakdown (by=) needs respondents")
     w = _weights(weights, respondents)
-    a = a.assign(
-        w=1.0 if w is None else a["response_id"].map(w).astype(float),
-        question=pd.Categorical(a["question"], categories=names),
-    )
+    a = a.assign(w=1.0 if w is None else a["response_id"].map(w).astype(float))
     if a["w"].isna().any():
         raise ValueError("some answers have no weight")
     return a.dropna(subset=keys).reset_index(drop=True), keys
@@ -691,39 +699,60 @@ def _weighted_median(w_scores: np.ndarray) -> np.ndarray:
     return np.where(total > 0, median, np.nan)
 
 
-def _bootstrap_column(out: pd.DataFrame, scored: pd.DataFrame, keys, statistic, resamples, seed) -> None:
-    """Fill ``<statistic>_low``/``_high`` of ``out`` from the valid scores, one percentile bootstrap per row."""
+def _bootstrap_column(
+    out: pd.DataFrame, scored: pd.DataFrame, keys, statistic, resamples, seed, min_n=0
+) -> None:
+    """Fill ``<statistic>_low``/``_high`` of ``out`` from the valid scores, one percentile bootstrap per row.
+
+    Rows with fewer than ``min_n`` valid answers are left NaN. Each row draws from a generator seeded afresh, so a
+    row's interval does not depend on which other rows are computed with it.
+    """
     if scored.empty:
         return
-    pooled = (
-        scored.groupby([*keys, "question", "score", "w"], observed=True).size().rename("count").reset_index()
-    )
-    pooled["question"] = pooled["question"].astype(str)
-    intervals = {
-        key: _pooled_interval(
-            group["score"].to_numpy(float),
-            group["w"].to_numpy(float),
-            group["count"].to_numpy(),
-            statistic,
-            resamples,
-            seed,
-            0.95,
-        )
-        for key, group in pooled.groupby([*keys, "question"], sort=False)
-    }
-    found = pd.DataFrame.from_dict(intervals, orient="index", columns=["low", "high"])
-    if not keys:
-        found.index = [k[0] if isinstance(k, tuple) else k for k in found.index]
-    found = found.reindex(out.index)
-    out[f"{statistic}_low"] = found["low"].to_numpy()
-    out[f"{statistic}_high"] = found["high"].to_numpy()
+    group = [*keys, "question"]
+    pooled = scored.groupby([*group, "score", "w"], observed=True).size().rename("count").reset_index()
+    labels = pooled[group].astype({"question": str})
+    rows_group = pooled.groupby(group, observed=True, sort=False).ngroup().to_numpy()  # sorted: runs of rows
+    starts = np.flatnonzero(np.r_[True, rows_group[1:] != rows_group[:-1]])
+    ends = np.r_[starts[1:], len(pooled)]
+    scores, weights, counts = (pooled[c].to_numpy(float) for c in ("score", "w", "count"))
+    statistic_of = STATISTICS[statistic] if isinstance(statistic, str) else statistic
+    found, estimates = [], []
+    for start, end in zip(starts, ends):
+        n = int(counts[start:end].sum())
+        if n < min_n:
+            continue
+        draws = np.random.default_rng(seed).multinomial(n, counts[start:end] / n, size=resamples)
+        estimates.append(statistic_of(scores[start:end], draws * weights[start:end]))
+        row = tuple(labels.iloc[start])
+        found.append(row if keys else row[0])
+    if not found:
+        return
+    tail = (1 - 0.95) / 2
+    low, high = np.quantile(np.vstack(estimates), [tail, 1 - tail], axis=1)
+    index = pd.MultiIndex.from_tuples(found, names=group) if keys else pd.Index(found)
+    intervals = pd.DataFrame({"low": low, "high": high}, index=index).reindex(out.index)
+    out[f"{statistic}_low"] = intervals["low"].to_numpy()
+    out[f"{statistic}_high"] = intervals["high"].to_numpy()
 
 
 def _ticks(a: pd.DataFrame) -> pd.DataFrame:
     """One row per (answer, code) of space-separated values, in the order given, each code once per answer."""
-    ticks = a.assign(option=a["value"].astype(str).str.split()).explode("option")
-    ticks = ticks[ticks["option"].notna()]
-    return ticks[~ticks.duplicated(subset=["response_id", "question", "option"])]
+    codes, distinct = pd.factorize(a["value"].astype(str))
+    # Each distinct value is split once (a round repeats the same few thousand answers to choice questions).
+    split = [list(dict.fromkeys(value.split())) for value in distinct.tolist()]
+    lengths = np.array([len(options) for options in split], dtype=np.int64)
+    options = np.array([option for parts in split for option in parts], dtype=object)
+    starts = np.cumsum(lengths) - lengths
+    per_row = lengths[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    rows = np.repeat(np.arange(len(a)), per_row)
+    within = np.arange(per_row.sum()) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    ticks = a.iloc[rows].assign(
+        option=options[np.repeat(starts[codes], per_row) + within] if len(rows) else []
+    )
+    if a.duplicated(subset=["response_id", "question"]).any():  # the same question twice in one response
+        ticks = ticks[~ticks.duplicated(subset=["response_id", "question", "option"])]
+    return ticks
 
 
 def _per_option(a, keys, names, sums: pd.DataFrame, definition: SurveyDefinition) -> pd.DataFrame:
