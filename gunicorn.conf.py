@@ -16,3 +16,6 @@ max_requests_jitter = 500
 accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket defaults to one path per user; several instances (tests, benchmarks, a second site)
+# would share it. Nothing here uses it.
+control_socket_disable = True
