@@ -2,6 +2,7 @@
 
 from flask import flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
@@ -20,7 +21,7 @@ ACCEPTED = (".xlsx", ".xls", ".yaml", ".yml")
 
 
 class SurveyUploadForm(FlaskForm):
-    file = FileField(_("XLSForm (.xlsx, .xls) or YAML file"), validators=[FileRequired()])
+    file = FileField(_l("XLSForm (.xlsx, .xls) or YAML file"), validators=[FileRequired()])
 
 
 def _library(form, problems=None, warnings=None, status=200):
