@@ -6,9 +6,10 @@ a whole round in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from types import SimpleNamespace
 
 import numpy as np
@@ -194,8 +195,21 @@ def iter_responses(
 
 
 def _timestamps(values) -> pd.Series:
-    """Aware UTC timestamps (SQLite gives them back naive, in UTC; PostgreSQL aware)."""
-    return pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+    """Aware UTC timestamps: SQLite's driver gives ISO text in UTC, PostgreSQL's aware datetimes."""
+    return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+
+
+class _Context(dict):
+    """Answers and registry attributes as conditions read them: a missing name reads as ""."""
+
+    def __missing__(self, name):
+        return ""
+
+
+def _reader(condition) -> Callable[[dict], object]:
+    """A function giving the values a condition reads (its cache key), empty text for a missing name."""
+    names = sorted(condition.references)
+    return itemgetter(*names) if names else (lambda _context: ())
 
 
 class Relevance:
@@ -205,13 +219,17 @@ class Relevance:
     def __init__(self, definition: SurveyDefinition, known: list[str]):
         self.known = known
         self.conditional = [
-            (q.name, q.other_name, [*q.conditions, *([q.relevant] if q.relevant else [])])
+            (
+                q.name,
+                q.other_name,
+                [(c, _reader(c)) for c in [*q.conditions, *([q.relevant] if q.relevant else [])]],
+            )
             for q in definition.questions()
             if q.conditions or q.relevant
         ]
         self.questions = {q.name for q in definition.questions()}
         self.read = {
-            name for _n, _o, conditions in self.conditional for c in conditions for name in c.references
+            name for _n, _o, conditions in self.conditional for c, _r in conditions for name in c.references
         }
         conditional = {name for name, _o, _c in self.conditional}
         # An answer is kept while its question, or for an "other" text the question it belongs to, is shown.
@@ -222,12 +240,12 @@ class Relevance:
 
     def hidden(self, values: dict[str, str], partner: dict[str, str]) -> frozenset[str]:
         """Questions hidden for these answers; as visible_questions, a hidden question reads as unanswered."""
-        context = dict(partner)
+        context = _Context(partner)
         context.update(values)
         hidden = []
         for name, other, conditions in self.conditional:
-            for condition in conditions:
-                key = (id(condition), *(context.get(r) or "" for r in condition.references))
+            for condition, read in conditions:
+                key = (condition, read(context))
                 shown = self._results.get(key)
                 if shown is None:
                     shown = self._results[key] = condition.evaluate(context)
@@ -245,7 +263,7 @@ class Relevance:
         return self._dropped[hidden]
 
 
-def _dbapi_rows(session: Session, statement) -> Iterator[list[tuple]]:
+def _dbapi_rows(session: Session, statement, name: str = "analysis_answers") -> Iterator[list[tuple]]:
     """Rows of a query as plain tuples from the driver's cursor, CHUNK at a time (server-side on PostgreSQL).
 
     Skips SQLAlchemy's row objects: for the million answer rows of a large round they cost more than the query.
@@ -257,7 +275,7 @@ def _dbapi_rows(session: Session, statement) -> Iterator[list[tuple]]:
         parameters = tuple(parameters[name] for name in compiled.positiontup)
     raw = connection.connection.dbapi_connection
     named = connection.dialect.name == "postgresql"
-    cursor = raw.cursor(name="analysis_answers") if named else raw.cursor()
+    cursor = raw.cursor(name=name) if named else raw.cursor()
     try:
         cursor.execute(str(compiled), parameters)
         while rows := cursor.fetchmany(CHUNK):
@@ -380,7 +398,7 @@ def _respondents(session: Session, round_id: int) -> tuple[pd.DataFrame, dict[in
         .where(Invitation.round_id == round_id)
         .order_by(Response.id)
     )
-    records = [tuple(row) for row in _streamed(session, statement)]
+    records = [row for rows in _dbapi_rows(session, statement, "analysis_respondents") for row in rows]
     columns = [*RESPONDENT_COLUMNS, "action_groups", "gcg_member"]
     frame = pd.DataFrame.from_records(records, columns=columns)
     status = RESPONDENT_COLUMNS.index("status")
