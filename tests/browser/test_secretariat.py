@@ -1,0 +1,75 @@
+"""The Secretariat in Chromium: sign in, import an Excel-made partner file, open a round, and the analyst's view."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from engagement.extensions import db
+from partners.models import Organisation
+from surveys.demo import DEMO_ADMIN, DEMO_ANALYST
+from surveys.models import Invitation, Round
+
+pytestmark = pytest.mark.browser
+
+# As Excel in a French locale saves "CSV UTF-8": BOM, semicolons, CRLF.
+EXCEL_CSV = (
+    "\ufefforganisation;category;country;pathfinder;action_groups;gcg_member;contact_name;contact_email;language\r\n"
+    "Ministère de l'Emploi du Sénégal;government_pathfinder;Sénégal;oui;migration;non;Aïssatou Diop;"
+    "aissatou@emploi.example.sn;fr\r\n"
+    "Sindicato Nacional;workers;Perú;no;supply_chains;no;José Núñez;jose@sindicato.example.pe;es\r\n"
+)
+
+
+def sign_in(page, base, account):
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email").fill(account[0])
+    page.get_by_label("Password").fill(account[1])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/secretariat/$"))
+
+
+def test_admin_imports_partners_and_opens_a_round(app, js_page, live_server, demo_links, tmp_path):
+    page = js_page
+    sign_in(page, live_server, DEMO_ADMIN)
+    csv_file = tmp_path / "partners.csv"
+    csv_file.write_bytes(EXCEL_CSV.encode("utf-8"))
+    page.goto(f"{live_server}/partners/import")
+    page.locator("input[type=file]").set_input_files(str(csv_file))
+    page.locator("form button[type=submit]").last.click()
+    expect(page.get_by_text("Aïssatou Diop")).to_be_visible()
+    page.get_by_role("button", name="Import").last.click()
+    expect(page.get_by_text(re.compile("2 organisations added"))).to_be_visible()
+    with app.app_context():
+        senegal = db.session.scalar(db.select(Organisation).filter_by(name="Ministère de l'Emploi du Sénégal"))
+        assert (senegal.country, senegal.region, senegal.pathfinder) == ("SN", "africa", True)
+
+    page.goto(f"{live_server}/secretariat/rounds/new")
+    page.get_by_label("Name of the round").fill("Browser round")
+    page.get_by_label("Closes on").fill("2099-01-31")
+    page.locator("form button[type=submit]").last.click()
+    page.get_by_role("button", name=re.compile("Open the round")).click()
+    expect(page.get_by_text(re.compile("Round opened"))).to_be_visible()
+    with app.app_context():
+        round_ = db.session.scalar(db.select(Round).filter_by(name="Browser round"))
+        assert round_.status == "open"
+        assert db.session.scalar(db.select(db.func.count(Invitation.id)).filter_by(round_id=round_.id)) == 10
+    assert page.csp.violations == []
+
+
+def test_analyst_reads_everything_and_has_nothing_to_press(app, js_page, live_server, demo_links):
+    page = js_page
+    sign_in(page, live_server, DEMO_ANALYST)
+    expect(page.get_by_role("link", name="New round")).to_have_count(0)
+    page.goto(f"{live_server}/secretariat/rounds/1/dashboard")
+    expect(page.locator("h1")).to_contain_text("demo")
+    expect(page.get_by_role("button", name=re.compile("Remind"))).to_have_count(0)
+    page.goto(f"{live_server}/partners/")
+    expect(page.get_by_text("Ministry of Labour of Ghana").first).to_be_visible()
+    expect(page.get_by_role("link", name="Add an organisation")).to_have_count(0)
+    refused = page.request.post(f"{live_server}/secretariat/rounds/1/remind",
+                                form={"csrf_token": page.locator("input[name=csrf_token]").first.input_value()})
+    assert refused.status == 403
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{live_server}/secretariat/")
+    expect(page).to_have_url(re.compile(r"/sign-in"))
