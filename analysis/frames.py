@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from partners.models import Contact, Organisation
@@ -263,7 +263,9 @@ class Relevance:
         return self._dropped[hidden]
 
 
-def _dbapi_rows(session: Session, statement, name: str = "analysis_answers") -> Iterator[list[tuple]]:
+def _dbapi_rows(
+    session: Session, statement, name: str = "analysis_answers", chunk: int = CHUNK
+) -> Iterator[list[tuple]]:
     """Rows of a query as plain tuples from the driver's cursor, CHUNK at a time (server-side on PostgreSQL).
 
     Skips SQLAlchemy's row objects: for the million answer rows of a large round they cost more than the query.
@@ -278,7 +280,7 @@ def _dbapi_rows(session: Session, statement, name: str = "analysis_answers") -> 
     cursor = raw.cursor(name=name) if named else raw.cursor()
     try:
         cursor.execute(str(compiled), parameters)
-        while rows := cursor.fetchmany(CHUNK):
+        while rows := cursor.fetchmany(chunk):
             yield rows
     finally:
         cursor.close()
@@ -295,22 +297,10 @@ def load_round(session: Session, round_id: int) -> RoundData:
     known = known_names(definition)
     questions = pd.CategoricalDtype(known)
     respondents, partners = _respondents(session, round_id)
-    ids, codes, value_codes = [], [], []
-    distinct: dict[str, int] = {}
-    statement = answer_statement(round_id)
-    names = pd.Index(known)
-    for rows in _dbapi_rows(session, statement):
-        chunk = np.array(rows, dtype=object)
-        local, uniques = pd.factorize(chunk[:, 2], use_na_sentinel=False)
-        mapping = np.fromiter(
-            (distinct.setdefault(u, len(distinct)) for u in uniques), np.int64, len(uniques)
-        )
-        ids.append(chunk[:, 0].astype(np.int64))
-        codes.append(names.get_indexer(chunk[:, 1]).astype(np.int32))
-        value_codes.append(mapping[local])
-    response_id = np.concatenate(ids) if ids else np.zeros(0, np.int64)
-    code = np.concatenate(codes) if codes else np.zeros(0, np.int32)
-    value_code = np.concatenate(value_codes) if value_codes else np.zeros(0, np.int64)
+    try:
+        response_id, code, value_code, distinct = _read_answers(session, round_id, known, aggregated=True)
+    except _Ambiguous:
+        response_id, code, value_code, distinct = _read_answers(session, round_id, known, aggregated=False)
     values = np.empty(len(distinct), dtype=object)
     values[:] = list(distinct)
     keep = code >= 0
@@ -319,6 +309,11 @@ def load_round(session: Session, round_id: int) -> RoundData:
     keep &= ~_hidden_rows(
         definition, known, respondents, partners, response_id, code, values[value_code], keep
     )
+    rank = np.argsort(np.argsort(np.array(known, dtype=object)))  # ORDER BY response, question (code points)
+    keep = np.flatnonzero(keep)
+    order = response_id[keep] * len(known) + rank[code[keep]]
+    if len(order) and (order[1:] < order[:-1]).any():
+        keep = keep[np.argsort(order, kind="stable")]
     answers_frame = pd.DataFrame(
         {
             "response_id": response_id[keep],
@@ -334,6 +329,75 @@ def load_round(session: Session, round_id: int) -> RoundData:
         respondents=respondents,
         invitations=load_invitations(session, round_id),
     )
+
+
+class _Ambiguous(Exception):
+    """An answer holds the separator the aggregated read splits on."""
+
+
+SEPARATOR = "\x1f"  # the unit separator; the partner pages strip control characters from answers
+RESPONSES_PER_FETCH = 500
+
+
+def _read_answers(session: Session, round_id: int, known: list[str], *, aggregated: bool):
+    """The round's answers as arrays: response ids, question codes (-1: unknown), value codes and the values.
+
+    Aggregated, the database concatenates each response's questions and values (one row per response, several
+    times cheaper to fetch than one per answer); a value holding the separator raises _Ambiguous, and the caller
+    reads one row per answer instead.
+    """
+    names = pd.Index(known)
+    ids, codes, value_codes = [], [], []
+    distinct: dict[str, int] = {}
+    if aggregated:
+        chunks = _aggregated_chunks(session, round_id)
+    else:
+        chunks = (
+            tuple(np.array(rows, dtype=object).T) for rows in _dbapi_rows(session, answer_statement(round_id))
+        )
+    for chunk_ids, questions, values in chunks:
+        local, uniques = pd.factorize(values, use_na_sentinel=False)
+        mapping = np.fromiter(
+            (distinct.setdefault(u, len(distinct)) for u in uniques), np.int64, len(uniques)
+        )
+        ids.append(np.asarray(chunk_ids, dtype=np.int64))
+        codes.append(names.get_indexer(questions).astype(np.int32))
+        value_codes.append(mapping[local])
+    if not ids:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64), distinct
+    return np.concatenate(ids), np.concatenate(codes), np.concatenate(value_codes), distinct
+
+
+def _aggregated_chunks(session: Session, round_id: int):
+    """(response ids, questions, values) per few hundred responses, split from per-response concatenations."""
+    responses = (
+        select(Response.id)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .where(Invitation.round_id == round_id)
+    )
+    statement = (
+        select(
+            Answer.response_id,
+            func.count(),
+            func.aggregate_strings(Answer.question, SEPARATOR),
+            func.aggregate_strings(Answer.value, SEPARATOR),
+        )
+        .where(Answer.response_id.in_(responses.scalar_subquery()))
+        .group_by(Answer.response_id)
+        .order_by(Answer.response_id)
+    )
+    for rows in _dbapi_rows(session, statement, "analysis_answers", RESPONSES_PER_FETCH):
+        response_ids, counts, questions, values = zip(*rows)
+        total = sum(counts)
+        questions = SEPARATOR.join(questions).split(SEPARATOR)
+        values = SEPARATOR.join(values).split(SEPARATOR)
+        if len(questions) != total or len(values) != total:
+            raise _Ambiguous
+        yield (
+            np.repeat(np.array(response_ids, dtype=np.int64), counts),
+            np.array(questions, dtype=object),
+            np.array(values, dtype=object),
+        )
 
 
 def _hidden_rows(definition, known, respondents, partners, response_id, code, value, keep) -> np.ndarray:
