@@ -8,8 +8,10 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 from werkzeug.datastructures import MultiDict
 
 from engagement.database import upsert
@@ -271,8 +273,14 @@ def missing_required(definition: SurveyDefinition, values: Mapping[str, str], pa
 
 
 def load_values(response_id: int) -> dict[str, str]:
-    rows = db.session.execute(db.select(Answer.question, Answer.value).filter_by(response_id=response_id))
-    return {question: value for question, value in rows}
+    return dict(db.session.execute(_values_query(), {"response_id": response_id}).all())
+
+
+@lru_cache(maxsize=1)
+def _values_query():
+    """Built once, on the table rather than the ORM class: every partner request reads the answers."""
+    answers = Answer.__table__
+    return db.select(answers.c.question, answers.c.value).where(answers.c.response_id == bindparam("response_id"))
 
 
 def store(response_id: int, changes: Mapping[str, str | None]) -> None:

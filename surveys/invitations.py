@@ -50,12 +50,22 @@ def link_for(invitation: Invitation) -> str:
         return base + url_for("surveys.welcome", token=token_for(invitation))
 
 
-def find_invitation(token: str) -> Invitation | None:
-    """The invitation a token opens, or None; malformed tokens are refused before touching the database."""
+def lookup_hash(token: str) -> str | None:
+    """The hash to look a token up by, or None for a malformed token (refused before touching the database)."""
     if not token or len(token) != 43 or not all(c.isalnum() or c in "-_" for c in token):
         return None
-    wanted = hash_token(token)
-    invitation = db.session.scalar(db.select(Invitation).filter_by(token_hash=wanted))
-    if invitation is None or not hmac.compare_digest(invitation.token_hash, wanted):
+    return hash_token(token)
+
+
+def hash_matches(invitation: Invitation | None, wanted: str) -> bool:
+    """Compare the stored hash in constant time, whatever the database's own comparison did."""
+    return invitation is not None and hmac.compare_digest(invitation.token_hash, wanted)
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The invitation a token opens, or None; malformed tokens are refused before touching the database."""
+    wanted = lookup_hash(token)
+    if wanted is None:
         return None
-    return invitation
+    invitation = db.session.scalar(db.select(Invitation).filter_by(token_hash=wanted))
+    return invitation if hash_matches(invitation, wanted) else None

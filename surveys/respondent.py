@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from flask import abort, session
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -14,7 +16,7 @@ from partners.models import Contact, Organisation
 
 from . import answers as answer_store
 from .definition import Page, SurveyDefinition
-from .invitations import find_invitation
+from .invitations import hash_matches, lookup_hash
 from .models import Invitation, Response, Round, SurveyVersion
 from .versions import definition_for
 
@@ -56,22 +58,32 @@ def round_is_open(round_: Round, today: date | None = None) -> bool:
     return round_.status == "open" and (today or datetime.now(UTC).date()) <= round_.closes_on
 
 
+@lru_cache(maxsize=1)
+def _visit_query():
+    """Built once: every partner request (each autosave included) runs it, and building it cost as much as running it."""
+    return (
+        db.select(Invitation, Round, Contact, Organisation, SurveyVersion, Response)
+        .join(Round, Round.id == Invitation.round_id)
+        .join(SurveyVersion, SurveyVersion.id == Round.survey_version_id)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .join(Organisation, Organisation.id == Contact.organisation_id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.token_hash == bindparam("token_hash"))
+        .options(defer(SurveyVersion.sheets), defer(SurveyVersion.warnings))
+    )
+
+
 def open_visit(token: str) -> Visit:
     """Look up a link: 404 for an unknown or malformed token (revealing nothing), 410 for a closed round."""
-    invitation = find_invitation(token)
-    if invitation is None:
+    wanted = lookup_hash(token)
+    if wanted is None:
         abort(404)
-    # One query for everything a partner page needs (every autosave opens a visit); the version comes without its
-    # large JSON sheets, since the parsed definition is cached per process.
-    round_, contact, organisation, version, response = db.session.execute(
-        db.select(Round, Contact, Organisation, SurveyVersion, Response)
-        .join(SurveyVersion, SurveyVersion.id == Round.survey_version_id)
-        .join(Contact, Contact.id == invitation.contact_id)
-        .join(Organisation, Organisation.id == Contact.organisation_id)
-        .outerjoin(Response, Response.invitation_id == invitation.id)
-        .where(Round.id == invitation.round_id)
-        .options(defer(SurveyVersion.sheets), defer(SurveyVersion.warnings))
-    ).one()
+    # One query, by the token's hash, for everything a partner page needs; the version comes without its large JSON
+    # sheets, since the parsed definition is cached per process.
+    row = db.session.execute(_visit_query(), {"token_hash": wanted}).one_or_none()
+    if row is None or not hash_matches(row[0], wanted):
+        abort(404)
+    invitation, round_, contact, organisation, version, response = row
     set_committed_value(invitation, "response", response)
     if round_.status == "draft":
         abort(404)
