@@ -7,7 +7,8 @@
 Responses come from tests/analysis/synthetic.py (valid answers that respect the survey's relevance), bulk-inserted
 with one executemany per table and batch. Each measurement runs in a fresh subprocess, so ru_maxrss is that run's
 peak resident memory: `report` loads the round (analysis.frames.load_round) and builds the whole report
-(analysis.report.build_report, charts included); `report-traced` repeats it under tracemalloc for the peak of
+(analysis.report.build_report, charts included; "CPU" is the process time of that work, which a loaded machine
+inflates less than the wall-clock time); `report-traced` repeats it under tracemalloc for the peak of
 Python allocations (slower: its time is not the one reported); `sql` runs the report's aggregates as GROUP BY queries
 on the same database: counts per question and answer code (every Likert, choice, NPS and use table), the same by
 partner category and by region (heat maps, breakdowns), and invitations by status per category and region (response
@@ -88,18 +89,20 @@ def run(kind: str, path: str) -> dict:
         if kind == "sql":
             from sqlalchemy import text
 
-            begin = time.perf_counter()
+            begin, cpu = time.perf_counter(), time.process_time()
             rows = sum(len(db.session.execute(text(q), {"round": round_id}).all()) for q in SQL.values())
-            return {"seconds": time.perf_counter() - begin, "rows": rows, "maxrss_mb": _maxrss_mb()}
+            return {"seconds": time.perf_counter() - begin, "cpu_seconds": time.process_time() - cpu, "rows": rows,
+                    "maxrss_mb": _maxrss_mb()}
         traced = kind == "report-traced"
         if traced:
             tracemalloc.start()
-        begin = time.perf_counter()
+        begin, cpu = time.perf_counter(), time.process_time()
         data = load_round(db.session, round_id)
         loaded = time.perf_counter()
         report = build_report(data)
         built = time.perf_counter()
-        result = {"seconds": built - begin, "load_seconds": loaded - begin, "build_seconds": built - loaded,
+        result = {"seconds": built - begin, "cpu_seconds": time.process_time() - cpu, "load_seconds": loaded - begin,
+                  "build_seconds": built - loaded,
                   "answers": len(data.answers), "responses": len(data.respondents),
                   "sections": len(report.sections), "maxrss_mb": _maxrss_mb()}
         if traced:
@@ -120,13 +123,19 @@ def subprocess_run(kind: str, path: str) -> dict:
 
 def measure(path: str, repeats: int = 3) -> dict:
     """Best of `repeats` for the times (a shared machine is noisy), the traced peak from one extra run."""
-    report = min((subprocess_run("report", path) for _ in range(repeats)), key=lambda r: r["seconds"])
-    sql = min((subprocess_run("sql", path) for _ in range(repeats)), key=lambda r: r["seconds"])
+    load_before = os.getloadavg()[0]
+    reports, sqls = [], []
+    for _ in range(repeats):  # interleaved, so both sides see the same machine load
+        reports.append(subprocess_run("report", path))
+        sqls.append(subprocess_run("sql", path))
+    report = min(reports, key=lambda r: r["seconds"])
+    sql = min(sqls, key=lambda r: r["seconds"])
     traced = subprocess_run("report-traced", path)
     line = (f"{report['responses']:>8,} responses {report['answers']:>10,} answers | report {report['seconds']:6.2f} s "
-            f"(load {report['load_seconds']:.2f} + build {report['build_seconds']:.2f}), peak RSS "
-            f"{report['maxrss_mb']:.0f} MB, Python peak {traced['traced_peak_mb']:.0f} MB | SQL GROUP BY "
-            f"{sql['seconds']:.2f} s, peak RSS {sql['maxrss_mb']:.0f} MB | ratio {report['seconds'] / sql['seconds']:.1f}x")
+            f"(load {report['load_seconds']:.2f} + build {report['build_seconds']:.2f}; CPU {report['cpu_seconds']:.2f} s)"
+            f", peak RSS {report['maxrss_mb']:.0f} MB, Python peak {traced['traced_peak_mb']:.0f} MB | SQL GROUP BY "
+            f"{sql['seconds']:.2f} s (CPU {sql['cpu_seconds']:.2f} s), peak RSS {sql['maxrss_mb']:.0f} MB | ratio "
+            f"{report['seconds'] / sql['seconds']:.1f}x | load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
     print(line, flush=True)
     return {"report": report, "sql": sql, "traced": traced}
 
