@@ -7,6 +7,7 @@ numbers as entered (normalised), dates as YYYY-MM-DD, an "other, specify" text u
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
@@ -17,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from engagement.database import upsert
 from engagement.extensions import db
 
-from .definition import OTHER, Page, Question, SurveyDefinition
+from .definition import OTHER, Grid, Page, Question, Section, SurveyDefinition
 from .models import Answer
 
 INTEGER = re.compile(r"^[+-]?\d{1,15}$")
@@ -40,34 +41,109 @@ def partner_attributes(organisation) -> dict[str, str]:
     }
 
 
-def visible_questions(definition: SurveyDefinition, values: Mapping[str, str], partner: Mapping[str, str]) -> set[str]:
-    """Names of the questions shown, in form order; a hidden question counts as unanswered for later conditions."""
+MEMO_SIZE = 2048  # shown-question sets remembered per survey version and process
+
+
+@dataclass
+class Layout:
+    """What never changes for a survey version, worked out once per process (every partner request needs it)."""
+
+    questions: list[Question]
+    conditions: list[tuple[Question, list]]  # each question with its own and its groups' relevance
+    referenced: tuple[str, ...]  # the names any relevance condition reads: only they decide what is shown
+    reads: frozenset[str]  # the same, to test membership
+    page_questions: dict[str, list[Question]]
+    grids: dict[str, dict[str, Grid]]  # by page, the page's grids by name
+    allowed: frozenset[str]
+    memo: dict | None  # shown questions by the values of `referenced`; None when a condition reads today()
+    distinct: dict = field(default_factory=dict)
+
+
+_layouts: dict[int, tuple[SurveyDefinition, Layout]] = {}
+
+
+def layout(definition: SurveyDefinition) -> Layout:
+    """The layout of a definition (kept while the definition is; definitions are cached per process)."""
+    entry = _layouts.get(id(definition))
+    if entry is not None and entry[0] is definition:
+        return entry[1]
+    questions = definition.questions()
+    conditions = [(q, [*q.conditions, *([q.relevant] if q.relevant else [])]) for q in questions]
+    referenced = sorted({name for _q, expressions in conditions for e in expressions for name in e.references})
+    allowed = set()
+    for question in questions:
+        if question.answerable:
+            allowed.add(question.name)
+            if question.or_other:
+                allowed.add(question.other_name)
+    dated = any("today" in e.source for _q, expressions in conditions for e in expressions)
+    built = Layout(questions=questions, conditions=conditions, referenced=tuple(referenced),
+                   reads=frozenset(referenced),
+                   page_questions={page.name: page.questions() for page in definition.pages},
+                   grids={page.name: _grids(page.items) for page in definition.pages},
+                   allowed=frozenset(allowed), memo=None if dated else {})
+    if len(_layouts) >= 64:
+        _layouts.clear()
+    _layouts[id(definition)] = (definition, built)
+    return built
+
+
+def _grids(items) -> dict[str, Grid]:
+    found = {}
+    for item in items:
+        if isinstance(item, Grid):
+            found[item.name] = item
+        elif isinstance(item, Section):
+            found.update(_grids(item.items))
+    return found
+
+
+def visible_questions(definition: SurveyDefinition, values: Mapping[str, str],
+                      partner: Mapping[str, str]) -> frozenset[str]:
+    """Names of the questions shown, in form order; a hidden question counts as unanswered for later conditions.
+
+    Remembered per definition by the values the conditions read, so partners in the same situation share one answer.
+    """
+    plan = layout(definition)
+    key = None
+    if plan.memo is not None:
+        key = tuple((values[name] if name in values else partner.get(name)) or "" for name in plan.referenced)
+        shown = plan.memo.get(key)
+        if shown is not None:
+            return shown
     context = dict(partner)
     context.update(values)
-    shown = set()
-    for question in definition.questions():
-        conditions = [*question.conditions, *([question.relevant] if question.relevant else [])]
+    names = set()
+    for question, conditions in plan.conditions:
         if all(condition.evaluate(context) for condition in conditions):
-            shown.add(question.name)
+            names.add(question.name)
         else:
             context.pop(question.name, None)
             context.pop(question.other_name, None)
+    shown = frozenset(names)
+    if key is not None:
+        if len(plan.memo) >= MEMO_SIZE:
+            plan.memo.clear()
+            plan.distinct.clear()
+        shown = plan.distinct.setdefault(shown, shown)  # few distinct sets: keep each once (~4 KB apiece)
+        plan.memo[key] = shown
     return shown
+
+
+def affects_shown(definition: SurveyDefinition, names) -> bool:
+    """Whether changing these answers can show or hide a question (some relevance condition reads one of them)."""
+    reads = layout(definition).reads
+    return any(name in reads for name in names)
 
 
 def visible_pages(definition: SurveyDefinition, shown: set[str]) -> list[Page]:
     """Pages with at least one shown question (a page whose condition is false hides all of its questions)."""
-    return [page for page in definition.pages if any(q.name in shown for q in page.questions())]
+    questions = layout(definition).page_questions
+    return [page for page in definition.pages if any(q.name in shown for q in questions[page.name])]
 
 
 def allowed_names(definition: SurveyDefinition) -> set[str]:
-    names = set()
-    for question in definition.questions():
-        if question.answerable:
-            names.add(question.name)
-            if question.or_other:
-                names.add(question.other_name)
-    return names
+    return set(layout(definition).allowed)
 
 
 def text(definition: SurveyDefinition, value: dict, language: str) -> str:
@@ -213,11 +289,13 @@ def validate(question: Question, raw: str | None, other: str | None, context: Ma
 
 def validate_questions(definition: SurveyDefinition, questions: list[Question], form: MultiDict,
                        stored: Mapping[str, str], partner: Mapping[str, str], language: str,
-                       require: bool) -> tuple[dict[str, str | None], dict[str, str], set[str]]:
+                       require: bool, shown_before: frozenset[str] | None = None,
+                       ) -> tuple[dict[str, str | None], dict[str, str], frozenset[str]]:
     """Validate the posted answers to some questions against everything else the partner answered.
 
     Returns the changes to store (None clears an answer), the errors by question, and the shown questions
-    after the changes. Questions absent from the form keep their stored answer.
+    after the changes. Questions absent from the form keep their stored answer. `shown_before` (the shown
+    questions for `stored`) is reused when no condition reads any of the posted answers.
     """
     values = dict(stored)
     posted = {}
@@ -232,7 +310,11 @@ def validate_questions(definition: SurveyDefinition, questions: list[Question], 
             values[question.name] = raw.strip()
         if other is not None:
             values[question.other_name] = other.strip()
-    shown = visible_questions(definition, {k: v for k, v in values.items() if v}, partner)
+    posted_names = [n for q in questions if q.name in posted for n in (q.name, q.other_name)]
+    if shown_before is not None and not affects_shown(definition, posted_names):
+        shown = shown_before
+    else:
+        shown = visible_questions(definition, {k: v for k, v in values.items() if v}, partner)
     context = {**partner, **{k: v for k, v in values.items() if v}}
     changes: dict[str, str | None] = {}
     errors: dict[str, str] = {}

@@ -178,16 +178,13 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
         for name in answer_store.hidden_answers(visit.definition, values, visit.partner):
             changes[name] = None
             values.pop(name, None)
-    update = {"updated_at": datetime.now(UTC)}
-    if current_page is not None:
-        update["current_page"] = current_page
+    touch = _touch_statement(current_page is not None)
+    parameters = {"response_id": response_id, "now": datetime.now(UTC), "page": current_page}
 
     def work():
         # Check and touch the response in one statement: on PostgreSQL it also locks the row, so a submit from
         # another tab cannot commit between this check and the answers below.
-        touched = db.session.execute(
-            db.update(Response).where(Response.id == response_id, Response.status != "submitted").values(**update)
-            .execution_options(synchronize_session=False))
+        touched = db.session.execute(touch, parameters)
         if touched.rowcount != 1:
             return False
         answer_store.store(response_id, changes)
@@ -199,6 +196,18 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
         if current_page is not None:
             visit.response.current_page = current_page
     return saved
+
+
+@lru_cache(maxsize=2)
+def _touch_statement(with_page: bool):
+    """Built once per shape, on the table: every autosave runs it."""
+    responses = Response.__table__
+    values = {"updated_at": bindparam("now")}
+    if with_page:
+        values["current_page"] = bindparam("page")
+    return (db.update(responses)
+            .where(responses.c.id == bindparam("response_id"), responses.c.status != "submitted")
+            .values(values))
 
 
 def submit(visit: Visit) -> bool:

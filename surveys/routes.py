@@ -9,7 +9,6 @@ from engagement.extensions import limiter
 from engagement.htmx import redirect_to, render
 
 from . import answers as answer_store
-from .definition import Grid, Section
 from .respondent import RoundClosed, Visit, open_visit, save_page, set_language, start, submit
 
 bp = Blueprint("surveys", __name__)
@@ -53,18 +52,8 @@ def _page_context(visit: Visit, page, errors=None, notice=None, shown=None, post
         values.update(posted)
     return dict(visit=visit, definition=visit.definition, page=page, pages=pages, index=index or 0,
                 shown=shown, values=values, errors=errors or {}, notice=notice, lang=visit.language,
-                autosave=True, grids=_grids(page.items), t=lambda text: visit.definition.text(text, visit.language))
-
-
-def _grids(items) -> dict:
-    """The page's grids by name, so an autosave can redraw one row of a grid."""
-    found = {}
-    for item in items:
-        if isinstance(item, Grid):
-            found[item.name] = item
-        elif isinstance(item, Section):
-            found.update(_grids(item.items))
-    return found
+                autosave=True, grids=answer_store.layout(visit.definition).grids[page.name],
+                t=lambda text: visit.definition.text(text, visit.language))
 
 
 @bp.get("/s/<token>")
@@ -138,10 +127,11 @@ def save(token, name):
     action = request.form.get("action", "save")
     forward = action in ("next", "review")
     before = visit.shown()
+    questions = answer_store.layout(visit.definition).page_questions[name]
     changes, errors, shown = answer_store.validate_questions(
-        visit.definition, survey_page.questions(), request.form, visit.values, visit.partner, visit.language,
-        require=forward)
-    appeared = [q for q in survey_page.questions() if q.name in shown and q.name not in before and q.answerable
+        visit.definition, questions, request.form, visit.values, visit.partner, visit.language,
+        require=forward, shown_before=before)
+    appeared = [q for q in questions if q.name in shown and q.name not in before and q.answerable
                 and q.required and not visit.values.get(q.name) and not changes.get(q.name)]
     pages, index = _page_index(visit, name, shown)
     destination = name
@@ -185,10 +175,13 @@ def autosave(token, question_name):
     if question.name not in before:
         return error_page(422, _("This question is not shown for your answers, so it cannot be saved."))
     changes, errors, shown = answer_store.validate_questions(
-        visit.definition, [question], request.form, visit.values, visit.partner, visit.language, require=False)
+        visit.definition, [question], request.form, visit.values, visit.partner, visit.language, require=False,
+        shown_before=before)
     if not errors and not save_page(visit, changes, current_page=None, clean_hidden=False):
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
-    changed = [q for q in survey_page.questions() if (q.name in before) != (q.name in shown)]
+    changed = [] if shown is before else [
+        q for q in answer_store.layout(visit.definition).page_questions[survey_page.name]
+        if (q.name in before) != (q.name in shown)]
     context = _page_context(visit, survey_page, errors=errors, shown=shown)
     context.update(question=question, changed=changed, saved=not errors)
     return render(PAGE, block="autosave_result", status=422 if errors else 200, **context)
