@@ -849,6 +849,7 @@ def likert_block(b: _Builder, key: str, names: list[str], heading: str) -> Block
     """A Likert grid or set of items: the summary table and its diverging bars."""
     columns = [
         Column("item", _("Item")), Column("n", "n", "int"), Column("mean", _("Mean"), "mean"),
+        Column("mean_low", _("Mean 95% CI low"), "mean"), Column("mean_high", _("Mean 95% CI high"), "mean"),
         Column("median", _("Median"), "mean"), Column("t2b", "T2B", "pct"),
         Column("t2b_low", _("T2B 95% CI low"), "pct"), Column("t2b_high", _("T2B 95% CI high"), "pct"),
         Column("b2b", "B2B", "pct"), Column("net", _("Net"), "pp"), Column("na_pct", "NA%", "pct"),
@@ -866,7 +867,7 @@ def likert_block(b: _Builder, key: str, names: list[str], heading: str) -> Block
         if record["low_relevance"] and not hide_na[i]:
             flags.append(_("low relevance"))
         rows.append(dict(record.to_dict(), item=labels[i], flags=", ".join(flags)))
-        cells = {"mean", "median", "t2b", "t2b_low", "t2b_high", "b2b", "net"} if hide[i] else set()
+        cells = {"mean", "mean_low", "mean_high", "median", "t2b", "t2b_low", "t2b_high", "b2b", "net"} if hide[i] else set()
         hidden.append(cells | ({"na_pct", "flags"} if hide_na[i] else set()))
     low = [bool(MIN_CELL <= r["n"] < LOW_BASE_BELOW) and not hide[i] for i, r in enumerate(rows)]
     block = Block(Table(key, heading, columns, rows, hidden, low), heading=heading)

@@ -117,7 +117,10 @@ def test_numbers_match_an_independent_count(app, filled, analyst):
     scores = [a["sat_website"] for a in answers.values() if a.get("sat_website") in {"1", "2", "3", "4", "5"}]
     t2b = sum(s in {"4", "5"} for s in scores) / len(scores)
     row = table_rows(text, "satisfaction-satisfaction")["alliance87.org website"]
-    assert row[0] == str(len(scores)) and row[3] == f"{100 * t2b:.0f}%"
+    # n, mean, mean CI low, mean CI high, median, T2B, ...
+    assert row[0] == str(len(scores)) and row[5] == f"{100 * t2b:.0f}%"
+    assert row[1] == f"{sum(int(s) for s in scores) / len(scores):.2f}"
+    assert float(row[2]) <= float(row[1]) <= float(row[3])
 
     nps_scores = [int(a["recommend"]) for a in answers.values() if "recommend" in a]
     nps = 100 * (sum(s >= 9 for s in nps_scores) - sum(s <= 6 for s in nps_scores)) / len(nps_scores)
@@ -142,7 +145,7 @@ def test_small_groups_are_suppressed_and_logged(app, filled, analyst):
     small = page(analyst, filled, "?category=survivor&region=arab_states").get_data(as_text=True)
     assert 'id="not-enough"' in small and "Not enough responses" in small
     row = table_rows(small, "satisfaction-satisfaction")["alliance87.org website"]
-    assert row[2:8] == ["–"] * 6
+    assert row[1:10] == ["–"] * 9  # mean and its interval, median, T2B and its interval, B2B, net
 
 
 def test_filters_as_full_page_and_htmx_fragment(app, filled, analyst):
