@@ -7,14 +7,14 @@ from flask import Flask
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application; no migrations, network or prompts happen here."""
-    from analysis.routes import bp as analysis_bp
+    from flask_babel import get_locale
+
     from analysis.cli import register_cli as register_analysis_cli
+    from analysis.routes import bp as analysis_bp
     from engagement import auth
     from engagement.cli import register_cli as register_shell_cli
     from engagement.config import load_config
     from engagement.errors import init_error_handlers
-    from flask_babel import get_locale
-
     from engagement.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
     from engagement.health import init_health
     from engagement.i18n import LANGUAGE_NAMES, select_locale
@@ -23,8 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from partners import bp as partners_bp
     from partners.cli import register_cli as register_partners_cli
     from surveys import round_routes, survey_routes  # noqa: F401  (their views join the surveys blueprint)
-    from surveys.routes import bp as surveys_bp
     from surveys.cli import register_cli as register_surveys_cli
+    from surveys.routes import bp as surveys_bp
 
     root = os.path.dirname(os.path.abspath(__file__))
     app = Flask(

@@ -41,7 +41,7 @@ _TextLoader.yaml_implicit_resolvers = {
 
 def convert(source: Path, target: Path) -> None:
     """Write the XLSForm workbook for the YAML survey at `source` to `target`."""
-    data = yaml.load(source.read_text(encoding="utf-8-sig"), Loader=_TextLoader)  # noqa: S506
+    data = yaml.load(source.read_text(encoding="utf-8-sig"), Loader=_TextLoader)
     if not isinstance(data, dict) or "survey" not in data:
         raise ValueError(f"{source}: not a native survey (no 'survey' sheet)")
     workbook = Workbook()

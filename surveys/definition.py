@@ -102,7 +102,7 @@ class Section:
     name: str
     label: Text = field(default_factory=dict)
     hint: Text = field(default_factory=dict)
-    items: list[Union[Question, Grid, Section]] = field(default_factory=list)
+    items: list[Question | Grid | Section] = field(default_factory=list)
     relevant: Expression | None = None
     relevant_source: str = ""
     row: int = 0

@@ -9,9 +9,8 @@ import re
 import secrets
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from argon2 import PasswordHasher
+from sqlalchemy import create_engine, text
 
 from engagement import auth
 from engagement.extensions import db

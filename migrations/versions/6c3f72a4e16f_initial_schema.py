@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-25 13:38:06.380603
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '6c3f72a4e16f'

@@ -6,7 +6,7 @@ from surveys.invitations import token_for
 
 def test_demo_link_walks_to_first_page(app, client):
     with app.app_context():
-        round_, invitations = load_demo()
+        _round, invitations = load_demo()
         token = token_for(invitations[0])
     welcome = client.get(f"/s/{token}")
     assert welcome.status_code == 200
