@@ -57,6 +57,7 @@ class Layout:
     allowed: frozenset[str]
     memo: dict | None  # shown questions by the values of `referenced`; None when a condition reads today()
     distinct: dict = field(default_factory=dict)
+    wording: dict = field(default_factory=dict)  # the partner pages' texts by language (surveys.routes fills it)
 
 
 _layouts: dict[int, tuple[SurveyDefinition, Layout]] = {}

@@ -1,18 +1,23 @@
 """The partner's pages: welcome, one page per section, review, submit, receipt. Thin views over respondent.py."""
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
+from markupsafe import Markup, escape
 
 from engagement.errors import error_page
 from engagement.extensions import limiter
 from engagement.htmx import redirect_to, render
 
 from . import answers as answer_store
+from .definition import Grid, Section
 from .respondent import RoundClosed, Visit, open_visit, save_page, set_language, start, submit
 
 bp = Blueprint("surveys", __name__)
 PAGE = "surveys/page.html"
+TYPED = ("text", "integer", "decimal", "date")  # typed answers autosave as the partner types, others on change
 
 # Unknown links cost a guess; only failed look-ups count, so a whole ministry behind one address can still answer.
 # One counter shared by every partner URL: a guesser cannot get a fresh allowance from each route.
@@ -50,10 +55,71 @@ def _page_context(visit: Visit, page, errors=None, notice=None, shown=None, post
     values = dict(visit.values)
     if posted:
         values.update(posted)
+    # Question names are plain identifiers: the autosave URL of each is this prefix and its name.
+    autosave_url = url_for("surveys.autosave", token=visit.token, question_name="_")[:-1]
     return dict(visit=visit, definition=visit.definition, page=page, pages=pages, index=index or 0,
                 shown=shown, values=values, errors=errors or {}, notice=notice, lang=visit.language,
-                autosave=True, grids=answer_store.layout(visit.definition).grids[page.name],
+                autosave=True, autosave_url=autosave_url, words=_words(visit.definition, visit.language),
+                grids=answer_store.layout(visit.definition).grids[page.name],
                 t=lambda text: visit.definition.text(text, visit.language))
+
+
+@dataclass
+class Wording:
+    """The texts of a question or group in one language, escaped once, and what the page needs to draw it."""
+
+    text: Markup  # the label as written (may be empty)
+    label: Markup  # the label, or the name when there is none
+    hint: Markup
+    choices: list[tuple[str, Markup]]
+    other_listed: bool = False  # "other" is one of the listed choices
+    trigger: str = "change"  # when the autosave fires
+    described: str = ""  # ids for aria-describedby
+
+
+@dataclass
+class Words:
+    questions: dict[str, Wording]
+    groups: dict[str, Wording]
+
+
+def _words(definition, language: str) -> Words:
+    """Every question's and group's wording in a language, built once per survey version and language."""
+    cache = answer_store.layout(definition).wording
+    words = cache.get(language)
+    if words is None:
+        words = cache[language] = _build_words(definition, language)
+    return words
+
+
+def _build_words(definition, language: str) -> Words:
+    def text(value) -> str:
+        return definition.text(value, language)
+
+    def choices(items) -> list[tuple[str, Markup]]:
+        return [(c.name, escape(text(c.label) or c.name)) for c in items]
+
+    words = Words(questions={}, groups={})
+    for question in definition.questions():
+        label = text(question.label)
+        words.questions[question.name] = Wording(
+            text=escape(label), label=escape(label or question.name), hint=escape(text(question.hint)),
+            choices=choices(question.choices), other_listed="other" in question.choice_names(),
+            trigger="change, input delay:1200ms" if question.type in TYPED else "change",
+            described=(f"hint-{question.name} " if question.hint else "") + f"feedback-{question.name}")
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, Grid | Section):
+                words.groups[item.name] = Wording(
+                    text=escape(text(item.label)), label=escape(text(item.label) or item.name),
+                    hint=escape(text(item.hint)), choices=choices(item.choices) if isinstance(item, Grid) else [])
+            if isinstance(item, Section):
+                walk(item.items)
+
+    for page in definition.pages:
+        walk(page.items)
+    return words
 
 
 @bp.get("/s/<token>")
