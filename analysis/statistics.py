@@ -748,7 +748,7 @@ def _ticks(a: pd.DataFrame) -> pd.DataFrame:
     rows = np.repeat(np.arange(len(a)), per_row)
     within = np.arange(per_row.sum()) - np.repeat(np.cumsum(per_row) - per_row, per_row)
     ticks = a.iloc[rows].assign(
-        option=options[np.repeat(starts[codes], per_row) + within] if len(rows) else []
+        option=options[np.repeat(starts[codes], per_row) + within] if len(rows) else np.array([], dtype=object)
     )
     if a.duplicated(subset=["response_id", "question"]).any():  # the same question twice in one response
         ticks = ticks[~ticks.duplicated(subset=["response_id", "question", "option"])]
@@ -767,7 +767,7 @@ def _per_option(a, keys, names, sums: pd.DataFrame, definition: SurveyDefinition
     seen = [(q, o) for q, o in sums.reset_index()[["question", "option"]].astype(str).itertuples(index=False)]
     options = pd.DataFrame(list(dict.fromkeys(listed + seen)), columns=["question", "option"])
     table = totals.merge(options, on="question").merge(
-        sums.reset_index().astype({"question": str}), on=[*keys, "question", "option"], how="left"
+        sums.reset_index().astype({"question": str, "option": str}), on=[*keys, "question", "option"], how="left"
     )
     filled = [c for c in sums.columns]
     table[filled] = table[filled].fillna(0)

@@ -600,3 +600,24 @@ def test_compare_rounds_takes_likert_summaries():
     assert row["t2b_change"] == 0.5
     assert row["t2b_change_low"] < 0.5 < row["t2b_change_high"]
     assert row["mean_change"] == pytest.approx(5 - 19 / 6)
+
+
+def test_rankings_and_choices_with_no_answer_to_them_give_empty_counts():
+    # A round where nobody has reached the ranking yet: every option is listed with n = 0, nothing raises.
+    definition = default_like_survey()
+    # (an empty stored value, as a rank cleared by the partner, splits into no option at all)
+    only_nps = pd.DataFrame({"response_id": [1, 2, 2], "question": ["recommend", "recommend", "priorities"],
+                             "value": ["9", "3", ""]})
+    ranks = ranking_summary(only_nps, definition)
+    assert ranks["option"].tolist() == ["website", "newsletter", "events"]
+    assert ranks["first"].tolist() == [0, 0, 0]
+    assert ranks["first_pct"].isna().all()
+    choices = choice_frequencies(only_nps, definition)
+    assert len(choices) == 4 and choices["count"].tolist() == [0, 0, 0, 0]
+
+
+def test_a_survey_without_rankings_gives_an_empty_ranking_table():
+    # The report asks every survey for its rankings; a form with none must give an empty table, not a merge error.
+    definition = survey(page("p", grid("satisfaction", likert("sat_web"))))
+    answers = pd.DataFrame({"response_id": [1], "question": ["sat_web"], "value": ["4"]})
+    assert ranking_summary(answers, definition).empty
