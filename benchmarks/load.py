@@ -38,6 +38,7 @@ Only 127.0.0.1 is contacted; the run is bounded by --time-limit.
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import random
 import re
@@ -619,6 +620,13 @@ def check(database: Database, setup: Setup, journal: Journal, report: Report) ->
     return report
 
 
+def run_in_own_loop(coroutine):
+    """asyncio.run in a thread of its own: the caller's thread may already run a loop (Playwright's sync API does,
+    for the whole test session)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def run_load(
     partners: int = 200,
     workers: int = 4,
@@ -643,7 +651,7 @@ def run_load(
         server = Server(target, workers, env=env, log=workdir / "gunicorn.log").start()
         try:
             started = time.monotonic()
-            asyncio.run(drive(server, setup, journal, kill_worker, time_limit, seed))
+            run_in_own_loop(drive(server, setup, journal, kill_worker, time_limit, seed))
             report.seconds = time.monotonic() - started
             deadline = time.monotonic() + 15
             while len(server.workers()) < workers and time.monotonic() < deadline:

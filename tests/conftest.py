@@ -128,3 +128,7 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+# One Chromium for the session, shared by tests/browser and tests/security.
+from tests.browser_support import browser, demo_links, js_page, live_server, nojs_page, phone_page  # noqa: E402,F401

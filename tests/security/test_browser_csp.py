@@ -6,12 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from surveys.demo import DEMO_ADMIN
-from tests.browser.conftest import CspWatcher, browser, demo_links, js_page, live_server  # noqa: F401 (fixtures)
+from tests.browser_support import CspWatcher
 
 pytestmark = pytest.mark.browser
 
 
-def test_dashboard_and_registry_run_without_a_csp_violation(app, js_page, live_server, demo_links):  # noqa: F811
+def test_dashboard_and_registry_run_without_a_csp_violation(app, js_page, live_server, demo_links):
     page = js_page
     page.goto(f"{live_server}/sign-in")
     page.get_by_label("Email").fill(DEMO_ADMIN[0])
@@ -38,7 +38,7 @@ def test_dashboard_and_registry_run_without_a_csp_violation(app, js_page, live_s
     assert "unsafe-inline" not in response.headers["content-security-policy"]
 
 
-def test_the_watcher_does_see_a_violation(js_page, live_server):  # noqa: F811
+def test_the_watcher_does_see_a_violation(js_page, live_server):
     """The control: an inline script is refused by the policy and reported, so the test above can fail."""
     js_page.goto(f"{live_server}/sign-in")
     js_page.evaluate("""() => { const s = document.createElement('script');

@@ -1,4 +1,7 @@
-"""A live server on 127.0.0.1 and Debian's Chromium driven by Playwright."""
+"""A live server on 127.0.0.1 and Debian's Chromium driven by Playwright: fixtures for every browser test.
+
+tests/conftest.py imports them, so there is one Chromium per test session wherever a browser test lives.
+"""
 
 import threading
 
