@@ -201,6 +201,9 @@ class Report:
 def format_value(value, kind: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if kind in ("signed", "pp", "nps", "pct") and round(float(value) * (100 if kind in ("pp", "pct") else 1),
+                                                         2 if kind == "signed" else 0) == 0:
+        value = 0.0  # no "-0" from a value that rounds to zero
     if kind == "int":
         return f"{int(value):,}"
     if kind == "pct":

@@ -269,3 +269,11 @@ def test_report_command_in_french_and_for_a_missing_round(app, filled, runner, t
     assert "Site web alliance87.org" in out.read_text(encoding="utf-8")
     missing = runner.invoke(args=["analysis", "report", "999", "--out", str(out)])
     assert missing.exit_code != 0 and "There is no round 999" in missing.output
+
+
+def test_values_that_round_to_zero_are_shown_without_a_minus_sign():
+    from analysis.report import format_value
+
+    assert [format_value(-0.3, "nps"), format_value(-0.004, "pp"), format_value(-0.001, "signed")] == [
+        "+0", "+0 pp", "+0.00"]
+    assert [format_value(-3.2, "nps"), format_value(0.456, "pct")] == ["-3", "46%"]
