@@ -2,6 +2,7 @@
 
     python benchmarks/speed.py                 # about 4 minutes; prints a table and writes /tmp/speed.json
     python benchmarks/speed.py --profile       # also profiles the survey page and the autosave (pyinstrument)
+    python benchmarks/speed.py --cpu-only      # only the in-process CPU per request (about a minute, no wrk)
 
 One gunicorn (the project's gunicorn.conf.py: gthread workers; max_requests off so no worker restarts mid-run)
 serves benchmarks/bench_app.py on a SQLite database with --partners invitations. wrk, in its own process with one
@@ -12,6 +13,9 @@ thread, drives alternating short runs of:
 at 16 connections, then (b) again at 64 connections. Then an asyncio client with 64 concurrent writers submits
 fresh, complete responses (GET review then POST submit, the submit timed), while a reader times survey pages;
 finally a sqlite3 connection holds the write lock while survey pages are read.
+
+Before the server starts, the same requests run in process (Flask test client) and their CPU time per request is
+printed: on a shared machine, other processes' load inflates wrk's figures but not this one.
 
 Figures: requests/s, p50/p95/p99 (from wrk's own histogram), the ratios a/z and b/y per round (the median over
 rounds is reported), the CPU time the server and the load generator used per request, 503s and "database is
@@ -346,6 +350,58 @@ def profile(database, setup, out: Path) -> None:
     out.write_text("\n".join(texts))
 
 
+def cpu_per_request(database, setup, requests: int = 150, rounds: int = 5) -> dict:
+    """CPU milliseconds per request in process (Flask test client, rate limits off, no gzip), best of `rounds`
+    alternating rounds: the bare route, the first survey page, the longest survey page, an autosave. Steadier than
+    wrk on a shared machine, since other processes' load does not count."""
+    app = make_app(database)
+    app.add_url_rule("/bench/hello", "bench_hello", lambda: "Hello, partner")
+    definition = setup.definition
+    longest = max(definition.pages, key=lambda page: len(page.questions())).name
+    free = free_questions(definition)
+    tabs = []
+    for invited in setup.invited[-16:]:
+        client = app.test_client()
+        csrf = csrf_from(client.get(f"/s/{invited.token}").text)
+        page = client.post(f"/s/{invited.token}/start", data={"csrf_token": csrf}).headers["Location"]
+        csrf = csrf_from(client.get(page).text)
+        tabs.append((client, invited, page, csrf))
+    first = definition.page(tabs[0][2].rsplit("/", 1)[1])
+    question = next(q for q in first.questions() if q.name in free and q.type in ("select_one", "text"))
+    rng = random.Random(5)
+
+    def hello(i):
+        return tabs[i % len(tabs)][0].get("/bench/hello")
+
+    def page(i):
+        return tabs[i % len(tabs)][0].get(tabs[i % len(tabs)][2])
+
+    def long_page(i):
+        client, invited, _page, _csrf = tabs[i % len(tabs)]
+        return client.get(f"/s/{invited.token}/page/{longest}")
+
+    def autosave(i):
+        client, invited, _page, csrf = tabs[i % len(tabs)]
+        value = choose(question, {}, invited.partner, rng)
+        return client.post(
+            f"/s/{invited.token}/answer/{question.name}",
+            data={question.name: value, f"{question.name}__present": "1"},
+            headers={"X-CSRFToken": csrf, "HX-Request": "true"},
+        )
+
+    calls = {"z": hello, "a": page, "a_long": long_page, "b": autosave}
+    best = dict.fromkeys(calls, float("inf"))
+    for name, call in calls.items():  # warm caches
+        assert call(0).status_code == 200, name
+    for _round in range(rounds):
+        for name, call in calls.items():
+            started = time.process_time()
+            for i in range(requests):
+                call(i)
+            best[name] = min(best[name], 1000 * (time.process_time() - started) / requests)
+    return {**best, "longest_page": longest, "autosaved_question": question.name}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--partners", type=int, default=400, help="invitations in the round")
@@ -356,9 +412,12 @@ def main() -> int:
     )
     parser.add_argument("--submits", type=int, default=640, help="responses submitted by the 64 writers")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--cpu-only", action="store_true", help="only the in-process CPU per request (about a minute, no wrk)"
+    )
     parser.add_argument("--out", default="/tmp/speed.json")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.cpu_only:
         sys.exit("wrk is needed: apt-get install -y wrk")
     workdir = Path(tempfile.mkdtemp(prefix="speed-"))
     database = fresh_database("sqlite", workdir)
@@ -370,6 +429,11 @@ def main() -> int:
     if args.profile:
         profile(database, setup, workdir / "profile.txt")
         print(f"profiles in {workdir / 'profile.txt'}")
+    cpu = cpu_per_request(database, setup)
+    print_cpu(cpu)
+    if args.cpu_only:
+        database.drop()
+        return 0
     env = {"RATELIMIT_STORAGE_URI": f"sqlitefile://{workdir / 'rate-limits.sqlite'}"}
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
@@ -390,6 +454,7 @@ def main() -> int:
         "command": " ".join(sys.argv),
         "load_average_before": os.getloadavg(),
         "runs": {k: [] for k in "zyabc"},
+        "cpu_in_process": cpu,
     }
     try:
         sessions = Sessions(server, setup, 64)
@@ -415,6 +480,14 @@ def main() -> int:
     Path(args.out).write_text(json.dumps(results, indent=1))
     print(f"raw figures in {args.out}")
     return 0
+
+
+def print_cpu(cpu: dict) -> None:
+    print(
+        f"in process, CPU ms/request (best of 5 x 150): (z) bare route {cpu['z']:.2f}, (a) survey page "
+        f"{cpu['a']:.2f}, longest page ({cpu['longest_page']}) {cpu['a_long']:.2f}, (b) autosave {cpu['b']:.2f}; "
+        f"a/z {cpu['a'] / cpu['z']:.1f}x, b/z {cpu['b'] / cpu['z']:.1f}x"
+    )
 
 
 def median(runs: list[dict], key: str) -> float:

@@ -376,7 +376,7 @@ def store(response_id: int, changes: Mapping[str, str | None]) -> None:
     cleared = [name for name, value in changes.items() if value is None]
     for name, value in changes.items():
         if value is not None:
-            upsert(Answer, {"response_id": response_id, "question": name, "value": value, "updated_at": now},
+            upsert(Answer.__table__, {"response_id": response_id, "question": name, "value": value, "updated_at": now},
                    key=["response_id", "question"], update=["value", "updated_at"])
     if cleared:
         db.session.execute(db.delete(Answer).where(Answer.response_id == response_id,
