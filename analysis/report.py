@@ -83,6 +83,9 @@ class Filters:
     category: str = ""
     region: str = ""
     pathfinder: str = ""  # "yes", "no" or ""
+    # "" counts every respondent once (a census of partners); "organisation" weights each 1/k, where k people
+    # answered for the same organisation (DOMAIN.md), so every organisation counts once.
+    weighting: str = ""
 
     def active(self) -> dict[str, str]:
         return {k: v for k, v in (("category", self.category), ("region", self.region),
@@ -257,6 +260,7 @@ class _Builder:
         ids = self.respondents["response_id"]
         self.answers = data.answers[data.answers["response_id"].isin(ids)]
         self.n = len(self.respondents)
+        self.weights = "organisation" if filters.weighting == "organisation" else None
         _prepare(self)
 
     # labels
@@ -446,9 +450,12 @@ def fieldwork_section(b: _Builder) -> Section:
     else:
         section.paragraphs.append(_("No responses yet."))
     multiple = b.respondents["organisation_id"].duplicated(keep=False).sum() if b.n else 0
-    if multiple:
+    if multiple and b.weights is None:
         section.notes.append(_("%(n)s responses come from organisations with more than one respondent; every "
                                "response counts once (no weighting).", n=int(multiple)))
+    elif multiple:
+        section.notes.append(_("%(n)s responses come from organisations with more than one respondent; each is "
+                               "weighted 1/k so that every organisation counts once.", n=int(multiple)))
     return section
 
 
@@ -473,7 +480,7 @@ def funnel_section(b: _Builder, claimed: set[str]) -> Section | None:
     columns = [Column("service", _("Service")), Column("shown", _("Answered"), "int"),
                Column("aware_pct", _("Aware"), "pct"), Column("used_pct", _("Used"), "pct"),
                Column("used_of_aware_pct", _("Used, of those aware"), "pct")]
-    table = service_funnel(b.answers, b.definition, names, respondents=b.respondents)
+    table = service_funnel(b.answers, b.definition, names, respondents=b.respondents, weights=b.weights)
     labels = [b.question_label(q) for q in table["question"]]
     result = suppress(table[["aware", "used"]].set_axis(_unique(labels)).astype(float),
                       table[["aware", "used"]].set_axis(_unique(labels)), name=key, threshold=b.threshold,
@@ -531,7 +538,7 @@ def importance_section(b: _Builder, claimed: set[str]) -> Section | None:
             claimed.update(b.items.likert_grids[grid_name])
     section = Section("importance", _("Importance and satisfaction"))
     key = "importance-satisfaction"
-    table = importance_satisfaction(b.answers, b.definition, pairs, respondents=b.respondents)
+    table = importance_satisfaction(b.answers, b.definition, pairs, respondents=b.respondents, weights=b.weights)
     labels = [b.question_label(q) for q in table["satisfaction"]]
     base = np.minimum(table["importance_n"], table["satisfaction_n"])
     hide = b.hide_rows(key, labels, base, complementary=False, column=_("Rated both scales"))
@@ -608,7 +615,7 @@ def heat_map_section(b: _Builder, grid_names: list[str]) -> Section | None:
     for dimension, title in (("category", _("Satisfaction (T2B) by partner category")),
                              ("region", _("Satisfaction (T2B) by region"))):
         key = f"heat-{dimension}"
-        summary = likert_summary(b.answers, b.definition, names, respondents=b.respondents, by=dimension,
+        summary = likert_summary(b.answers, b.definition, names, respondents=b.respondents, weights=b.weights, by=dimension,
                                  mean_ci=False) if b.n else pd.DataFrame()
         if summary.empty:
             section.blocks.append(Block(Table(key, title, [Column("service", _("Service"))], []),
@@ -663,8 +670,8 @@ def nps_section(b: _Builder, claimed: set[str]) -> Section | None:
     section = Section("nps", _("Net Promoter Score"))
     for name in names:
         key = f"nps-{name}"
-        overall = nps_summary(b.answers, b.definition, [name], respondents=b.respondents, min_n=b.threshold)
-        by = nps_summary(b.answers, b.definition, [name], respondents=b.respondents, by="category",
+        overall = nps_summary(b.answers, b.definition, [name], respondents=b.respondents, weights=b.weights, min_n=b.threshold)
+        by = nps_summary(b.answers, b.definition, [name], respondents=b.respondents, weights=b.weights, by="category",
                          min_n=b.threshold)
         columns = [Column("group", _("Partners")), Column("n", "n", "int"), Column("nps", "NPS", "nps"),
                    Column("nps_low", _("95% CI low"), "nps"), Column("nps_high", _("95% CI high"), "nps"),
@@ -756,9 +763,9 @@ def change_section(b: _Builder, previous: RoundData) -> Section:
     if not names or not b.n or not earlier.n:
         section.message = b.not_enough() if names else _("The two rounds share no rating question.")
         return section
-    now = likert_summary(b.answers, b.definition, names, respondents=b.respondents, mean_ci=False)
+    now = likert_summary(b.answers, b.definition, names, respondents=b.respondents, weights=b.weights, mean_ci=False)
     before = likert_summary(earlier.answers, earlier.definition, names, respondents=earlier.respondents,
-                            mean_ci=False)
+                            weights=b.weights, mean_ci=False)
     table = compare_rounds(now, before, threshold=b.threshold)
     labels = _unique([b.question_label(q) for q in table["question"]])
     for label, n_now, n_before, hidden in zip(labels, table["n_current"], table["n_previous"], table["suppressed"]):
@@ -1090,11 +1097,11 @@ def _prepare(b: _Builder) -> None:
     """One call per statistic over all the questions of its kind (cheaper than one per section)."""
     items = b.items
     if b.n:
-        b.likert = likert_summary(b.answers, b.definition, items.likert_names(), respondents=b.respondents,
+        b.likert = likert_summary(b.answers, b.definition, items.likert_names(), respondents=b.respondents, weights=b.weights,
                                   min_n=b.threshold).set_index("question")
         choice_names = items.single_choice + items.multiple_choice
-        b.choices = choice_frequencies(b.answers, b.definition, choice_names, respondents=b.respondents)
-        b.rankings = ranking_summary(b.answers, b.definition, items.rankings, respondents=b.respondents)
+        b.choices = choice_frequencies(b.answers, b.definition, choice_names, respondents=b.respondents, weights=b.weights)
+        b.rankings = ranking_summary(b.answers, b.definition, items.rankings, respondents=b.respondents, weights=b.weights)
     else:
         b.likert = pd.DataFrame()
         b.choices = pd.DataFrame(columns=["question", "option", "n", "count", "pct", "pct_low", "pct_high"])

@@ -198,6 +198,7 @@ class ReportFilterForm(FlaskForm):
     region = SelectField(_l("Region"), default="")
     pathfinder = SelectField(_l("Pathfinder Country"), default="")
     compare = SelectField(_l("Compare with round"), default="")
+    weighting = SelectField(_l("Count"), default="")
 
     def __init__(self, rounds: list[Round], **kwargs):
         super().__init__(formdata=request.args, **kwargs)
@@ -206,14 +207,16 @@ class ReportFilterForm(FlaskForm):
         self.region.choices = everything + [(code, str(label)) for code, label in REGIONS.items()]
         self.pathfinder.choices = everything + [("yes", _("Pathfinder Countries")), ("no", _("Not Pathfinder"))]
         self.compare.choices = [("", _("No comparison"))] + [(str(r.id), r.name) for r in rounds]
+        self.weighting.choices = [("", _("every respondent once")),
+                                  ("organisation", _("every organisation once (1/k weights)"))]
 
     def selection(self) -> tuple[report_module.Filters, int | None, dict]:
         """The valid filters, the round to compare with, and the query string that reproduces them."""
         self.validate()
-        valid = {name: self[name].data for name in ("category", "region", "pathfinder", "compare")
+        valid = {name: self[name].data for name in ("category", "region", "pathfinder", "compare", "weighting")
                  if self[name].data and not self[name].errors}
         filters = report_module.Filters(valid.get("category", ""), valid.get("region", ""),
-                                        valid.get("pathfinder", ""))
+                                        valid.get("pathfinder", ""), valid.get("weighting", ""))
         return filters, int(valid["compare"]) if "compare" in valid else None, valid
 
 

@@ -277,3 +277,34 @@ def test_values_that_round_to_zero_are_shown_without_a_minus_sign():
     assert [format_value(-0.3, "nps"), format_value(-0.004, "pp"), format_value(-0.001, "signed")] == [
         "+0", "+0 pp", "+0.00"]
     assert [format_value(-3.2, "nps"), format_value(0.456, "pct")] == ["-3", "46%"]
+
+
+def test_organisation_level_weighting_counts_each_organisation_once():
+    """Two people answer for organisation A (both 'Very satisfied'), one for B ('Very dissatisfied'): respondents
+    give T2B 2/3, organisations 1/2 (each of A's answers weighs 1/2)."""
+    import pandas as pd
+
+    from analysis.frames import RoundData
+    from analysis.report import Filters, build_report
+    from tests.analysis.builders import grid, likert, page, survey
+
+    definition = survey(page("services", grid("satisfaction", likert("sat_web"))))
+    respondents = pd.DataFrame({
+        "response_id": [1, 2, 3], "organisation_id": [10, 10, 20], "organisation": ["A", "A", "B"],
+        "category": ["un"] * 3, "region": ["global"] * 3, "country": [None] * 3, "pathfinder": [False] * 3,
+        "status": ["submitted"] * 3, "language": ["en"] * 3,
+        "started_at": pd.to_datetime(["2026-11-01"] * 3, utc=True),
+        "submitted_at": pd.to_datetime(["2026-11-02"] * 3, utc=True)})
+    answers = pd.DataFrame({"response_id": [1, 2, 3], "question": ["sat_web"] * 3, "value": ["5", "5", "1"]})
+    invitations = pd.DataFrame({
+        "invitation_id": [1, 2, 3], "organisation_id": [10, 10, 20], "category": ["un"] * 3,
+        "region": ["global"] * 3, "pathfinder": [False] * 3, "ineligible": [None] * 3,
+        "response_status": ["submitted"] * 3, "response_id": [1, 2, 3]})
+    data = RoundData(round_id=1, round_name="R", answers=answers, respondents=respondents,
+                     invitations=invitations, definition=definition)
+    people = build_report(data, threshold=1).table("satisfaction-satisfaction")
+    organisations = build_report(data, threshold=1, filters=Filters(weighting="organisation")).table(
+        "satisfaction-satisfaction")
+    assert people.rows[0]["t2b"] == pytest.approx(2 / 3)
+    assert organisations.rows[0]["t2b"] == pytest.approx(1 / 2)
+    assert organisations.rows[0]["n"] == 3  # the base stays the number of respondents
