@@ -11,7 +11,7 @@ import pytest
 from engagement.extensions import db
 from engagement.models import User
 from partners.models import Organisation
-from surveys.models import Invitation, Round
+from surveys.models import Invitation, Response, Round
 from surveys.rounds import close_round
 from tests.analysis.test_monitoring import QUESTIONS, make_partners, respond
 from tests.conftest import HtmxClient
@@ -256,7 +256,10 @@ def remind_forms(html: str) -> list[tuple[str, list[str], str]]:
 def test_remind_buttons_post_the_listed_invitations(app, setup, admin):
     answer_through_partner_pages(app, min(setup["tokens"].values()), submit=True)
     with app.app_context():
-        never_mailed = db.session.scalars(db.select(Invitation).order_by(Invitation.id.desc())).first()
+        # the last invitation that has not submitted (the submitted one is any of them: tokens are random)
+        never_mailed = db.session.scalars(
+            db.select(Invitation).outerjoin(Response).where(Response.id.is_(None)).order_by(Invitation.id.desc())
+        ).first()
         never_mailed.invited_at = None
         db.session.commit()
         never_mailed_id = str(never_mailed.id)
