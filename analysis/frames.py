@@ -122,9 +122,10 @@ def _streamed(session: Session, statement) -> Iterator:
         result.close()
 
 
-def respondent_rows(session: Session, round_id: int) -> Iterator[Respondent]:
-    """The round's responses ordered by id, streamed, each with its organisation."""
-    statement = (
+def respondent_statement(round_id: int):
+    """The round's responses ordered by id with their organisation: RESPONDENT_COLUMNS, then action_groups and
+    gcg_member (which the conditions of a response in progress may read)."""
+    return (
         select(
             Response.id,
             Organisation.id,
@@ -133,12 +134,12 @@ def respondent_rows(session: Session, round_id: int) -> Iterator[Respondent]:
             Organisation.region,
             Organisation.country,
             Organisation.pathfinder,
-            Organisation.action_groups,
-            Organisation.gcg_member,
             Response.status,
             Response.language,
             Response.started_at,
             Response.submitted_at,
+            Organisation.action_groups,
+            Organisation.gcg_member,
         )
         .join(Invitation, Response.invitation_id == Invitation.id)
         .join(Contact, Invitation.contact_id == Contact.id)
@@ -146,8 +147,12 @@ def respondent_rows(session: Session, round_id: int) -> Iterator[Respondent]:
         .where(Invitation.round_id == round_id)
         .order_by(Response.id)
     )
-    for row in _streamed(session, statement):
-        yield Respondent(*row[:11], utc(row[11]), utc(row[12]))
+
+
+def respondent_rows(session: Session, round_id: int) -> Iterator[Respondent]:
+    """The round's responses ordered by id, streamed, each with its organisation."""
+    for row in _streamed(session, respondent_statement(round_id)):
+        yield Respondent(*row[:7], row[11], row[12], row[7], row[8], utc(row[9]), utc(row[10]))
 
 
 def answer_rows(session: Session, round_id: int) -> Iterator[tuple[int, str, str]]:
@@ -440,28 +445,7 @@ def answer_statement(round_id: int):
 
 def _respondents(session: Session, round_id: int) -> tuple[pd.DataFrame, dict[int, dict[str, str]]]:
     """The respondents frame, and the registry attributes of each response in progress (for its conditions)."""
-    statement = (
-        select(
-            Response.id,
-            Organisation.id,
-            Organisation.name,
-            Organisation.category,
-            Organisation.region,
-            Organisation.country,
-            Organisation.pathfinder,
-            Response.status,
-            Response.language,
-            Response.started_at,
-            Response.submitted_at,
-            Organisation.action_groups,
-            Organisation.gcg_member,
-        )
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .join(Contact, Invitation.contact_id == Contact.id)
-        .join(Organisation, Contact.organisation_id == Organisation.id)
-        .where(Invitation.round_id == round_id)
-        .order_by(Response.id)
-    )
+    statement = respondent_statement(round_id)
     records = [row for rows in _dbapi_rows(session, statement, "analysis_respondents") for row in rows]
     columns = [*RESPONDENT_COLUMNS, "action_groups", "gcg_member"]
     frame = pd.DataFrame.from_records(records, columns=columns)
