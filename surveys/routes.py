@@ -1,6 +1,6 @@
 """The partner's pages: welcome, one page per section, review, submit, receipt. Thin views over respondent.py."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -72,6 +72,7 @@ class Wording:
     label: Markup  # the label, or the name when there is none
     hint: Markup
     choices: list[tuple[str, Markup]]
+    choice_labels: dict[str, Markup] = field(default_factory=dict)  # the same by code, for answers on the review
     other_listed: bool = False  # "other" is one of the listed choices
     trigger: str = "change"  # when the autosave fires
     described: str = ""  # ids for aria-describedby
@@ -102,9 +103,10 @@ def _build_words(definition, language: str) -> Words:
     words = Words(questions={}, groups={})
     for question in definition.questions():
         label = text(question.label)
+        listed = choices(question.choices)
         words.questions[question.name] = Wording(
             text=escape(label), label=escape(label or question.name), hint=escape(text(question.hint)),
-            choices=choices(question.choices), other_listed="other" in question.choice_names(),
+            choices=listed, choice_labels=dict(listed), other_listed="other" in question.choice_names(),
             trigger="change, input delay:1200ms" if question.type in TYPED else "change",
             described=(f"hint-{question.name} " if question.hint else "") + f"feedback-{question.name}")
 
@@ -267,9 +269,16 @@ def review(token):
 
 
 def _review_context(visit: Visit, **extra):
+    """The review and the receipt: each shown page with its shown questions (chosen here, not in the template:
+    the review of a whole survey is the partner's longest page)."""
     shown = visit.shown()
-    return dict(visit=visit, definition=visit.definition, pages=visit.pages(shown), shown=shown,
-                values=visit.values, lang=visit.language,
+    pages = visit.pages(shown)
+    questions = answer_store.layout(visit.definition).page_questions
+    answered_pages = [(page, [q for q in questions[page.name] if q.answerable and q.name in shown]) for page in pages]
+    missing = extra.get("missing") or []
+    return dict(visit=visit, definition=visit.definition, pages=pages, shown=shown, answered_pages=answered_pages,
+                missing_names={q.name for q in missing}, values=visit.values, lang=visit.language,
+                words=_words(visit.definition, visit.language),
                 t=lambda text: visit.definition.text(text, visit.language), **extra)
 
 
