@@ -211,23 +211,50 @@ def _touch_statement(with_page: bool):
 
 
 def submit(visit: Visit) -> bool:
-    """Submit once: True when this call submitted, False when it was already submitted (a no-op)."""
-    response_id = visit.response.id
+    """Submit once: True when this call submitted, False when it was already submitted (a no-op).
+
+    Every write of answers also sets the response's `updated_at`, so when it still holds the value this request
+    read, the answers are the ones in `visit.values` and the hidden ones can be worked out before taking the write
+    lock: the write is then one UPDATE (and a DELETE when answers are now hidden). When another tab saved
+    meanwhile, the answers are read again inside the transaction.
+    """
+    response = visit.response
+    response_id = response.id
     definition, partner = visit.definition, visit.partner
     now = datetime.now(UTC)
+    hidden_now = answer_store.hidden_answers(definition, visit.values, partner)
+    unchanged = _submit_statement(True)
+    parameters = {"response_id": response_id, "now": now, "seen": response.updated_at}
 
     def work():
-        result = db.session.execute(
-            db.update(Response).where(Response.id == response_id, Response.status != "submitted")
-            .values(status="submitted", submitted_at=now, updated_at=now))
-        if result.rowcount != 1:
-            return False
-        # Read the answers inside the transaction (after the row lock on PostgreSQL): another tab may have saved.
-        hidden = answer_store.hidden_answers(definition, answer_store.load_values(response_id), partner)
+        if db.session.execute(unchanged, parameters).rowcount == 1:
+            answer_store.store(response_id, {name: None for name in hidden_now})
+            return {k: v for k, v in visit.values.items() if k not in hidden_now}
+        if db.session.execute(_submit_statement(False), parameters).rowcount != 1:
+            return None  # submitted already (a double click, another tab)
+        # Another tab saved since this request read the answers: read them again, after the row lock on PostgreSQL.
+        values = answer_store.load_values(response_id)
+        hidden = answer_store.hidden_answers(definition, values, partner)
         answer_store.store(response_id, {name: None for name in hidden})
-        return True
+        return {k: v for k, v in values.items() if k not in hidden}
 
-    submitted = run_write(work)
-    db.session.refresh(visit.response)
-    visit.values = answer_store.load_values(response_id)
-    return submitted
+    submitted_values = run_write(work)
+    if submitted_values is None:
+        db.session.refresh(response)
+        visit.values = answer_store.load_values(response_id)
+        return False
+    for name, value in (("status", "submitted"), ("submitted_at", now), ("updated_at", now)):
+        set_committed_value(response, name, value)
+    visit.values = submitted_values
+    return True
+
+
+@lru_cache(maxsize=2)
+def _submit_statement(if_unchanged: bool):
+    """Built once per shape, on the table: mark the response submitted unless it is already."""
+    responses = Response.__table__
+    conditions = [responses.c.id == bindparam("response_id"), responses.c.status != "submitted"]
+    if if_unchanged:
+        conditions.append(responses.c.updated_at == bindparam("seen"))
+    return (db.update(responses).where(*conditions)
+            .values(status="submitted", submitted_at=bindparam("now"), updated_at=bindparam("now")))

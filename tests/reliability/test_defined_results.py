@@ -124,6 +124,55 @@ def test_a_save_racing_a_submit_is_not_acknowledged(app, token):
     assert answers(app) == [("satisfied", "yes")]
 
 
+RELEVANT = [
+    {"type": "begin_group", "name": "work", "label": "Work"},
+    {"type": "select_one yn", "name": "uses", "label": "Do you use the knowledge platform?"},
+    {"type": "text", "name": "which", "label": "Which parts?", "relevant": "${uses} = 'yes'"},
+    {"type": "end_group", "name": "work"},
+]
+
+
+@pytest.fixture
+def relevant_token(app):
+    with app.app_context():
+        version = factories.survey_from_rows(RELEVANT, CHOICES)
+        factories.organisation(contacts=[("Ama", "ama@example.org", "en")])
+        _round, tokens = factories.open_round_for(version)
+        return tokens["ama@example.org"]
+
+
+def test_submit_drops_answers_hidden_by_the_answers_as_they_are_at_submit(app, relevant_token):
+    token = relevant_token
+    tab = started(app, token)
+    assert autosave(tab, token, "uses", "yes").status_code == 200
+    assert autosave(tab, token, "which", "the data portal").status_code == 200
+    assert autosave(tab, token, "uses", "no").status_code == 200  # hides "which"; kept until leaving or submitting
+    assert answers(app) == [("uses", "no"), ("which", "the data portal")]
+    assert tab.post(f"/s/{token}/submit").headers["Location"].endswith("/receipt")
+    assert answers(app) == [("uses", "no")]
+
+
+def test_submit_reads_the_answers_again_when_another_tab_saved_after_they_were_read(app, relevant_token):
+    """The submitting request read "uses = yes"; another tab then saved "no": the hidden answer goes all the same."""
+    from surveys.respondent import open_visit, submit
+
+    token = relevant_token
+    one, two = started(app, token), started(app, token)
+    assert autosave(one, token, "uses", "yes").status_code == 200
+    assert autosave(one, token, "which", "the data portal").status_code == 200
+    with app.test_request_context():
+        visit = open_visit(token)
+        assert visit.values == {"uses": "yes", "which": "the data portal"}
+        assert autosave(two, token, "uses", "no").status_code == 200
+        assert submit(visit) is True
+        assert visit.values == {"uses": "no"} and visit.submitted
+    assert answers(app) == [("uses", "no")]
+    assert response_row(app)[0] == "submitted"
+    with app.test_request_context():
+        assert submit(open_visit(token)) is False  # the second submit changes nothing
+    assert answers(app) == [("uses", "no")]
+
+
 @contextmanager
 def write_lock_held(app):
     """Another connection holds the write lock on what an autosave writes, longer than the busy timeout."""
