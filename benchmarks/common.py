@@ -61,7 +61,7 @@ def fresh_database(kind: str, workdir: Path) -> Database:
         url = f"sqlite:///{path}"
 
         def drop():
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", "-writers.lock"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
 
         return Database(url=url, sqlalchemy_url=url, path=path, drop=drop)

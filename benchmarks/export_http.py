@@ -82,7 +82,7 @@ def generate(count: int, path: Path) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-writers.lock"):
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
     begin = time.perf_counter()
     app = create_app(
@@ -181,7 +181,7 @@ def generate(count: int, path: Path) -> Path:
     connection.execute("ANALYZE")
     connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     connection.close()
-    for suffix in ("-wal", "-shm"):
+    for suffix in ("-wal", "-shm", "-writers.lock"):
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
     partial.rename(path)
     print(
