@@ -23,6 +23,11 @@ def definition_for(version: SurveyVersion) -> SurveyDefinition:
     return _definition(version.id, version.created_at.isoformat())
 
 
+def definition_for_id(version_id: int, created_at) -> SurveyDefinition:
+    """The same from the version's id and creation time (the partner pages read no SurveyVersion object)."""
+    return _definition(version_id, created_at.isoformat())
+
+
 def import_survey(source, filename: str) -> tuple[SurveyVersion, SurveyDefinition]:
     """Store a survey file as a new version (a new survey when its form_id is new); raises SurveyFileError.
 
