@@ -25,6 +25,16 @@ INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 DECIMAL = re.compile(r"^[+-]?(\d{1,15}([.,]\d{0,10})?|[.,]\d{1,10})$")
 MAX_TEXT = 5000
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What the positions of a ranking read as when they are not yet a whole order (a partner cannot type these).
+RANK_CONFLICT = "\x00conflict"  # a position repeated, or out of range
+RANK_PARTIAL = "\x00partial:"  # followed by how many options have a position so far
+
+
+class NotYetSaved(str):
+    """A message for an answer still being given (a ranking with options left to place): not an error, but
+    nothing is stored until the answer is whole. Templates show it without the error styling."""
+
+    pending = True
 
 
 def partner_attributes(organisation) -> dict[str, str]:
@@ -165,6 +175,8 @@ def read_field(question: Question, form: MultiDict) -> tuple[str | None, str | N
     an empty answer rather than as "not on this form".
     """
     raw, other = _read_field(question, form)
+    if question.type == "rank" and raw and raw.startswith("\x00"):
+        return raw, _clean(other)  # a ranking's marker, read by validate()
     return _clean(raw), _clean(other)
 
 
@@ -184,14 +196,20 @@ def _read_field(question: Question, form: MultiDict) -> tuple[str | None, str | 
 
 
 def _rank_from_positions(question: Question, positions: dict[str, str]) -> str:
-    """Codes ordered by the positions given; an incomplete or repeated order is returned marked for validation."""
+    """Codes ordered by the positions given; a ranking with options left to place, or with a position repeated or
+    out of range, is returned marked for validation."""
+    total = len(question.choices)
     numbers = {}
     for name, position in positions.items():
-        if not position.isdigit():
-            return "\x00incomplete"
+        if not position:
+            continue
+        if not position.isdigit() or not 1 <= int(position) <= total:
+            return RANK_CONFLICT
         numbers[name] = int(position)
-    if sorted(numbers.values()) != list(range(1, len(question.choices) + 1)) or len(numbers) != len(question.choices):
-        return "\x00incomplete"
+    if len(set(numbers.values())) != len(numbers):
+        return RANK_CONFLICT
+    if len(numbers) < total:
+        return f"{RANK_PARTIAL}{len(numbers)}"
     return " ".join(sorted(numbers, key=numbers.get))
 
 
@@ -266,6 +284,13 @@ def validate(question: Question, raw: str | None, other: str | None, context: Ma
             message = text(definition, question.required_message, language) or _("Please answer this question.")
             return changes, message
         return changes, None
+    if question.type == "rank" and raw.startswith(RANK_PARTIAL):
+        total = len(question.choices)
+        if require:
+            return {}, _("Please give every option a position, from 1 to %(n)d.", n=total)
+        placed = int(raw.removeprefix(RANK_PARTIAL))
+        return {}, NotYetSaved(_("Not saved yet: give every option a position (%(placed)d of %(total)d placed).",
+                                 placed=placed, total=total))
     value, error = normalise(question, raw, definition, language)
     if error:
         return {}, error

@@ -68,7 +68,8 @@
       attempts.delete(elt);
       if (pending.size === 0) { setState("saved"); }
     } else if (status === 422) {
-      setState("saved");
+      // Refused answers say why beside the question; an answer still being given (a ranking) is not saved yet.
+      setState((event.detail.xhr.responseText || "").indexOf("pending-message") !== -1 ? "pending" : "saved");
     } else if (status === 0 || status >= 500 || status === 429) {
       setState(navigator.onLine === false ? "offline" : "failed");
       scheduleRetry(elt);

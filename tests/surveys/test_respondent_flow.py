@@ -7,6 +7,7 @@ import pytest
 from engagement.extensions import db
 from surveys.models import Answer, Response, Round
 from tests import factories
+from tests.conftest import HtmxClient
 
 EVERY_TYPE = (Path(__file__).parent / "every_type.yaml").read_text()
 
@@ -196,6 +197,55 @@ def test_rank_must_be_a_permutation(app, client, survey):
                      htmx=True)
     assert ok.status_code == 200
     assert stored(app)["top"] == "events web news"
+
+
+def test_a_ranking_being_given_is_not_an_error_and_is_saved_once_whole(app, client, survey):
+    """Each position chosen autosaves the ranking; until every option has one, the partner reads how far they are,
+    not an error, and nothing is stored."""
+    token = survey["token"]
+    start(client, token)
+    client.get(f"/s/{token}/page/second")
+    partial = client.post(f"/s/{token}/answer/top", data={"top[web]": "1", "top[news]": "", "top[events]": ""},
+                          htmx=True)
+    html = partial.get_data(as_text=True)
+    assert partial.status_code == 422  # not saved
+    assert 'class="pending-message"' in html and "Not saved yet: give every option a position (1 of 3 placed)." in html
+    assert "has-error" not in html and 'role="alert"' not in html and "Error:" not in html
+    assert "top" not in stored(app)
+    two = client.post(f"/s/{token}/answer/top", data={"top[web]": "1", "top[news]": "", "top[events]": "2"},
+                      htmx=True).get_data(as_text=True)
+    assert "(2 of 3 placed)" in two
+    whole = client.post(f"/s/{token}/answer/top", data={"top[web]": "1", "top[news]": "3", "top[events]": "2"},
+                        htmx=True)
+    assert whole.status_code == 200 and "Saved" in whole.get_data(as_text=True)
+    assert stored(app)["top"] == "web events news"
+    # A repeated or impossible position is an error at once.
+    for positions in ({"top[web]": "1", "top[news]": "1", "top[events]": ""},
+                      {"top[web]": "1", "top[news]": "4", "top[events]": "2"}):
+        wrong = client.post(f"/s/{token}/answer/top", data=positions, htmx=True).get_data(as_text=True)
+        assert "has-error" in wrong and "Please give each option a different position, from 1 to 3." in wrong
+    assert stored(app)["top"] == "web events news"
+
+
+def test_a_ranking_left_half_given_stops_the_partner_at_next(app, client, survey):
+    token = survey["token"]
+    start(client, token)
+    client.post(f"/s/{token}/page/first", data=first_page() + [("action", "next")])
+    page = client.post(f"/s/{token}/page/second", data={"sat_web": "4", "recommend": "9", "top[web]": "2",
+                                                       "top[news]": "", "top[events]": "", "action": "next"})
+    assert page.status_code == 422
+    assert "Please give every option a position, from 1 to 3." in page.get_data(as_text=True)
+    assert "top" not in stored(app) and stored(app)["recommend"] == "9"
+    # The page's own Save keeps what is whole and says the ranking is not saved yet.
+    saved = client.post(f"/s/{token}/page/second", data={"top[web]": "2", "top[news]": "", "top[events]": "",
+                                                        "action": "save"})
+    assert saved.status_code == 422 and "(1 of 3 placed)" in saved.get_data(as_text=True)
+    french = HtmxClient(app.test_client())
+    other = survey["other"]
+    start(french, other)
+    client_page = french.post(f"/s/{other}/answer/top", data={"top[web]": "1", "top[news]": "", "top[events]": ""},
+                              htmx=True).get_data(as_text=True)
+    assert "Pas encore enregistré\u202f: attribuez un rang à chaque option (1 sur 3 classées)." in client_page
 
 
 def test_hidden_page_is_skipped_and_hidden_answers_dropped(app, client, survey):
