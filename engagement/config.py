@@ -68,6 +68,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "30")),
+        # A page's sending run stops after this long and the page asks for the next run (a proxy would give up on a
+        # request that mails hundreds of partners through a slow server); the CLI has no limit.
+        "MAIL_SEND_SECONDS": float(env.get("MAIL_SEND_SECONDS", "20")),
         "REMINDER_MIN_HOURS": int(env.get("REMINDER_MIN_HOURS", "20")),
         "OUTBOX_DIR": env.get("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
         "SUPPRESSION_THRESHOLD": int(env.get("SUPPRESSION_THRESHOLD", "5")),

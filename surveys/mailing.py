@@ -7,6 +7,7 @@ a second run, or a second click arriving at the same time, sends only what was n
 
 import smtplib
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class SendReport:
     remaining: int = 0  # not attempted because the run stopped
     error: str | None = None
     interrupted: bool = False  # the server or the connection failed: the run stopped there
+    paused: bool = False  # the run reached its time limit (a web request's): the rest goes in the next run
     refused: list[str] = field(default_factory=list)  # addresses refused or unusable (the run went on)
 
     @property
@@ -229,7 +231,7 @@ def not_submitted(round_: Round) -> int:
         Invitation.id.not_in(submitted)))
 
 
-def _send_run(round_: Round, kind: str, invitation_ids=None) -> SendReport:
+def _send_run(round_: Round, kind: str, invitation_ids=None, seconds: float | None = None) -> SendReport:
     if round_.status != "open":
         raise RoundNotOpen(f"Round {round_.id} is {round_.status}; mails are sent only while a round is open.")
     report = SendReport(kind=kind)
@@ -243,9 +245,13 @@ def _send_run(round_: Round, kind: str, invitation_ids=None) -> SendReport:
     report.skipped = considered - len(due)
     report.remaining = len(due)
     db.session.commit()  # end the reading transaction; each mail gets its own
+    deadline = None if seconds is None else time.monotonic() + seconds
     try:
         with mail_sender() as send:
             for invitation_id in due:
+                if deadline is not None and report.sent + report.failed and time.monotonic() >= deadline:
+                    report.paused = True  # at least one mail per run, so a run always makes progress
+                    break
                 report.remaining -= 1
                 previous = _claim(invitation_id, kind)
                 if previous is None:  # another run took it meanwhile
@@ -284,11 +290,14 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-def send_invitations(round_: Round, invitation_ids=None) -> SendReport:
-    """Mail the invitations never sent yet (invited_at empty), one committed record per mail sent."""
-    return _send_run(round_, "invitation", invitation_ids)
+def send_invitations(round_: Round, invitation_ids=None, seconds: float | None = None) -> SendReport:
+    """Mail the invitations never sent yet (invited_at empty), one committed record per mail sent.
+
+    `seconds` bounds the run (a web request must answer before the proxy gives up); the next run sends the rest.
+    """
+    return _send_run(round_, "invitation", invitation_ids, seconds)
 
 
-def send_reminders(round_: Round, invitation_ids=None) -> SendReport:
+def send_reminders(round_: Round, invitation_ids=None, seconds: float | None = None) -> SendReport:
     """Remind invited contacts who have not submitted, unless reminded within REMINDER_MIN_HOURS."""
-    return _send_run(round_, "reminder", invitation_ids)
+    return _send_run(round_, "reminder", invitation_ids, seconds)

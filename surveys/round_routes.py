@@ -110,13 +110,16 @@ def audience_description(audience: dict) -> str:
     return "; ".join(str(part) for part in parts) if parts else _("All active partners")
 
 
-def report_message(report: SendReport) -> tuple[str, bool]:
-    """What a sending run did, in one sentence or two; the flag says whether it went wrong."""
+def report_message(report: SendReport, continued: bool = False) -> tuple[str, bool]:
+    """What a sending run did, in one sentence or two; the flag says whether it went wrong.
+
+    A run that continues a paused one does not count as skipped what the earlier runs sent.
+    """
     if report.kind == "invitation":
         text = ngettext("%(num)d invitation sent.", "%(num)d invitations sent.", report.sent)
     else:
         text = ngettext("%(num)d reminder sent.", "%(num)d reminders sent.", report.sent)
-    if report.skipped:
+    if report.skipped and not continued:
         text += " " + ngettext("%(num)d skipped (already mailed, submitted or not due).",
                                "%(num)d skipped (already mailed, submitted or not due).", report.skipped)
     if report.refused:
@@ -124,6 +127,11 @@ def report_message(report: SendReport) -> tuple[str, bool]:
     if report.interrupted:
         text += " " + _("Sending stopped: %(error)s. %(unsent)d not sent yet: try again to send the rest.",
                         error=report.error, unsent=report.unsent)
+    elif report.paused:
+        text += " " + (ngettext("%(num)d more to send: sending goes on.", "%(num)d more to send: sending goes on.",
+                                report.remaining) if is_htmx() else
+                       ngettext("%(num)d more to send: press the button again to send it.",
+                                "%(num)d more to send: press the button again to send them.", report.remaining))
     return text, report.error is not None
 
 
@@ -268,10 +276,17 @@ def _report_response(round_: Round, report: SendReport | None, message: str | No
                      status: int = 200):
     """After a sending run: the message fragment for htmx (and a signal to refresh), else flash and redirect."""
     if report is not None:
-        message, failed = report_message(report)
+        continued = request.form.get("continued") == "1"
+        earlier = request.form.get("sent_before", "")
+        if continued and earlier.isdigit():
+            report.sent += int(earlier)  # the message counts every batch of this press
+        message, failed = report_message(report, continued=continued)
     if is_htmx():
+        # A run paused at its time limit asks for the next one itself: the fragment posts again on load.
+        go_on = request.path if report is not None and report.paused and not report.interrupted else None
         response = render(ROUND_PAGE, block="send_report", status=status, round=round_, message=message,
-                          message_failed=failed)
+                          message_failed=failed, go_on=go_on, chosen=request.form.getlist("invitation_id"),
+                          sent_so_far=report.sent if report is not None else 0)
         response.headers["HX-Trigger"] = "invitations-changed"
         return response
     back = request.form.get("next", "")
@@ -288,7 +303,7 @@ def send_invitations_view(round_id: int):
     round_ = _round_or_404(round_id)
     if round_.status != "open":
         return _report_response(round_, None, _("Invitations are sent only while the round is open."), True, 422)
-    return _report_response(round_, send_invitations(round_))
+    return _report_response(round_, send_invitations(round_, seconds=current_app.config["MAIL_SEND_SECONDS"]))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/remind")
@@ -310,7 +325,7 @@ def remind(round_id: int):
         if known != set(chosen):
             return _report_response(round_, None, _("No reminder sent: an invitation is not part of this round."),
                                     True, 422)
-    return _report_response(round_, send_reminders(round_, chosen))
+    return _report_response(round_, send_reminders(round_, chosen, seconds=current_app.config["MAIL_SEND_SECONDS"]))
 
 
 @bp.get("/secretariat/rounds/<int:round_id>/invitations.csv")

@@ -54,6 +54,17 @@ def test_admin_imports_partners_and_opens_a_round(app, js_page, live_server, dem
         round_ = db.session.scalar(db.select(Round).filter_by(name="Browser round"))
         assert round_.status == "open"
         assert db.session.scalar(db.select(db.func.count(Invitation.id)).filter_by(round_id=round_.id)) == 10
+
+    # One mail per batch: the page asks for the next batch by itself until all ten are sent.
+    app.config["MAIL_SEND_SECONDS"] = 0
+    page.get_by_role("button", name=re.compile(r"Send invitations \(10 not yet sent\)")).click()
+    expect(page.locator("#send-report")).to_contain_text("10 invitations sent.", timeout=30000)
+    expect(page.get_by_role("button", name=re.compile(r"Send invitations \(0 not yet sent\)"))).to_be_disabled()
+    expect(page.locator("#send-report")).not_to_contain_text("more to send")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Invitation.id)).where(
+            Invitation.round_id == round_.id, Invitation.invited_at.is_not(None))) == 10
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) >= 10
     assert page.csp.violations == []
 
 

@@ -317,6 +317,64 @@ def test_send_invitations_from_the_page_full_and_htmx(app, client, tmp_path):
     assert audit_actions(app).count("invitations.send") == 2
 
 
+def test_sending_from_the_page_goes_in_timed_batches_that_the_page_continues(app, client, tmp_path):
+    """A press sends for MAIL_SEND_SECONDS at most (at least one mail); the htmx fragment posts again by itself until
+    everything is sent, and without JavaScript the page says to press again. Nothing is mailed twice."""
+    version_id = registry(app)
+    round_id = make_open_round(app, version_id)
+    app.config["MAIL_SEND_SECONDS"] = 0  # one mail per run
+    sign_in(app, client)
+    client.get(f"/secretariat/rounds/{round_id}")
+    first = client.post(f"/secretariat/rounds/{round_id}/send", htmx=True).get_data(as_text=True)
+    assert "1 invitation sent." in first and "4 more to send: sending goes on." in first
+    assert "skipped" not in first
+    assert f'hx-post="/secretariat/rounds/{round_id}/send" hx-trigger="load delay:200ms"' in first
+    assert 'name="continued" value="1"' in first
+    assert len(outbox(tmp_path)) == 1
+    runs = 1
+    body = first
+    while "hx-trigger=\"load" in body:  # what the browser does with the fragment: post its form again
+        sent_before = body.split('name="sent_before" value="', 1)[1].split('"', 1)[0]
+        body = client.post(f"/secretariat/rounds/{round_id}/send", {"continued": "1", "sent_before": sent_before},
+                           htmx=True).get_data(as_text=True)
+        runs += 1
+        assert f"{runs} invitations sent." in body and "skipped" not in body
+    assert runs == 5 and "5 invitations sent." in body and "more to send" not in body
+    assert len(outbox(tmp_path)) == 5
+    assert len({m["To"] for m in outbox(tmp_path)}) == 5
+
+    # Without JavaScript: a flash that says to press again, and the button counts what is left.
+    with app.app_context():
+        for invitation in db.session.scalars(db.select(Invitation).where(Invitation.round_id == round_id)):
+            invitation.last_reminded_at = None
+        db.session.commit()
+    plain = client.post(f"/secretariat/rounds/{round_id}/remind")
+    assert plain.status_code == 303
+    page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
+    assert "1 reminder sent." in page and "4 more to send: press the button again to send them." in page
+    assert "Send reminders to the 4 who have not submitted" in page
+
+
+def test_a_batched_reminder_to_chosen_invitations_carries_the_choice_to_the_next_batch(app, client, tmp_path):
+    version_id = registry(app)
+    round_id = make_open_round(app, version_id)
+    sign_in(app, client)
+    client.get(f"/secretariat/rounds/{round_id}")
+    client.post(f"/secretariat/rounds/{round_id}/send")
+    app.config["MAIL_SEND_SECONDS"] = 0
+    with app.app_context():
+        chosen = sorted(db.session.scalars(db.select(Invitation.id).where(Invitation.round_id == round_id)))[:2]
+    first = client.post(f"/secretariat/rounds/{round_id}/remind",
+                        [("invitation_id", str(i)) for i in chosen], htmx=True).get_data(as_text=True)
+    assert "1 reminder sent." in first and "1 more to send" in first
+    assert all(f'name="invitation_id" value="{i}"' in first for i in chosen)
+    second = client.post(f"/secretariat/rounds/{round_id}/remind",
+                         [("invitation_id", str(i)) for i in chosen] + [("continued", "1")], htmx=True)
+    assert "1 reminder sent." in second.get_data(as_text=True) and "hx-trigger" not in second.get_data(as_text=True)
+    reminders = [m for m in outbox(tmp_path) if m["Subject"].startswith(("Reminder", "Rappel", "Recordatorio"))]
+    assert len(reminders) == 2
+
+
 def test_remind_route_for_all_or_chosen_invitations(app, client, tmp_path):
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
