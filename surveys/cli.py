@@ -12,7 +12,15 @@ from engagement.extensions import db
 
 from .mailing import RoundNotOpen, send_invitations, send_reminders
 from .models import Invitation, Response, Round, Survey
-from .rounds import check_round, close_round, create_round, latest_version, open_round, write_invitations_csv
+from .rounds import (
+    change_closing_date,
+    check_round,
+    close_round,
+    create_round,
+    latest_version,
+    open_round,
+    write_invitations_csv,
+)
 from .versions import import_survey
 from .xlsform import SurveyFileError
 
@@ -58,7 +66,7 @@ def list_command():
                    + (f" (latest {latest.number}, form version {latest.form_version or '-'})" if latest else ""))
 
 
-rounds_cli = AppGroup("rounds", help="Survey rounds: open, close, list.")
+rounds_cli = AppGroup("rounds", help="Survey rounds: open, close, change the closing date, list.")
 invitations_cli = AppGroup("invitations", help="A round's invitations: send, remind, export.")
 
 
@@ -105,6 +113,25 @@ def close_round_command(round_id: int):
         close_round(round_)
         record("round.close", f"round {round_.id}", name=round_.name)
     click.echo(f"Closed round {round_.id} \"{round_.name}\".")
+
+
+@rounds_cli.command("closes")
+@click.argument("round_id", metavar="ROUND", type=int)
+@click.argument("closes", metavar="YYYY-MM-DD", type=click.DateTime(formats=["%Y-%m-%d"]))
+def change_closing_date_command(round_id: int, closes):
+    """Move the closing date of a draft or open round (e.g. give partners another week)."""
+    with write_transaction():
+        round_ = _round(round_id)
+        previous = round_.closes_on
+        problem = change_closing_date(round_, closes.date())
+        if problem == "closed":
+            raise click.ClickException(f"Round {round_id} is closed; a closed round keeps its closing date.")
+        if problem == "past":
+            raise click.BadParameter(f"{closes.date().isoformat()} is in the past", param_hint="YYYY-MM-DD")
+        record("round.closing_date", f"round {round_.id}", name=round_.name, previous=previous.isoformat(),
+               closes_on=round_.closes_on.isoformat())
+    click.echo(f"Round {round_.id} \"{round_.name}\" now closes on {round_.closes_on.isoformat()} "
+               f"(was {previous.isoformat()}).")
 
 
 @rounds_cli.command("list")

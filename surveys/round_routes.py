@@ -1,7 +1,7 @@
 """Secretariat pages for rounds: create, open, close, invite late partners, send invitations and reminders, export."""
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
@@ -21,6 +21,7 @@ from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 from .mailing import SendReport, candidates, not_submitted, send_invitations, send_reminders
 from .models import Invitation, Round, Survey, SurveyVersion
 from .rounds import (
+    change_closing_date,
     check_round,
     clean_audience,
     close_round,
@@ -251,6 +252,27 @@ def close_round_view(round_id: int):
         record("round.close", f"round {round_id}", name=round_.name)
     return _back_to_round(round_id, _("Round closed. Partners can no longer answer; started responses are kept "
                                       "for the analysis."))
+
+
+@bp.post("/secretariat/rounds/<int:round_id>/closing-date")
+@secretariat_required
+def change_closing_date_view(round_id: int):
+    """Move a draft or open round's closing date, e.g. to give partners another week."""
+    try:
+        closes_on = date.fromisoformat(request.form.get("closes_on", "").strip())
+    except ValueError:
+        return _back_to_round(round_id, _("Give the new closing date as a date (YYYY-MM-DD)."))
+    with write_transaction():
+        round_ = _round_or_404(round_id)
+        previous = round_.closes_on
+        problem = change_closing_date(round_, closes_on)
+        if problem == "closed":
+            return _back_to_round(round_id, _("A closed round keeps its closing date."))
+        if problem == "past":
+            return _back_to_round(round_id, PROBLEMS["closes_on", "past"])
+        record("round.closing_date", f"round {round_id}", name=round_.name, previous=previous.isoformat(),
+               closes_on=closes_on.isoformat())
+    return _back_to_round(round_id, _("The round now closes on %(date)s.", date=closes_on.isoformat()))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/invite-late")

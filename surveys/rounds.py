@@ -62,6 +62,17 @@ def close_round(round_: Round) -> None:
     round_.closed_at = datetime.now(UTC)
 
 
+def change_closing_date(round_: Round, closes_on: date, today: date | None = None) -> str | None:
+    """Move the closing date of a draft or open round (a deadline extended, or brought forward); partners' links
+    follow at once, and later mails give the new date. Returns the problem ("closed", "past") or None."""
+    if round_.status not in ("draft", "open"):
+        return "closed"
+    if closes_on < (today or datetime.now(UTC).date()):
+        return "past"
+    round_.closes_on = closes_on
+    return None
+
+
 class RoundError(ValueError):
     """A round cannot be created or changed this way; the message says why, in the Secretariat's words."""
 

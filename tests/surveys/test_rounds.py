@@ -486,6 +486,67 @@ def test_export_csv_from_the_page(app, client):
 
 # --- Who may do what --------------------------------------------------------------------------------------------
 
+def test_extending_the_closing_date_reopens_the_links_of_a_round_whose_date_passed(app, client):
+    version_id = registry(app)
+    round_id = make_open_round(app, version_id)
+    with app.app_context():
+        invitation = db.session.scalar(db.select(Invitation).where(Invitation.round_id == round_id))
+        token = token_for(invitation)
+        db.session.get(Round, round_id).closes_on = date.today() - timedelta(days=2)  # the deadline went by
+        db.session.commit()
+    assert client.get(f"/s/{token}").status_code == 410
+    sign_in(app, client)
+    page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
+    assert f'action="/secretariat/rounds/{round_id}/closing-date"' in page and 'type="date"' in page
+
+    later = (date.today() + timedelta(days=7)).isoformat()
+    moved = client.post(f"/secretariat/rounds/{round_id}/closing-date", {"closes_on": later}, htmx=True)
+    assert moved.status_code == 204 and moved.headers["HX-Redirect"] == f"/secretariat/rounds/{round_id}"
+    page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
+    assert f"The round now closes on {later}." in page and f"<dd>{later}</dd>" in page
+    assert client.get(f"/s/{token}").status_code == 200
+    with app.app_context():
+        entry = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry.action == "round.closing_date" and entry.details["closes_on"] == later
+
+
+@pytest.mark.parametrize("value, message", [
+    ("2020-01-01", "The closing date is in the past: choose today or a later date."),
+    ("31/12/2026", "Give the new closing date as a date (YYYY-MM-DD)."),
+    ("", "Give the new closing date as a date (YYYY-MM-DD)."),
+])
+def test_a_bad_closing_date_is_refused_and_changes_nothing(app, client, value, message):
+    version_id = registry(app)
+    round_id = make_open_round(app, version_id)
+    with app.app_context():
+        before = db.session.get(Round, round_id).closes_on
+    sign_in(app, client)
+    client.get(f"/secretariat/rounds/{round_id}")
+    assert client.post(f"/secretariat/rounds/{round_id}/closing-date", {"closes_on": value}).status_code == 303
+    assert message in client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Round, round_id).closes_on == before
+    assert "round.closing_date" not in audit_actions(app)
+
+
+def test_a_closed_round_keeps_its_closing_date(app, client):
+    version_id = registry(app)
+    round_id = make_open_round(app, version_id)
+    sign_in(app, client)
+    client.get(f"/secretariat/rounds/{round_id}")
+    client.post(f"/secretariat/rounds/{round_id}/close", {"confirm": "yes"})
+    with app.app_context():
+        before = db.session.get(Round, round_id).closes_on
+    page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
+    assert "closing-date" not in page
+    later = (date.today() + timedelta(days=30)).isoformat()
+    client.post(f"/secretariat/rounds/{round_id}/closing-date", {"closes_on": later})
+    assert "A closed round keeps its closing date." in client.get(f"/secretariat/rounds/{round_id}").get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.get(Round, round_id).closes_on == before
+
+
 def test_analyst_reads_but_changes_nothing(app, client, tmp_path):
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
@@ -500,6 +561,7 @@ def test_analyst_reads_but_changes_nothing(app, client, tmp_path):
     for url, data in (("/secretariat/rounds/new", new_round_form(version_id)),
                       (f"/secretariat/rounds/{round_id}/open", {}),
                       (f"/secretariat/rounds/{round_id}/close", {"confirm": "yes"}),
+                      (f"/secretariat/rounds/{round_id}/closing-date", {"closes_on": "2099-01-01"}),
                       (f"/secretariat/rounds/{round_id}/invite-late", {}),
                       (f"/secretariat/rounds/{round_id}/send", {}),
                       (f"/secretariat/rounds/{round_id}/remind", {})):

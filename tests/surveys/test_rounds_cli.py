@@ -78,6 +78,24 @@ def test_rounds_close_and_list(app, runner):
     assert missing.exit_code == 1 and "There is no round 999" in missing.output
 
 
+def test_rounds_closes_moves_the_closing_date(app, runner):
+    registry(app)
+    round_id = open_round(runner).output.strip().splitlines()[-1]
+    later = (datetime.now(UTC).date() + timedelta(days=60)).isoformat()
+    moved = runner.invoke(args=["rounds", "closes", round_id, later])
+    assert moved.exit_code == 0 and f"now closes on {later} (was {CLOSES})" in moved.output
+    assert f"closes {later}" in runner.invoke(args=["rounds", "list"]).output
+    past = runner.invoke(args=["rounds", "closes", round_id, "2020-01-01"])
+    assert past.exit_code == 2 and "2020-01-01 is in the past" in past.output
+    runner.invoke(args=["rounds", "close", round_id])
+    closed = runner.invoke(args=["rounds", "closes", round_id, later])
+    assert closed.exit_code == 1 and "a closed round keeps its closing date" in closed.output
+    with app.app_context():
+        assert db.session.get(Round, int(round_id)).closes_on.isoformat() == later
+        actions = [e.action for e in db.session.scalars(db.select(AuditEntry))]
+        assert actions.count("round.closing_date") == 1
+
+
 def test_invitations_send_and_remind_in_outbox_mode(app, runner, tmp_path):
     registry(app)
     round_id = open_round(runner).output.strip().splitlines()[-1]
