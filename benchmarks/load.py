@@ -191,7 +191,7 @@ def choose(question, values: dict, partner: dict, rng: random.Random) -> str | N
             picked = set(rng.sample(names, min(len(names), rng.choice((1, 1, 2)))))
             value = " ".join(n for n in names if n in picked)
         elif question.type == "rank":
-            value = " ".join(rng.sample(names, len(names)))
+            value = " ".join(rng.sample(names, question.rank_positions))
         elif question.type == "range":
             start, end, step = question.range_bounds
             value = str(int(rng.choice(range(int(start), int(end) + 1, int(step) or 1))))

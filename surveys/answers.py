@@ -198,7 +198,7 @@ def _read_field(question: Question, form: MultiDict) -> tuple[str | None, str | 
 def _rank_from_positions(question: Question, positions: dict[str, str]) -> str:
     """Codes ordered by the positions given; a ranking with options left to place, or with a position repeated or
     out of range, is returned marked for validation."""
-    total = len(question.choices)
+    total = question.rank_positions
     numbers = {}
     for name, position in positions.items():
         if not position:
@@ -261,8 +261,11 @@ def normalise(question: Question, raw: str, definition: SurveyDefinition, langua
         return " ".join(sorted(codes, key=names.index)), None
     if kind == "rank":
         codes = raw.split()
-        if raw.startswith("\x00") or sorted(codes) != sorted(question.choice_names()):
-            return raw, _("Please give each option a different position, from 1 to %(n)d.", n=len(question.choices))
+        known = question.choice_names()
+        if raw.startswith("\x00") or len(codes) != question.rank_positions or len(set(codes)) != len(codes) or any(
+                code not in known for code in codes):
+            return raw, _("Please give each option a different position, from 1 to %(n)d.",
+                          n=question.rank_positions)
         return " ".join(codes), None
     return raw, _("This question cannot be answered.")
 
@@ -285,11 +288,16 @@ def validate(question: Question, raw: str | None, other: str | None, context: Ma
             return changes, message
         return changes, None
     if question.type == "rank" and raw.startswith(RANK_PARTIAL):
-        total = len(question.choices)
-        if require:
-            return {}, _("Please give every option a position, from 1 to %(n)d.", n=total)
+        total = question.rank_positions
         placed = int(raw.removeprefix(RANK_PARTIAL))
-        return {}, NotYetSaved(_("Not saved yet: give every option a position (%(placed)d of %(total)d placed).",
+        if total == len(question.choices):
+            if require:
+                return {}, _("Please give every option a position, from 1 to %(n)d.", n=total)
+            return {}, NotYetSaved(_("Not saved yet: give every option a position (%(placed)d of %(total)d "
+                                     "placed).", placed=placed, total=total))
+        if require:
+            return {}, _("Please choose an option for each position, from 1 to %(n)d.", n=total)
+        return {}, NotYetSaved(_("Not saved yet: choose an option for each position (%(placed)d of %(total)d).",
                                  placed=placed, total=total))
     value, error = normalise(question, raw, definition, language)
     if error:

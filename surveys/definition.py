@@ -74,6 +74,12 @@ class Question:
             float(self.parameters.get("step", 1)),
         )
 
+    @property
+    def rank_positions(self) -> int:
+        """How many positions a ranking fills: every option, or the first N with `parameters: top=N`."""
+        top = self.parameters.get("top", "")
+        return int(top) if top.isdigit() and 1 <= int(top) <= len(self.choices) else len(self.choices)
+
     def choice_names(self) -> list[str]:
         return [c.name for c in self.choices]
 

@@ -921,6 +921,8 @@ class _Builder:
                     type_column,
                     f"rank needs at least 2 choices; list '{list_name}' has {len(question.choices)}",
                 )
+            if kind == "rank":
+                self.check_rank(row, question)
         if kind == "range":
             self.check_range(row, question)
         if "default" in row.values:
@@ -950,6 +952,17 @@ class _Builder:
             self.problem(row, column, f"range end ({end:g}) must be greater than start ({start:g})")
         if step <= 0:
             self.problem(row, column, f"range step ({step:g}) must be greater than 0")
+
+    def check_rank(self, row: _Row, question: Question) -> None:
+        """`parameters: top=N` asks for the first N positions only (rank the three that matter most)."""
+        column = row.header("parameters")
+        unknown = sorted(set(question.parameters) - {"top"})
+        if unknown:
+            self.problem(row, column, f"unknown rank parameter {', '.join(unknown)} (use top=N)")
+        top = question.parameters.get("top")
+        if top is not None and question.choices and not (top.isdigit() and 1 <= int(top) <= len(question.choices)):
+            self.problem(row, column, f"rank parameter top must be a whole number from 1 to {len(question.choices)} "
+                                      f"(the number of choices), not '{top}'")
 
     def check_references(self) -> None:
         known = set(self.questions) | set(PARTNER_ATTRIBUTES) | self.refused

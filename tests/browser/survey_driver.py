@@ -27,7 +27,8 @@ def answer_question(question, text):
     if question.locator("input:checked").count():
         return  # prefilled from the registry or answered already
     if ranks.count():
-        for index in range(ranks.count()):
+        positions = ranks.nth(0).locator("option").count() - 1  # every option, or the top N asked for
+        for index in range(positions):
             ranks.nth(index).select_option(str(index + 1))
     elif radios.count():
         # The middle of a scale, or the third option, keeps "none"/"not applicable" answers out of the way.

@@ -248,6 +248,45 @@ def test_a_ranking_left_half_given_stops_the_partner_at_next(app, client, survey
     assert "Pas encore enregistré\u202f: attribuez un rang à chaque option (1 sur 3 classées)." in client_page
 
 
+def test_a_top_n_ranking_asks_for_n_positions_and_stores_n_codes(app, client):
+    """`parameters: top=2`: positions 1 and 2 only; the two codes chosen are the answer, in order."""
+    rows = [{"type": "begin_group", "name": "p", "label": "Priorities"},
+            {"type": "rank svc", "name": "best", "label": "Your two most useful services", "parameters": "top=2",
+             "required": "yes"},
+            {"type": "end_group", "name": "p"}]
+    choices = [{"list_name": "svc", "name": code, "label": code.title()} for code in ("web", "news", "events", "data")]
+    with app.app_context():
+        version = factories.survey_from_rows(rows, choices)
+        factories.organisation(contacts=[("Ama", "ama@example.org", "en")])
+        _round, tokens = factories.open_round_for(version)
+    token = tokens["ama@example.org"]
+    start(client, token)
+    page = client.get(f"/s/{token}/page/p").get_data(as_text=True)
+    assert page.count('class="rank-position"') == 4 and page.count('<option value="2">') == 4
+    assert '<option value="3">' not in page
+    empty = {"best[web]": "", "best[news]": "", "best[events]": "", "best[data]": ""}
+    one = client.post(f"/s/{token}/answer/best", data={**empty, "best[events]": "1"}, htmx=True)
+    assert one.status_code == 422 and "Not saved yet: choose an option for each position (1 of 2)." in one.get_data(
+        as_text=True)
+    stop = client.post(f"/s/{token}/page/p", data={**empty, "best[events]": "1", "action": "next"})
+    assert stop.status_code == 422
+    assert "Please choose an option for each position, from 1 to 2." in stop.get_data(as_text=True)
+    three = client.post(f"/s/{token}/answer/best", data={**empty, "best[web]": "1", "best[news]": "3"}, htmx=True)
+    assert "Please give each option a different position, from 1 to 2." in three.get_data(as_text=True)
+    assert "best" not in stored(app)
+    whole = client.post(f"/s/{token}/answer/best", data={**empty, "best[data]": "1", "best[web]": "2"}, htmx=True)
+    assert whole.status_code == 200 and stored(app)["best"] == "data web"
+    # A value posted without positions must still be exactly two known, different codes.
+    for bad in ("data", "data web news", "data data", "data nope"):
+        assert client.post(f"/s/{token}/answer/best", data={"best": bad, "best__present": "1"},
+                           htmx=True).status_code == 422
+    assert stored(app)["best"] == "data web"
+    assert client.post(f"/s/{token}/page/p", data={**empty, "best[data]": "1", "best[web]": "2",
+                                                   "action": "next"}).headers["Location"].endswith("/review")
+    review = client.get(f"/s/{token}/review").get_data(as_text=True)
+    assert '<ol class="rank-answer"><li>Data</li><li>Web</li></ol>' in review
+
+
 def test_hidden_page_is_skipped_and_hidden_answers_dropped(app, client, survey):
     token = survey["other"]
     start(client, token)

@@ -639,6 +639,22 @@ def test_or_other_label_in_each_language(tmp_path):
             ("survey", 2, "type", "rank needs at least 2 choices; list 'l' has 1"),
         ),
         (
+            [{"type": "rank services", "name": "a", "label": "A", "parameters": "top=4"}],
+            SERVICES,
+            ("survey", 2, "parameters", "rank parameter top must be a whole number from 1 to 3 (the number of "
+                                        "choices), not '4'"),
+        ),
+        (
+            [{"type": "rank services", "name": "a", "label": "A", "parameters": "top=two"}],
+            SERVICES,
+            ("survey", 2, "parameters", "not 'two'"),
+        ),
+        (
+            [{"type": "rank services", "name": "a", "label": "A", "parameters": "max=2"}],
+            SERVICES,
+            ("survey", 2, "parameters", "unknown rank parameter max (use top=N)"),
+        ),
+        (
             [{"type": "rank yes_no or_other", "name": "a", "label": "A"}],
             YES_NO,
             ("survey", 2, "type", "or_other is only available for select_one and select_multiple"),
@@ -864,3 +880,10 @@ def test_definition_types_are_the_contract(tmp_path):
     _, definition = load(tmp_path, FULL_SURVEY, FULL_CHOICES, FULL_SETTINGS)
     assert all(isinstance(page, Page) for page in definition.pages)
     assert all(isinstance(question, Question) for question in definition.questions())
+
+
+def test_rank_top_asks_for_the_first_positions_only(tmp_path):
+    _sheets, definition = load(tmp_path, [{"type": "rank services", "name": "top", "label": "Top", "parameters": "top=2"},
+                                          {"type": "rank services", "name": "all", "label": "All"}], SERVICES)
+    assert definition.question("top").rank_positions == 2
+    assert definition.question("all").rank_positions == 3
