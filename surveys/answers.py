@@ -28,6 +28,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # What the positions of a ranking read as when they are not yet a whole order (a partner cannot type these).
 RANK_CONFLICT = "\x00conflict"  # a position repeated, or out of range
 RANK_PARTIAL = "\x00partial:"  # followed by how many options have a position so far
+RANK_MARKER = re.compile(r"\x00(conflict|partial:\d{1,4})")
 
 
 class NotYetSaved(str):
@@ -175,8 +176,8 @@ def read_field(question: Question, form: MultiDict) -> tuple[str | None, str | N
     an empty answer rather than as "not on this form".
     """
     raw, other = _read_field(question, form)
-    if question.type == "rank" and raw and raw.startswith("\x00"):
-        return raw, _clean(other)  # a ranking's marker, read by validate()
+    if question.type == "rank" and raw and RANK_MARKER.fullmatch(raw):
+        return raw, _clean(other)  # a ranking's marker; any other text loses its NUL in _clean and fails normalise
     return _clean(raw), _clean(other)
 
 

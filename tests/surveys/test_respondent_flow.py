@@ -177,6 +177,8 @@ def test_autosave_of_grid_row_redraws_dependent_rows_on_same_page(app, client, s
     ("intro", {"intro": "1"}, 404),
     ("why_member", {"why_member": "hidden answer"}, 422),
     ("top", {"top[web]": "1", "top[news]": "1", "top[events]": "2"}, 422),
+    ("top", {"top": "\x00partial:abc", "top__present": "1"}, 422),
+    ("top", {"top": "\x00partial:2", "top__present": "1"}, 422),
     ("recommend", {"recommend": "11"}, 422),
     ("recommend", {"recommend": "2.5"}, 422),
 ])
