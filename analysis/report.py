@@ -470,11 +470,17 @@ def service_satisfaction_grids(b: _Builder, claimed: set[str]) -> list[str]:
     return linked or grids_
 
 
+def _claim(names: Iterable[str], claimed: set[str]) -> list[str]:
+    """The names no earlier section has drawn, now claimed by the caller's section (each question is drawn once)."""
+    fresh = [n for n in names if n not in claimed]
+    claimed.update(fresh)
+    return fresh
+
+
 def funnel_section(b: _Builder, claimed: set[str]) -> Section | None:
-    names = [n for n in b.items.service_use_names() if n not in claimed]
+    names = _claim(b.items.service_use_names(), claimed)
     if not names:
         return None
-    claimed.update(names)
     section = Section("funnel", _("Service funnel: aware, then used"))
     key = "funnel"
     columns = [Column("service", _("Service")), Column("shown", _("Answered"), "int"),
@@ -595,10 +601,9 @@ def importance_section(b: _Builder, claimed: set[str]) -> Section | None:
 
 
 def ranking_section(b: _Builder, claimed: set[str]) -> Section | None:
-    names = [n for n in b.items.rankings if n not in claimed]
+    names = _claim(b.items.rankings, claimed)
     if not names:
         return None
-    claimed.update(names)
     section = Section("ranking", _("Priority ranking"))
     for name in names:
         section.blocks.append(ranking_block(b, name))
@@ -663,10 +668,9 @@ def heat_map_section(b: _Builder, grid_names: list[str]) -> Section | None:
 
 
 def nps_section(b: _Builder, claimed: set[str]) -> Section | None:
-    names = [n for n in b.items.nps if n not in claimed]
+    names = _claim(b.items.nps, claimed)
     if not names:
         return None
-    claimed.update(names)
     section = Section("nps", _("Net Promoter Score"))
     for name in names:
         key = f"nps-{name}"
@@ -1013,11 +1017,10 @@ def numeric_block(b: _Builder, names: list[str]) -> Block:
 def page_section(b: _Builder, key: str, title: str, names: Iterable[str], claimed: set[str],
                  intro: str = "") -> Section | None:
     """A section of the questions named (those not claimed yet, free text aside), each drawn as its kind asks."""
-    wanted = [n for n in names if n not in claimed and n not in b.items.free_text
-              and n not in b.items.service_use_names()]
+    wanted = _claim((n for n in names if n not in b.items.free_text and n not in b.items.service_use_names()),
+                    claimed)
     if not wanted:
         return None
-    claimed.update(wanted)
     section = Section(key, title)
     if intro:
         section.paragraphs.append(intro)

@@ -277,6 +277,21 @@ def running(database: Database, workers: int, **kwargs):
         server.stop()
 
 
+def answers_grouped_sql(column: str | None = None) -> str:
+    """The SQL baseline of the report and export benchmarks: a round's answers counted by question and value, and by
+    an organisation column ("o.category", "o.region") when given - what the database alone takes, in the same run."""
+    if column is None:
+        return """
+        SELECT a.question, a.value, count(*) FROM answers a
+        JOIN responses r ON a.response_id = r.id JOIN invitations i ON r.invitation_id = i.id
+        WHERE i.round_id = :round GROUP BY a.question, a.value"""
+    return f"""
+        SELECT {column}, a.question, a.value, count(*) FROM answers a
+        JOIN responses r ON a.response_id = r.id JOIN invitations i ON r.invitation_id = i.id
+        JOIN contacts c ON i.contact_id = c.id JOIN organisations o ON c.organisation_id = o.id
+        WHERE i.round_id = :round GROUP BY {column}, a.question, a.value"""
+
+
 def csrf_from(html: str) -> str | None:
     match = CSRF_FIELD.search(html) or CSRF_HEADER.search(html)
     return match.group(1) if match else None

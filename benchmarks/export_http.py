@@ -38,7 +38,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import ADMIN, CATEGORIES, REGIONS, Database, cpu_seconds, csrf_from, running
+from benchmarks.common import (
+    ADMIN,
+    CATEGORIES,
+    REGIONS,
+    Database,
+    answers_grouped_sql,
+    cpu_seconds,
+    csrf_from,
+    running,
+)
 from benchmarks.exports import random_value
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -50,15 +59,8 @@ SAMPLE_SECONDS = 0.05
 STAMP = "2026-11-01 09:00:00.000000"  # SQLAlchemy's SQLite DATETIME text
 SUBMITTED_STAMP = "2026-11-01 09:15:00.000000"
 SQL = {
-    "answers by question and value": """
-        SELECT a.question, a.value, count(*) FROM answers a
-        JOIN responses r ON a.response_id = r.id JOIN invitations i ON r.invitation_id = i.id
-        WHERE i.round_id = :round GROUP BY a.question, a.value""",
-    "answers by category, question and value": """
-        SELECT o.category, a.question, a.value, count(*) FROM answers a
-        JOIN responses r ON a.response_id = r.id JOIN invitations i ON r.invitation_id = i.id
-        JOIN contacts c ON i.contact_id = c.id JOIN organisations o ON c.organisation_id = o.id
-        WHERE i.round_id = :round GROUP BY o.category, a.question, a.value""",
+    "answers by question and value": answers_grouped_sql(),
+    "answers by category, question and value": answers_grouped_sql("o.category"),
 }
 # The rows the exports read (analysis.frames.answer_rows), fetched and dropped.
 READ = """

@@ -27,21 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import answers_grouped_sql
+
 SQL = {
-    "answers by question and code": """
-        SELECT a.question, a.value, count(*) FROM answers a
-        JOIN responses r ON a.response_id = r.id JOIN invitations i ON r.invitation_id = i.id
-        WHERE i.round_id = :round GROUP BY a.question, a.value""",
-    "answers by category, question and code": """
-        SELECT o.category, a.question, a.value, count(*) FROM answers a
-        JOIN responses r ON a.response_id = r.id JOIN invitations i ON r.invitation_id = i.id
-        JOIN contacts c ON i.contact_id = c.id JOIN organisations o ON c.organisation_id = o.id
-        WHERE i.round_id = :round GROUP BY o.category, a.question, a.value""",
-    "answers by region, question and code": """
-        SELECT o.region, a.question, a.value, count(*) FROM answers a
-        JOIN responses r ON a.response_id = r.id JOIN invitations i ON r.invitation_id = i.id
-        JOIN contacts c ON i.contact_id = c.id JOIN organisations o ON c.organisation_id = o.id
-        WHERE i.round_id = :round GROUP BY o.region, a.question, a.value""",
+    "answers by question and code": answers_grouped_sql(),
+    "answers by category, question and code": answers_grouped_sql("o.category"),
+    "answers by region, question and code": answers_grouped_sql("o.region"),
     "invitations by category, region and status": """
         SELECT o.category, o.region, r.status, count(*), count(DISTINCT o.id) FROM invitations i
         JOIN contacts c ON i.contact_id = c.id JOIN organisations o ON c.organisation_id = o.id

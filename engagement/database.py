@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from typing import TypeVar
 
@@ -122,17 +122,12 @@ def writer_queue() -> WriterQueue | None:
 
 
 @contextmanager
-def _no_queue():
-    yield
-
-
-@contextmanager
 def write_transaction():
     """Run a block as one write transaction that holds SQLite's write lock from its first statement."""
     if db.session().in_transaction():
         db.session.commit()
     queue = writer_queue()
-    with queue.turn() if queue is not None else _no_queue():
+    with queue.turn() if queue is not None else nullcontext():
         token = _write_intent.set(True)
         try:
             yield db.session

@@ -57,9 +57,9 @@ def lookup_hash(token: str) -> str | None:
     return hash_token(token)
 
 
-def hash_matches(invitation: Invitation | None, wanted: str) -> bool:
+def hash_matches(stored: str | None, wanted: str) -> bool:
     """Compare the stored hash in constant time, whatever the database's own comparison did."""
-    return invitation is not None and hmac.compare_digest(invitation.token_hash, wanted)
+    return stored is not None and hmac.compare_digest(stored, wanted)
 
 
 def find_invitation(token: str) -> Invitation | None:
@@ -68,4 +68,4 @@ def find_invitation(token: str) -> Invitation | None:
     if wanted is None:
         return None
     invitation = db.session.scalar(db.select(Invitation).filter_by(token_hash=wanted))
-    return invitation if hash_matches(invitation, wanted) else None
+    return invitation if invitation is not None and hash_matches(invitation.token_hash, wanted) else None

@@ -1,6 +1,5 @@
 """The partner's journey through one invitation: where they are, what they answered, starting and submitting."""
 
-import hmac
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -15,7 +14,7 @@ from partners.models import Contact, Organisation
 
 from . import answers as answer_store
 from .definition import Page, SurveyDefinition
-from .invitations import lookup_hash
+from .invitations import hash_matches, lookup_hash
 from .models import Invitation, Response, Round, SurveyVersion
 from .versions import definition_for_id
 
@@ -136,8 +135,7 @@ def open_visit(token: str) -> Visit:
     # One query, by the token's hash, for everything a partner page needs; the version's large JSON sheets stay in
     # the database, since the parsed definition is cached per process.
     row = db.session.execute(_visit_query(), {"token_hash": wanted}).one_or_none()
-    # The database found the row by the hash; compare it again in constant time all the same.
-    if row is None or not hmac.compare_digest(row[1], wanted):
+    if row is None or not hash_matches(row[1], wanted):
         abort(404)
     (invitation_id, _hash, round_id, round_name, round_status, closes_on, version_id, version_created,
      contact_language, *organisation, response_id, response_status, response_language, current_page,

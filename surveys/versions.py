@@ -20,7 +20,7 @@ def _definition(version_id: int, created_at: str) -> SurveyDefinition:
 
 def definition_for(version: SurveyVersion) -> SurveyDefinition:
     """The parsed definition of a version; versions never change, so it is parsed once per process."""
-    return _definition(version.id, version.created_at.isoformat())
+    return definition_for_id(version.id, version.created_at)
 
 
 def definition_for_id(version_id: int, created_at) -> SurveyDefinition:

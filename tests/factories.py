@@ -43,6 +43,14 @@ def open_round_for(version, name="Test round", days=30) -> tuple:
     return round_, {inv.contact.email: token_for(inv) for inv in invitations}
 
 
+def invited_partner(version) -> tuple:
+    """The default organisation (a Pathfinder government) with one English contact, Ama, invited to an open round of
+    `version`: returns the round and Ama's token."""
+    organisation(contacts=[("Ama", "ama@example.org", "en")])
+    round_, tokens = open_round_for(version)
+    return round_, tokens["ama@example.org"]
+
+
 def user(email="admin@example.org", role="admin", password="correct horse battery"):
     account = create_user(email, password, role)
     db.session.commit()

@@ -29,10 +29,7 @@ CHOICES = [
 @pytest.fixture
 def token(app):
     with app.app_context():
-        version = factories.survey_from_rows(SURVEY, CHOICES)
-        factories.organisation(contacts=[("Ama", "ama@example.org", "en")])
-        _round, tokens = factories.open_round_for(version)
-        return tokens["ama@example.org"]
+        return factories.invited_partner(factories.survey_from_rows(SURVEY, CHOICES))[1]
 
 
 def started(app, token) -> HtmxClient:
@@ -135,10 +132,7 @@ RELEVANT = [
 @pytest.fixture
 def relevant_token(app):
     with app.app_context():
-        version = factories.survey_from_rows(RELEVANT, CHOICES)
-        factories.organisation(contacts=[("Ama", "ama@example.org", "en")])
-        _round, tokens = factories.open_round_for(version)
-        return tokens["ama@example.org"]
+        return factories.invited_partner(factories.survey_from_rows(RELEVANT, CHOICES))[1]
 
 
 def test_submit_drops_answers_hidden_by_the_answers_as_they_are_at_submit(app, relevant_token):

@@ -76,6 +76,7 @@ def test_the_app_queues_writes_to_its_sqlite_file_only(app):
             return
         assert queue.path == db.engine.url.database + "-writers.lock"
         entered, release = _enters_within(queue, 5)
+        assert entered.is_set()
         done = threading.Event()
 
         def write():

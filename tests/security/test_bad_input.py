@@ -9,7 +9,7 @@ import pytest
 from engagement.extensions import db
 from surveys.models import Round
 from tests.conftest import HtmxClient
-from tests.factories import open_round_for, organisation, survey_from_yaml
+from tests.factories import invited_partner, survey_from_yaml
 from tests.security.conftest import snapshot, started
 
 EVERY_TYPE = (Path(__file__).parents[1] / "surveys" / "every_type.yaml").read_text()
@@ -19,10 +19,7 @@ EVERY_TYPE = (Path(__file__).parents[1] / "surveys" / "every_type.yaml").read_te
 def partner(app, client):
     """A partner (Pathfinder, so every page shows) mid-way through the every-type survey."""
     with app.app_context():
-        version = survey_from_yaml(EVERY_TYPE)
-        organisation(contacts=[("Ama", "ama@example.org", "en")])
-        round_, tokens = open_round_for(version)
-    token = tokens["ama@example.org"]
+        round_, token = invited_partner(survey_from_yaml(EVERY_TYPE))
     started(app, client, token)
     return token, round_.id
 

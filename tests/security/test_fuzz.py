@@ -10,7 +10,7 @@ from surveys.answers import allowed_names, normalise, partner_attributes
 from surveys.definition import OTHER
 from surveys.models import Answer, Invitation
 from surveys.versions import definition_for
-from tests.factories import open_round_for, organisation, survey_from_yaml
+from tests.factories import invited_partner, survey_from_yaml
 from tests.security.conftest import started
 
 EVERY_TYPE = (Path(__file__).parents[1] / "surveys" / "every_type.yaml").read_text()
@@ -67,10 +67,7 @@ def assert_stored_answers_are_valid(app):
 
 def test_autosave_and_page_submit_never_fail_and_store_only_valid_answers(app, client):
     with app.app_context():
-        version = survey_from_yaml(EVERY_TYPE)
-        organisation(contacts=[("Ama", "ama@example.org", "en")])
-        _round, tokens = open_round_for(version)
-    token = tokens["ama@example.org"]
+        _round, token = invited_partner(survey_from_yaml(EVERY_TYPE))
     started(app, client, token)
     seen = set()
 

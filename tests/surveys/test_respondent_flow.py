@@ -258,10 +258,7 @@ def test_a_top_n_ranking_asks_for_n_positions_and_stores_n_codes(app, client):
             {"type": "end_group", "name": "p"}]
     choices = [{"list_name": "svc", "name": code, "label": code.title()} for code in ("web", "news", "events", "data")]
     with app.app_context():
-        version = factories.survey_from_rows(rows, choices)
-        factories.organisation(contacts=[("Ama", "ama@example.org", "en")])
-        _round, tokens = factories.open_round_for(version)
-    token = tokens["ama@example.org"]
+        _round, token = factories.invited_partner(factories.survey_from_rows(rows, choices))
     start(client, token)
     page = client.get(f"/s/{token}/page/p").get_data(as_text=True)
     assert page.count('class="rank-position"') == 4 and page.count('<option value="2">') == 4

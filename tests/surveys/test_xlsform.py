@@ -641,8 +641,8 @@ def test_or_other_label_in_each_language(tmp_path):
         (
             [{"type": "rank services", "name": "a", "label": "A", "parameters": "top=4"}],
             SERVICES,
-            ("survey", 2, "parameters", "rank parameter top must be a whole number from 1 to 3 (the number of "
-                                        "choices), not '4'"),
+            ("survey", 2, "parameters", ("rank parameter top must be a whole number from 1 to 3 (the number of "
+                                         "choices), not '4'")),
         ),
         (
             [{"type": "rank services", "name": "a", "label": "A", "parameters": "top=two"}],
