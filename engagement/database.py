@@ -156,16 +156,78 @@ def run_write(work: Callable[[], T], attempts: int = 4) -> T:
     raise AssertionError("unreachable")
 
 
-def upsert(model, values: dict, key: list[str], update: list[str]):
-    """INSERT ... ON CONFLICT (key) DO UPDATE, one statement on both SQLite and PostgreSQL."""
-    dialect = db.session.get_bind().dialect.name
-    statement = _upsert_statement(model, dialect, tuple(values), tuple(key), tuple(update))
-    return db.session.execute(statement, values)
+class DriverStatement:
+    """A Core statement compiled once per dialect and run on the DB-API cursor of the session's connection.
+
+    For the few statements every partner request runs (the link look-up, the answers, an autosave's writes):
+    SQLAlchemy's work per execution (cache key, parameter and result objects, events) cost several times SQLite's
+    own. Same SQL, in the session's transaction (so `write_transaction` and its BEGIN IMMEDIATE apply), with the
+    same type conversions (the columns' own bind and result processors) and the same errors (wrapped as
+    SQLAlchemy's, so `run_write` retries a locked database or a dropped connection).
+    """
+
+    def __init__(self, build: Callable):
+        self._build = build  # build(dialect_name) -> statement, called once per dialect
+        self._compiled: dict[str, tuple] = {}
+
+    def _for(self, dialect) -> tuple:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            statement = self._build(dialect.name)
+            sql = statement.compile(dialect=dialect)
+            binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                     for name, bind in sql.binds.items()}
+            columns = getattr(statement, "selected_columns", None) or []
+            results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+            compiled = self._compiled[dialect.name] = (
+                sql, sql.string, sql.positiontup if sql.positional else None,
+                {k: v for k, v in binds.items() if v is not None}, results if any(results) else None)
+        return compiled
+
+    def execute(self, parameters: dict):
+        """Run the statement; the DB-API cursor, for its rows or rowcount."""
+        return self._run(parameters)[0]
+
+    def _run(self, parameters: dict):
+        connection = db.session.connection()
+        dialect = connection.dialect
+        sql, text, positions, binds, results = self._for(dialect)
+        values = sql.construct_params(parameters)
+        for name, process in binds.items():
+            values[name] = process(values[name])
+        raw = connection.connection
+        cursor = raw.cursor()
+        try:
+            cursor.execute(text, [values[name] for name in positions] if positions is not None else values)
+        except dialect.loaded_dbapi.Error as error:
+            disconnected = dialect.is_disconnect(error, raw, cursor)
+            if disconnected:
+                connection.invalidate(error)
+            raise DBAPIError.instance(text, None, error, dialect.loaded_dbapi.Error, hide_parameters=True,
+                                      connection_invalidated=disconnected) from error
+        return cursor, results
+
+    def rows(self, parameters: dict) -> list[tuple]:
+        """The rows of a SELECT, each column converted as SQLAlchemy would."""
+        cursor, results = self._run(parameters)
+        rows = cursor.fetchall()
+        cursor.close()
+        if results is None:
+            return rows
+        return [tuple(value if process is None else process(value) for process, value in zip(results, row,
+                                                                                              strict=True))
+                for row in rows]
+
+    def rowcount(self, parameters: dict) -> int:
+        cursor = self.execute(parameters)
+        count = cursor.rowcount
+        cursor.close()
+        return count
 
 
 @lru_cache(maxsize=64)
-def _upsert_statement(model, dialect: str, columns: tuple, key: tuple, update: tuple):
-    """Built once per shape: every autosave runs one, and building it cost more than executing it."""
+def upsert_statement(model, dialect: str, columns: tuple, key: tuple, update: tuple):
+    """INSERT ... ON CONFLICT (key) DO UPDATE, one statement on both SQLite and PostgreSQL."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:

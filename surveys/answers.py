@@ -9,13 +9,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam
 from werkzeug.datastructures import MultiDict
 
-from engagement.database import upsert
+from engagement.database import DriverStatement, upsert_statement
 from engagement.extensions import db
 
 from .definition import OTHER, Grid, Page, Question, Section, SurveyDefinition
@@ -390,14 +389,15 @@ def missing_required(definition: SurveyDefinition, values: Mapping[str, str], pa
 
 
 def load_values(response_id: int) -> dict[str, str]:
-    return dict(db.session.execute(_values_query(), {"response_id": response_id}).all())
+    return dict(_VALUES.rows({"response_id": response_id}))
 
 
-@lru_cache(maxsize=1)
-def _values_query():
-    """Built once, on the table rather than the ORM class: every partner request reads the answers."""
-    answers = Answer.__table__
-    return db.select(answers.c.question, answers.c.value).where(answers.c.response_id == bindparam("response_id"))
+# Every partner request reads the answers, and every autosave writes one (see DriverStatement).
+_VALUES = DriverStatement(lambda dialect: db.select(Answer.__table__.c.question, Answer.__table__.c.value)
+                          .where(Answer.__table__.c.response_id == bindparam("response_id")))
+_UPSERT = DriverStatement(lambda dialect: upsert_statement(
+    Answer.__table__, dialect, ("response_id", "question", "value", "updated_at"), ("response_id", "question"),
+    ("value", "updated_at")))
 
 
 def store(response_id: int, changes: Mapping[str, str | None]) -> None:
@@ -410,8 +410,7 @@ def store(response_id: int, changes: Mapping[str, str | None]) -> None:
     cleared = [name for name, value in changes.items() if value is None]
     for name, value in changes.items():
         if value is not None:
-            upsert(Answer.__table__, {"response_id": response_id, "question": name, "value": value, "updated_at": now},
-                   key=["response_id", "question"], update=["value", "updated_at"])
+            _UPSERT.rowcount({"response_id": response_id, "question": name, "value": value, "updated_at": now})
     if cleared:
         db.session.execute(db.delete(Answer).where(Answer.response_id == response_id,
                                                    Answer.question.in_(cleared)))

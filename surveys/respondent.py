@@ -8,7 +8,7 @@ from flask import abort, session
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 
-from engagement.database import run_write
+from engagement.database import DriverStatement, run_write
 from engagement.extensions import db
 from partners.models import Contact, Organisation
 
@@ -102,9 +102,8 @@ def round_is_open(round_, today: date | None = None) -> bool:
     return round_.status == "open" and (today or datetime.now(UTC).date()) <= round_.closes_on
 
 
-@lru_cache(maxsize=1)
-def _visit_query():
-    """Built once, on the tables: every partner request runs it, and building it cost as much as running it."""
+def _visit_query(dialect: str):
+    """Every partner request runs it (see DriverStatement)."""
     invitations, rounds, versions = Invitation.__table__, Round.__table__, SurveyVersion.__table__
     contacts, organisations, responses = Contact.__table__, Organisation.__table__, Response.__table__
     return (
@@ -127,6 +126,9 @@ def _visit_query():
     )
 
 
+_VISIT = DriverStatement(_visit_query)
+
+
 def open_visit(token: str) -> Visit:
     """Look up a link: 404 for an unknown or malformed token (revealing nothing), 410 for a closed round."""
     wanted = lookup_hash(token)
@@ -134,7 +136,8 @@ def open_visit(token: str) -> Visit:
         abort(404)
     # One query, by the token's hash, for everything a partner page needs; the version's large JSON sheets stay in
     # the database, since the parsed definition is cached per process.
-    row = db.session.execute(_visit_query(), {"token_hash": wanted}).one_or_none()
+    rows = _VISIT.rows({"token_hash": wanted})
+    row = rows[0] if rows else None
     if row is None or not hash_matches(row[1], wanted):
         abort(404)
     (invitation_id, _hash, round_id, round_name, round_status, closes_on, version_id, version_created,
@@ -238,14 +241,13 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
         for name in answer_store.hidden_answers(visit.definition, values, visit.partner):
             changes[name] = None
             values.pop(name, None)
-    touch = _touch_statement(current_page is not None)
+    touch = _TOUCH_AND_MOVE if current_page is not None else _TOUCH
     parameters = {"response_id": response_id, "now": datetime.now(UTC), "page": current_page}
 
     def work():
         # Check and touch the response in one statement: on PostgreSQL it also locks the row, so a submit from
         # another tab cannot commit between this check and the answers below.
-        touched = db.session.execute(touch, parameters)
-        if touched.rowcount != 1:
+        if touch.rowcount(parameters) != 1:
             return False
         answer_store.store(response_id, changes)
         return True
@@ -258,9 +260,8 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
     return saved
 
 
-@lru_cache(maxsize=2)
 def _touch_statement(with_page: bool):
-    """Built once per shape, on the table: every autosave runs it."""
+    """Mark the response as changed now (and where the partner is), unless it was submitted."""
     responses = Response.__table__
     values = {"updated_at": bindparam("now")}
     if with_page:
@@ -268,6 +269,10 @@ def _touch_statement(with_page: bool):
     return (db.update(responses)
             .where(responses.c.id == bindparam("response_id"), responses.c.status != "submitted")
             .values(values))
+
+
+_TOUCH = DriverStatement(lambda dialect: _touch_statement(False))  # every autosave runs it
+_TOUCH_AND_MOVE = DriverStatement(lambda dialect: _touch_statement(True))
 
 
 def submit(visit: Visit) -> bool:
