@@ -17,7 +17,9 @@ so that only writes run concurrently (the target), then with writers that read t
 finally a sqlite3 connection holds the write lock while survey pages are read.
 
 Before the server starts, the same requests run in process (Flask test client) and their CPU time per request is
-printed: on a shared machine, other processes' load inflates wrk's figures but not this one.
+printed: on a shared machine, other processes' load inflates wrk's figures but not this one. (a) is the first
+section as the 64 partners see it before answering it, so after the first request its rendering is shared (see
+surveys.routes.rendered); the in-process figures also give the page rendered afresh, as for a partner who answered it.
 
 Figures: requests/s, p50/p95/p99 (from wrk's own histogram), the ratios a/z and b/y per round (the median over
 rounds is reported), the CPU time the server and the load generator used per request, 503s and "database is
@@ -415,6 +417,11 @@ def cpu_per_request(database, setup, requests: int = 150, rounds: int = 5) -> di
         client, invited, _page, _csrf = tabs[i % len(tabs)]
         return client.get(f"/s/{invited.token}/page/{longest}")
 
+    def fresh_page(i):
+        """The page when no partner with the same answers on it opened it before (nothing to share)."""
+        app.extensions["surveys.rendered"].clear()
+        return page(i)
+
     def autosave(i):
         client, invited, _page, csrf = tabs[i % len(tabs)]
         value = choose(question, {}, invited.partner, rng)
@@ -424,7 +431,7 @@ def cpu_per_request(database, setup, requests: int = 150, rounds: int = 5) -> di
             headers={"X-CSRFToken": csrf, "HX-Request": "true"},
         )
 
-    calls = {"z": hello, "a": page, "a_long": long_page, "b": autosave}
+    calls = {"z": hello, "a": page, "a_long": long_page, "a_fresh": fresh_page, "b": autosave}
     best = dict.fromkeys(calls, float("inf"))
     for name, call in calls.items():  # warm caches
         assert call(0).status_code == 200, name
@@ -523,7 +530,9 @@ def main() -> int:
 def print_cpu(cpu: dict) -> None:
     print(
         f"in process, CPU ms/request (best of 5 x 150): (z) bare route {cpu['z']:.2f}, (a) survey page "
-        f"{cpu['a']:.2f}, longest page ({cpu['longest_page']}) {cpu['a_long']:.2f}, (b) autosave {cpu['b']:.2f}; "
+        f"{cpu['a']:.2f} (rendered afresh {cpu['a_fresh']:.2f}), longest page ({cpu['longest_page']}) "
+        f"{cpu['a_long']:.2f}, "
+        f"(b) autosave {cpu['b']:.2f}; "
         f"a/z {cpu['a'] / cpu['z']:.1f}x, b/z {cpu['b'] / cpu['z']:.1f}x"
     )
 

@@ -32,7 +32,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PRODUCTION": production,
         "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # A survey left open overnight must still save: the CSRF token lives as long as the session cookie.
         "WTF_CSRF_TIME_LIMIT": None,
         # Flask-WTF's strict HTTPS check wants a Referer, which browsers never send under Referrer-Policy:
@@ -83,6 +82,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SEND_FILE_MAX_AGE_DEFAULT": 3600,
     }
     config.update(overrides)
+    # A pooled PostgreSQL connection may have been dropped by the server or a proxy: test it before use. A SQLite
+    # file does not go away, and the test would cost a statement per transaction (two per autosave).
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                      {"pool_pre_ping": not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite")})
     if config["PRODUCTION"]:
         check_production(config)
     return config

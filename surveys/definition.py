@@ -6,7 +6,7 @@ Everything the respondent pages, the validation and the analysis need comes from
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .expressions import Expression
@@ -114,7 +114,7 @@ class Section:
     row: int = 0
 
 
-Item = Union[Question, Grid, Section]
+Item = Question | Grid | Section
 
 
 @dataclass

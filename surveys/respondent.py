@@ -86,6 +86,7 @@ class Visit:
     language: str
     partner: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
+    version: tuple = ()  # the survey version's id and creation time: what identifies the definition
 
     @property
     def submitted(self) -> bool:
@@ -158,7 +159,7 @@ def open_visit(token: str) -> Visit:
     organisation = VisitOrganisation(*organisation)
     visit = Visit(token=token, invitation=VisitInvitation(invitation_id), round=round_, organisation=organisation,
                   definition=definition, response=response, language=language,
-                  partner=answer_store.partner_attributes(organisation))
+                  partner=answer_store.partner_attributes(organisation), version=(version_id, version_created))
     if response is not None:
         visit.values = answer_store.load_values(response.id)
     return visit

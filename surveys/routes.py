@@ -2,14 +2,15 @@
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from engagement.errors import error_page
 from engagement.extensions import limiter
-from engagement.htmx import redirect_to, render
+from engagement.htmx import RenderCache, is_htmx, redirect_to, render
 
 from . import answers as answer_store
 from .definition import Grid, Section
@@ -18,6 +19,16 @@ from .respondent import RoundClosed, Visit, open_visit, save_page, set_language,
 bp = Blueprint("surveys", __name__)
 PAGE = "surveys/page.html"
 TYPED = ("text", "integer", "decimal", "date")  # typed answers autosave as the partner types, others on change
+
+
+def rendered() -> RenderCache:
+    """Survey pages and autosave replies as rendered, shared by partners with the same answers on that page (most
+    partners open a section before answering it): rendering was half of a page's CPU time. One per app."""
+    cache = current_app.extensions.get("surveys.rendered")
+    if cache is None:
+        cache = current_app.extensions.setdefault("surveys.rendered",
+                                                  RenderCache(current_app.config.get("RENDER_CACHE_SIZE", 256)))
+    return cache
 
 # Unknown links cost a guess; only failed look-ups count, so a whole ministry behind one address can still answer.
 # One counter shared by every partner URL: a guesser cannot get a fresh allowance from each route.
@@ -57,11 +68,11 @@ def _page_context(visit: Visit, page, errors=None, notice=None, shown=None, post
         values.update(posted)
     # Question names are plain identifiers: the autosave URL of each is this prefix and its name.
     autosave_url = url_for("surveys.autosave", token=visit.token, question_name="_")[:-1]
-    return dict(visit=visit, definition=visit.definition, page=page, pages=pages, index=index or 0,
-                shown=shown, values=values, errors=errors or {}, notice=notice, lang=visit.language,
-                autosave=True, autosave_url=autosave_url, words=_words(visit.definition, visit.language),
-                grids=answer_store.layout(visit.definition).grids[page.name],
-                t=lambda text: visit.definition.text(text, visit.language))
+    return {"visit": visit, "definition": visit.definition, "page": page, "pages": pages, "index": index or 0,
+            "shown": shown, "values": values, "errors": errors or {}, "notice": notice, "lang": visit.language,
+            "autosave": True, "autosave_url": autosave_url, "words": _words(visit.definition, visit.language),
+            "grids": answer_store.layout(visit.definition).grids[page.name],
+            "t": lambda text: visit.definition.text(text, visit.language)}
 
 
 @dataclass
@@ -177,7 +188,33 @@ def page(token, name):
     survey_page = visit.definition.page(name)
     if survey_page is None:
         abort(404)
-    return render(PAGE, **_page_context(visit, survey_page))
+    return _survey_page(visit, survey_page)
+
+
+def _survey_page(visit: Visit, survey_page):
+    """The page as rendered for any partner with the same answers on it, with this partner's link and CSRF token.
+
+    Besides the survey version, language and section, a page depends only on the answers to its own questions,
+    which of them are shown and where the section stands among the shown ones (no piping, no choice filters).
+    """
+    if session.get("_flashes"):
+        return render(PAGE, **_page_context(visit, survey_page))
+    shown = visit.shown()
+    pages, index = _page_index(visit, survey_page.name, shown)
+    values = visit.values
+    answers = tuple((q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
+                    for q in answer_store.layout(visit.definition).page_questions[survey_page.name])
+    key = ("page", visit.version, visit.language, survey_page.name, index, len(pages), answers)
+    secrets = (visit.token, generate_csrf())
+    html = rendered().get(key, secrets)
+    if html is None:
+        response = render(PAGE, **_page_context(visit, survey_page, shown=shown))
+        rendered().put(key, response.get_data(as_text=True), secrets,
+                     content=[text for _shown, *texts in answers for text in texts])
+        return response
+    response = make_response(html)
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.post("/s/<token>/page/<name>")
@@ -250,9 +287,29 @@ def autosave(token, question_name):
     changed = [] if shown is before else [
         q for q in answer_store.layout(visit.definition).page_questions[survey_page.name]
         if (q.name in before) != (q.name in shown)]
-    context = _page_context(visit, survey_page, errors=errors, shown=shown)
-    context.update(question=question, changed=changed, saved=not errors)
-    return render(PAGE, block="autosave_result", status=422 if errors else 200, **context)
+    status = 422 if errors else 200
+    if not is_htmx():
+        context = _page_context(visit, survey_page, errors=errors, shown=shown)
+        context.update(question=question, changed=changed, saved=not errors)
+        return render(PAGE, block="autosave_result", status=status, **context)
+    # The reply depends on the question, its errors and the questions it showed or hid (with their answers).
+    values = visit.values
+    others = tuple((q.name, q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
+                   for q in changed)
+    problems = tuple((name, str(error), bool(getattr(error, "pending", False))) for name, error in errors.items())
+    key = ("autosave", visit.version, visit.language, question.name, problems, others)
+    secrets = (visit.token,)
+    html = rendered().get(key, secrets)
+    if html is None:
+        context = _page_context(visit, survey_page, errors=errors, shown=shown)
+        context.update(question=question, changed=changed, saved=not errors)
+        response = render(PAGE, block="autosave_result", status=status, **context)
+        rendered().put(key, response.get_data(as_text=True), secrets,
+                     content=[message for _name, message, _pending in problems] + [t for _n, _s, *texts in others for t in texts])
+        return response
+    response = make_response(html, status)
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/s/<token>/review")

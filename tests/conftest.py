@@ -131,4 +131,4 @@ def runner(app):
 
 
 # One Chromium for the session, shared by tests/browser and tests/security.
-from tests.browser_support import browser, demo_links, js_page, live_server, nojs_page, phone_page  # noqa: E402,F401
+from tests.browser_support import browser, demo_links, js_page, live_server, nojs_page, phone_page  # noqa: F401
