@@ -3,6 +3,7 @@
 import contextvars
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -52,8 +53,14 @@ def _begin_sqlite(conn):
     if conn.dialect.name != "sqlite":
         return
     # A deferred transaction that reads then writes gets SQLITE_BUSY at once when another writer went first;
-    # IMMEDIATE waits for the lock (busy_timeout) before reading anything.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+    # IMMEDIATE waits for the lock (busy_timeout) before reading anything. Sent on the DB-API connection (every
+    # partner request begins one or two transactions), so its errors are wrapped here as SQLAlchemy would.
+    statement = "BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN"
+    raw = conn.connection.dbapi_connection
+    try:
+        raw.execute(statement)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement, None, error, sqlite3.Error, hide_parameters=True) from error
 
 
 def _is_transient(error: DBAPIError) -> bool:
@@ -189,7 +196,7 @@ class DriverStatement:
         return self._run(parameters)[0]
 
     def _run(self, parameters: dict):
-        connection = db.session.connection()
+        connection = _session_connection()
         dialect = connection.dialect
         sql, text, positions, binds, results = self._for(dialect)
         values = sql.construct_params(parameters)
@@ -223,6 +230,19 @@ class DriverStatement:
         count = cursor.rowcount
         cursor.close()
         return count
+
+
+def _session_connection():
+    """The session's connection in its current transaction, looked up once per transaction rather than per
+    statement (the look-up cost more than a statement)."""
+    session = db.session()
+    transaction = session.get_transaction()
+    known = session.info.get("driver_connection")
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1]
+    connection = session.connection()
+    session.info["driver_connection"] = (session.get_transaction(), connection)
+    return connection
 
 
 @lru_cache(maxsize=64)
