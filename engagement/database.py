@@ -146,12 +146,15 @@ def write_transaction():
             _write_intent.reset(token)
 
 
-def run_write(work: Callable[[], T], attempts: int = 4) -> T:
-    """Run work() in a write transaction, retrying when the database is briefly locked or the connection dropped."""
+def run_write(work: Callable[[], T], attempts: int = 4, driver: bool = False) -> T:
+    """Run work() in a write transaction, retrying when the database is briefly locked or the connection dropped.
+
+    With `driver`, work made only of DriverStatements runs in a `driver_transaction` instead of the session's.
+    """
     delay = 0.05
     for attempt in range(1, attempts + 1):
         try:
-            with write_transaction():
+            with driver_transaction(write=True) if driver else write_transaction():
                 return work()
         except (OperationalError, DBAPIError) as error:
             if not _is_transient(error) or attempt == attempts:
@@ -163,14 +166,68 @@ def run_write(work: Callable[[], T], attempts: int = 4) -> T:
     raise AssertionError("unreachable")
 
 
+_driver_connection: contextvars.ContextVar = contextvars.ContextVar("driver_connection", default=None)
+
+
+@contextmanager
+def driver_transaction(write: bool = False):
+    """A transaction of DriverStatements on a pooled DB-API connection, without the ORM session.
+
+    Every partner request reads its link and answers, and every autosave writes an answer: the session's own
+    transaction (its snapshot, identity map, connection objects) cost more than the statements. A read joins the
+    session's transaction when one is open (it may hold writes not committed yet); a write commits it first and,
+    on SQLite, takes the writers' queue and BEGIN IMMEDIATE like `write_transaction`.
+    """
+    session_open = db.session.registry.has() and db.session().in_transaction()
+    if session_open and not write:
+        yield
+        return
+    if session_open:
+        db.session.commit()
+    engine = db.engine
+    dialect = engine.dialect
+    queue = writer_queue() if write else None
+    with queue.turn() if queue is not None else nullcontext():
+        raw = engine.raw_connection()
+        try:
+            if dialect.name == "sqlite":
+                _driver_call(dialect, raw, lambda: raw.dbapi_connection.execute(
+                    "BEGIN IMMEDIATE" if write else "BEGIN"))
+            token = _driver_connection.set(raw)
+            try:
+                yield
+            finally:
+                _driver_connection.reset(token)
+            _driver_call(dialect, raw, raw.commit)
+        except BaseException:
+            if raw.is_valid:
+                raw.rollback()
+            raise
+        finally:
+            raw.close()
+
+
+def _driver_call(dialect, raw, call, statement: str = "", cursor=None):
+    """Run a DB-API call, its errors wrapped as SQLAlchemy's (so `run_write` knows a locked database or a
+    dropped connection), a connection found dropped invalidated so the pool replaces it."""
+    try:
+        return call()
+    except dialect.loaded_dbapi.Error as error:
+        disconnected = dialect.is_disconnect(error, raw.dbapi_connection, cursor)
+        if disconnected:
+            raw.invalidate(error)
+        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error, hide_parameters=True,
+                                  connection_invalidated=disconnected) from error
+
+
 class DriverStatement:
-    """A Core statement compiled once per dialect and run on the DB-API cursor of the session's connection.
+    """A Core statement compiled once per dialect and run on a DB-API cursor: the `driver_transaction`'s, else the
+    session's connection's (in its transaction, so `write_transaction` and its BEGIN IMMEDIATE apply).
 
     For the few statements every partner request runs (the link look-up, the answers, an autosave's writes):
     SQLAlchemy's work per execution (cache key, parameter and result objects, events) cost several times SQLite's
-    own. Same SQL, in the session's transaction (so `write_transaction` and its BEGIN IMMEDIATE apply), with the
-    same type conversions (the columns' own bind and result processors) and the same errors (wrapped as
-    SQLAlchemy's, so `run_write` retries a locked database or a dropped connection).
+    own. Same SQL, with the same type conversions (the columns' own bind and result processors) and the same errors
+    (wrapped as SQLAlchemy's, so `run_write` retries a locked database or a dropped connection).
     """
 
     def __init__(self, build: Callable):
@@ -196,22 +253,19 @@ class DriverStatement:
         return self._run(parameters)[0]
 
     def _run(self, parameters: dict):
-        connection = _session_connection()
-        dialect = connection.dialect
+        raw = _driver_connection.get()
+        if raw is None:
+            connection = _session_connection()
+            dialect, raw = connection.dialect, connection.connection
+        else:
+            dialect = db.engine.dialect
         sql, text, positions, binds, results = self._for(dialect)
         values = sql.construct_params(parameters)
         for name, process in binds.items():
             values[name] = process(values[name])
-        raw = connection.connection
         cursor = raw.cursor()
-        try:
-            cursor.execute(text, [values[name] for name in positions] if positions is not None else values)
-        except dialect.loaded_dbapi.Error as error:
-            disconnected = dialect.is_disconnect(error, raw, cursor)
-            if disconnected:
-                connection.invalidate(error)
-            raise DBAPIError.instance(text, None, error, dialect.loaded_dbapi.Error, hide_parameters=True,
-                                      connection_invalidated=disconnected) from error
+        _driver_call(dialect, raw, lambda: cursor.execute(
+            text, [values[name] for name in positions] if positions is not None else values), text, cursor)
         return cursor, results
 
     def rows(self, parameters: dict) -> list[tuple]:

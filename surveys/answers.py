@@ -398,10 +398,13 @@ _VALUES = DriverStatement(lambda dialect: db.select(Answer.__table__.c.question,
 _UPSERT = DriverStatement(lambda dialect: upsert_statement(
     Answer.__table__, dialect, ("response_id", "question", "value", "updated_at"), ("response_id", "question"),
     ("value", "updated_at")))
+_DELETE = DriverStatement(lambda dialect: db.delete(Answer.__table__).where(
+    Answer.__table__.c.response_id == bindparam("response_id"), Answer.__table__.c.question == bindparam("question")))
 
 
 def store(response_id: int, changes: Mapping[str, str | None]) -> None:
-    """Write answers inside the caller's write transaction: one upsert per answer, a delete per cleared one.
+    """Write answers inside the caller's write transaction (the session's or a driver_transaction): one upsert per
+    answer, a delete per cleared one.
 
     Replaying the same save writes the same value again (harmless); of two saves, the one the server
     acknowledges last wins.
@@ -411,6 +414,5 @@ def store(response_id: int, changes: Mapping[str, str | None]) -> None:
     for name, value in changes.items():
         if value is not None:
             _UPSERT.rowcount({"response_id": response_id, "question": name, "value": value, "updated_at": now})
-    if cleared:
-        db.session.execute(db.delete(Answer).where(Answer.response_id == response_id,
-                                                   Answer.question.in_(cleared)))
+    for name in cleared:
+        _DELETE.rowcount({"response_id": response_id, "question": name})

@@ -8,7 +8,7 @@ from flask import abort, session
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 
-from engagement.database import DriverStatement, run_write
+from engagement.database import DriverStatement, driver_transaction, run_write
 from engagement.extensions import db
 from partners.models import Contact, Organisation
 
@@ -128,6 +128,7 @@ def _visit_query(dialect: str):
 
 
 _VISIT = DriverStatement(_visit_query)
+_RESPONSE_ID = 16  # the position of responses.id in its rows
 
 
 def open_visit(token: str) -> Visit:
@@ -135,10 +136,13 @@ def open_visit(token: str) -> Visit:
     wanted = lookup_hash(token)
     if wanted is None:
         abort(404)
-    # One query, by the token's hash, for everything a partner page needs; the version's large JSON sheets stay in
-    # the database, since the parsed definition is cached per process.
-    rows = _VISIT.rows({"token_hash": wanted})
-    row = rows[0] if rows else None
+    # One query, by the token's hash, for everything a partner page needs, then the answers, from one snapshot; the
+    # version's large JSON sheets stay in the database, since the parsed definition is cached per process.
+    with driver_transaction():
+        rows = _VISIT.rows({"token_hash": wanted})
+        row = rows[0] if rows else None
+        response_id = row[_RESPONSE_ID] if row is not None else None
+        values = answer_store.load_values(response_id) if response_id is not None else {}
     if row is None or not hash_matches(row[1], wanted):
         abort(404)
     (invitation_id, _hash, round_id, round_name, round_status, closes_on, version_id, version_created,
@@ -160,8 +164,7 @@ def open_visit(token: str) -> Visit:
     visit = Visit(token=token, invitation=VisitInvitation(invitation_id), round=round_, organisation=organisation,
                   definition=definition, response=response, language=language,
                   partner=answer_store.partner_attributes(organisation), version=(version_id, version_created))
-    if response is not None:
-        visit.values = answer_store.load_values(response.id)
+    visit.values = values
     return visit
 
 
@@ -253,7 +256,7 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
         answer_store.store(response_id, changes)
         return True
 
-    saved = run_write(work)
+    saved = run_write(work, driver=True)
     if saved:
         visit.values = values
         if current_page is not None:
