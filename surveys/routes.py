@@ -31,7 +31,7 @@ def rendered() -> RenderCache:
     cache = current_app.extensions.get("surveys.rendered")
     if cache is None:
         cache = current_app.extensions.setdefault("surveys.rendered",
-                                                  RenderCache(current_app.config.get("RENDER_CACHE_SIZE", 256)))
+                                                  RenderCache(current_app.config["RENDER_CACHE_SIZE"]))
     return cache
 
 
