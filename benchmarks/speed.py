@@ -165,8 +165,23 @@ def scripts(sessions: Sessions, setup, workdir: Path) -> dict[str, Path]:
     return paths
 
 
+def wait_until_idle(server: Server, most: float = 10.0) -> None:
+    """Wait until the server has finished the previous run's requests: when wrk stops, requests it sent are still
+    being served (a dashboard fragment takes up to a second at 16 connections), and their CPU time and competition
+    would be counted against the next run."""
+    deadline = time.monotonic() + most
+    before = tree_cpu_seconds(server.process.pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = tree_cpu_seconds(server.process.pid)
+        if now - before < 0.004:  # under 2 % of one core: idle
+            return
+        before = now
+
+
 def run_wrk(server: Server, script: Path, connections: int, seconds: float) -> dict:
-    """One wrk run; latencies in ms; the CPU time wrk and the server used."""
+    """One wrk run, on an idle server; latencies in ms; the CPU time wrk and the server used."""
+    wait_until_idle(server)
     server_cpu = tree_cpu_seconds(server.process.pid)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
@@ -508,11 +523,14 @@ def main() -> int:
                 results["runs"][name].append(run_wrk(server, paths[name], 16, args.seconds))
         results["b64"] = run_wrk(server, paths["b"], 64, args.seconds)
         half = len(submit_tokens) // 2
+        wait_until_idle(server)
         results["writers64"] = asyncio.run(
             writers_and_reader(server, submit_tokens[:half], sessions.partners[0], 64, review_first=False))
+        wait_until_idle(server)
         results["writers64_reviewing"] = asyncio.run(
             writers_and_reader(server, submit_tokens[half:], sessions.partners[0], 64, review_first=True)
         )
+        wait_until_idle(server)
         results["read_while_locked"] = read_while_locked(server, database, sessions.partners[0])
     finally:
         server.stop()

@@ -187,24 +187,27 @@ def driver_transaction(write: bool = False):
     engine = db.engine
     dialect = engine.dialect
     queue = writer_queue() if write else None
-    with queue.turn() if queue is not None else nullcontext():
-        raw = engine.raw_connection()
-        try:
-            if dialect.name == "sqlite":
-                _driver_call(dialect, raw, lambda: raw.dbapi_connection.execute(
-                    "BEGIN IMMEDIATE" if write else "BEGIN"))
-            token = _driver_connection.set(raw)
+    # Checked out before the writers' queue and returned after it: the lock is held for the statements alone (a
+    # holder that needs the GIL between statements waits for the other threads of its worker).
+    raw = engine.raw_connection()
+    try:
+        with queue.turn() if queue is not None else nullcontext():
             try:
-                yield
-            finally:
-                _driver_connection.reset(token)
-            _driver_call(dialect, raw, raw.commit)
-        except BaseException:
-            if raw.is_valid:
-                raw.rollback()
-            raise
-        finally:
-            raw.close()
+                if dialect.name == "sqlite":
+                    _driver_call(dialect, raw, lambda: raw.dbapi_connection.execute(
+                        "BEGIN IMMEDIATE" if write else "BEGIN"))
+                token = _driver_connection.set(raw)
+                try:
+                    yield
+                finally:
+                    _driver_connection.reset(token)
+                _driver_call(dialect, raw, raw.commit)
+            except BaseException:
+                if raw.is_valid:
+                    raw.rollback()
+                raise
+    finally:
+        raw.close()
 
 
 def _driver_call(dialect, raw, call, statement: str = "", cursor=None):
