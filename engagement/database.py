@@ -3,7 +3,6 @@
 import contextvars
 import fcntl
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -56,11 +55,9 @@ def _begin_sqlite(conn):
     # IMMEDIATE waits for the lock (busy_timeout) before reading anything. Sent on the DB-API connection (every
     # partner request begins one or two transactions), so its errors are wrapped here as SQLAlchemy would.
     statement = "BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN"
-    raw = conn.connection.dbapi_connection
-    try:
-        raw.execute(statement)
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(statement, None, error, sqlite3.Error, hide_parameters=True) from error
+    raw = conn.connection
+    _driver_call(conn.dialect, raw, lambda: raw.dbapi_connection.execute(statement), statement,
+                 invalidate=conn.invalidate)
 
 
 def _is_transient(error: DBAPIError) -> bool:
@@ -210,15 +207,16 @@ def driver_transaction(write: bool = False):
         raw.close()
 
 
-def _driver_call(dialect, raw, call, statement: str = "", cursor=None):
+def _driver_call(dialect, raw, call, statement: str = "", cursor=None, invalidate=None):
     """Run a DB-API call, its errors wrapped as SQLAlchemy's (so `run_write` knows a locked database or a
-    dropped connection), a connection found dropped invalidated so the pool replaces it."""
+    dropped connection), a connection found dropped invalidated so the pool replaces it (through the session's
+    Connection, `invalidate`, when the call ran on it)."""
     try:
         return call()
     except dialect.loaded_dbapi.Error as error:
         disconnected = dialect.is_disconnect(error, raw.dbapi_connection, cursor)
         if disconnected:
-            raw.invalidate(error)
+            (invalidate or raw.invalidate)(error)
         raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error, hide_parameters=True,
                                   connection_invalidated=disconnected) from error
 
@@ -251,15 +249,12 @@ class DriverStatement:
                 {k: v for k, v in binds.items() if v is not None}, results if any(results) else None)
         return compiled
 
-    def execute(self, parameters: dict):
-        """Run the statement; the DB-API cursor, for its rows or rowcount."""
-        return self._run(parameters)[0]
-
     def _run(self, parameters: dict):
-        raw = _driver_connection.get()
+        """Run the statement; the DB-API cursor (for its rows or rowcount) and the result processors."""
+        raw, invalidate = _driver_connection.get(), None
         if raw is None:
             connection = _session_connection()
-            dialect, raw = connection.dialect, connection.connection
+            dialect, raw, invalidate = connection.dialect, connection.connection, connection.invalidate
         else:
             dialect = db.engine.dialect
         sql, text, positions, binds, results = self._for(dialect)
@@ -268,7 +263,8 @@ class DriverStatement:
             values[name] = process(values[name])
         cursor = raw.cursor()
         _driver_call(dialect, raw, lambda: cursor.execute(
-            text, [values[name] for name in positions] if positions is not None else values), text, cursor)
+            text, [values[name] for name in positions] if positions is not None else values), text, cursor,
+            invalidate)
         return cursor, results
 
     def rows(self, parameters: dict) -> list[tuple]:
@@ -283,7 +279,7 @@ class DriverStatement:
                 for row in rows]
 
     def rowcount(self, parameters: dict) -> int:
-        cursor = self.execute(parameters)
+        cursor = self._run(parameters)[0]
         count = cursor.rowcount
         cursor.close()
         return count

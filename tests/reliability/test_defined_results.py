@@ -167,6 +167,28 @@ def test_submit_reads_the_answers_again_when_another_tab_saved_after_they_were_r
     assert answers(app) == [("uses", "no")]
 
 
+def test_connections_dropped_by_the_database_are_replaced_without_an_error(app, token):
+    """A PostgreSQL restart or a proxy's idle timeout closes the pooled connections between two requests: the next
+    page and autosave work as usual (each connection is tested when taken from the pool)."""
+    tab = started(app, token)
+    assert autosave(tab, token, "comment", "before").status_code == 200
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        # A SQLite file has no server to drop its connections, so they are not tested (a statement per transaction).
+        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
+        return
+    killer = create_engine(url)
+    with killer.connect() as connection:
+        dropped = connection.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    killer.dispose()
+    assert dropped >= 1
+    assert tab.get(f"/s/{token}/page/about").status_code == 200
+    assert autosave(tab, token, "comment", "after").status_code == 200
+    assert answers(app) == [("comment", "after")]
+
+
 @contextmanager
 def write_lock_held(app):
     """Another connection holds the write lock on what an autosave writes, longer than the busy timeout."""
