@@ -236,14 +236,19 @@ def _survey_page(visit: Visit, survey_page):
     answers = tuple((q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
                     for q in answer_store.layout(visit.definition).page_questions[survey_page.name])
     key = ("page", visit.version, visit.language, survey_page.name, index, len(pages), answers)
-    secrets = (visit.token, generate_csrf())
+    return _shared(key, (visit.token, generate_csrf()), [text for _shown, *texts in answers for text in texts], 200,
+                   lambda: render(PAGE, **_page_context(visit, survey_page, shown=shown)))
+
+
+def _shared(key, secrets: tuple, content: list, status: int, draw):
+    """The response kept under `key` with this partner's `secrets` put back, else draw() and keep it (unless its
+    `content`, the answers and messages in it, holds a secret)."""
     html = rendered().get(key, secrets)
     if html is None:
-        response = render(PAGE, **_page_context(visit, survey_page, shown=shown))
-        rendered().put(key, response.get_data(as_text=True), secrets,
-                     content=[text for _shown, *texts in answers for text in texts])
+        response = draw()
+        rendered().put(key, response.get_data(as_text=True), secrets, content)
         return response
-    response = make_response(html)
+    response = make_response(html, status)
     response.vary.add("HX-Request")
     return response
 
@@ -319,28 +324,20 @@ def autosave(token, question_name):
         q for q in answer_store.layout(visit.definition).page_questions[survey_page.name]
         if (q.name in before) != (q.name in shown)]
     status = 422 if errors else 200
-    if not is_htmx():
-        context = _page_context(visit, survey_page, errors=errors, shown=shown)
-        context.update(question=question, changed=changed, saved=not errors)
-        return render(PAGE, block="autosave_result", status=status, **context)
     # The reply depends on the question, its errors and the questions it showed or hid (with their answers).
     values = visit.values
     others = tuple((q.name, q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
                    for q in changed)
     problems = tuple((name, str(error), bool(getattr(error, "pending", False))) for name, error in errors.items())
     key = ("autosave", visit.version, visit.language, question.name, problems, others)
-    secrets = (visit.token,)
-    html = rendered().get(key, secrets)
-    if html is None:
+    content = [message for _name, message, _pending in problems] + [t for _n, _s, *texts in others for t in texts]
+
+    def draw():
         context = _page_context(visit, survey_page, errors=errors, shown=shown)
         context.update(question=question, changed=changed, saved=not errors)
-        response = render(PAGE, block="autosave_result", status=status, **context)
-        rendered().put(key, response.get_data(as_text=True), secrets,
-                     content=[message for _name, message, _pending in problems] + [t for _n, _s, *texts in others for t in texts])
-        return response
-    response = make_response(html, status)
-    response.vary.add("HX-Request")
-    return response
+        return render(PAGE, block="autosave_result", status=status, **context)
+
+    return _shared(key, (visit.token,), content, status, draw) if is_htmx() else draw()
 
 
 @bp.get("/s/<token>/review")
