@@ -5,6 +5,7 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
@@ -111,18 +112,53 @@ _writer_queues: dict[str, WriterQueue] = {}
 _writer_queues_lock = threading.Lock()
 
 
-def writer_queue() -> WriterQueue | None:
-    """The queue of the app's SQLite file; None for PostgreSQL (row locks, no file lock) and in-memory databases."""
-    url = db.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
-            or url.database.startswith("file:"):
-        return None
-    path = os.path.abspath(url.database)
-    queue = _writer_queues.get(path)
-    if queue is None:
+class SQLiteFile:
+    """What the partner fast path keeps per SQLite file: its writers' queue and one DB-API connection per thread.
+
+    A `driver_transaction` took a connection from SQLAlchemy's pool and gave it back (reset, events, queue locks):
+    that cost as much as the statements of an autosave. A gthread worker's threads live as long as the worker, so
+    each keeps its own connection, configured by the engine's connect event and detached from the pool.
+    """
+
+    def __init__(self, engine: Engine, path: str):
+        self.engine = weakref.proxy(engine)  # the file state must not keep a disposed app's engine alive
         with _writer_queues_lock:
-            queue = _writer_queues.setdefault(path, WriterQueue(path))
-    return queue
+            self.queue = _writer_queues.setdefault(path, WriterQueue(path))
+        self._threads = threading.local()
+
+    def connection(self):
+        """This thread's connection (a new one after a fork or once it was found broken)."""
+        threads = self._threads
+        raw = getattr(threads, "raw", None)
+        if raw is None or threads.pid != os.getpid() or not raw.is_valid:
+            raw = self.engine.raw_connection()
+            raw.detach()
+            threads.raw, threads.pid = raw, os.getpid()
+        return raw
+
+
+_sqlite_files: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def sqlite_file(engine: Engine) -> SQLiteFile | None:
+    """The engine's SQLite file state; None for PostgreSQL (row locks, a pool that replaces dropped connections)
+    and for in-memory databases (one shared connection)."""
+    try:
+        return _sqlite_files[engine]
+    except KeyError:
+        pass
+    url = engine.url
+    state = None
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+            and not url.database.startswith("file:"):
+        state = SQLiteFile(engine, os.path.abspath(url.database))
+    return _sqlite_files.setdefault(engine, state)
+
+
+def writer_queue() -> WriterQueue | None:
+    """The queue of the app's SQLite file; None for PostgreSQL and in-memory databases."""
+    state = sqlite_file(db.engine)
+    return state.queue if state is not None else None
 
 
 @contextmanager
@@ -168,7 +204,7 @@ _driver_connection: contextvars.ContextVar = contextvars.ContextVar("driver_conn
 
 @contextmanager
 def driver_transaction(write: bool = False):
-    """A transaction of DriverStatements on a pooled DB-API connection, without the ORM session.
+    """A transaction of DriverStatements on a DB-API connection (see SQLiteFile), without the ORM session.
 
     Every partner request reads its link and answers, and every autosave writes an answer: the session's own
     transaction (its snapshot, identity map, connection objects) cost more than the statements. A read joins the
@@ -183,10 +219,13 @@ def driver_transaction(write: bool = False):
         db.session.commit()
     engine = db.engine
     dialect = engine.dialect
-    queue = writer_queue() if write else None
-    # Checked out before the writers' queue and returned after it: the lock is held for the statements alone (a
-    # holder that needs the GIL between statements waits for the other threads of its worker).
-    raw = engine.raw_connection()
+    state = sqlite_file(engine)
+    queue = state.queue if write and state is not None else None
+    # This thread's own connection, unless it is already in a driver transaction (then a pooled one, as for
+    # PostgreSQL): taken before the writers' queue and kept after it, so the lock is held for the statements alone
+    # (a holder that needs the GIL between statements waits for the other threads of its worker).
+    own = state is not None and _driver_connection.get() is None
+    raw = state.connection() if own else engine.raw_connection()
     try:
         with queue.turn() if queue is not None else nullcontext():
             try:
@@ -204,7 +243,8 @@ def driver_transaction(write: bool = False):
                     raw.rollback()
                 raise
     finally:
-        raw.close()
+        if not own:
+            raw.close()
 
 
 def _driver_call(dialect, raw, call, statement: str = "", cursor=None, invalidate=None):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from functools import lru_cache, wraps
 
-from flask import Blueprint, abort, current_app, g, make_response, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_limiter.util import get_remote_address
@@ -248,9 +248,7 @@ def _shared(key, secrets: tuple, content: list, status: int, draw):
         response = draw()
         rendered().put(key, response.get_data(as_text=True), secrets, content)
         return response
-    response = make_response(html, status)
-    response.vary.add("HX-Request")
-    return response
+    return current_app.response_class(html, status, {"Vary": "HX-Request"})  # as render() would make it
 
 
 @bp.post("/s/<token>/page/<name>")
