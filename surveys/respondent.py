@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from flask import abort, session
 from sqlalchemy import bindparam
@@ -14,7 +14,7 @@ from partners.models import Contact, Organisation
 
 from . import answers as answer_store
 from .definition import Page, SurveyDefinition
-from .invitations import hash_matches, lookup_hash
+from .invitations import form_token, hash_matches, lookup_hash
 from .models import Invitation, Response, Round, SurveyVersion
 from .versions import definition_for_id
 
@@ -87,6 +87,11 @@ class Visit:
     partner: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     version: tuple = ()  # the survey version's id and creation time: what identifies the definition
+
+    @cached_property
+    def form_token(self) -> str:
+        """The CSRF token of this link's forms (see invitations.form_token)."""
+        return form_token(self.token)
 
     @property
     def submitted(self) -> bool:

@@ -7,17 +7,18 @@ from flask import Blueprint, abort, current_app, g, redirect, request, session, 
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_limiter.util import get_remote_address
-from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import CSRFError
 from limits import parse
 from markupsafe import Markup, escape
 from werkzeug.exceptions import NotFound
 
 from engagement.errors import error_page
-from engagement.extensions import limiter
+from engagement.extensions import csrf, limiter
 from engagement.htmx import RenderCache, is_htmx, redirect_to, render
 
 from . import answers as answer_store
 from .definition import Grid, Section
+from .invitations import form_token_matches
 from .respondent import RoundClosed, Visit, open_visit, save_page, set_language, start, submit
 
 bp = Blueprint("surveys", __name__)
@@ -62,6 +63,22 @@ def token_limit(view):
         return response
 
     return limited
+
+
+def partner_form(view):
+    """A partner's POST, checked against the link's form token (`invitations.form_token`) instead of Flask-WTF's
+    session-bound one: a partner's browser needs no cookie, and a page left open overnight still saves. A missing
+    or wrong token gets the same 400 as any other form."""
+
+    @wraps(view)
+    def checked(token, *args, **kwargs):
+        # The form is read first, as Flask-WTF does: an oversized request is refused (413) before anything else.
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
+        if current_app.config.get("WTF_CSRF_ENABLED", True) and not form_token_matches(token, sent):
+            raise CSRFError("The form token is missing or does not belong to this link.")
+        return view(token, *args, **kwargs)
+
+    return csrf.exempt(checked)
 
 
 @lru_cache(maxsize=8)
@@ -180,6 +197,7 @@ def welcome(token):
 
 @bp.post("/s/<token>/start")
 @token_limit
+@partner_form
 def begin(token):
     """Start, or continue where the partner left."""
     visit = _visit(token)
@@ -197,6 +215,7 @@ def begin(token):
 
 @bp.post("/s/<token>/language")
 @token_limit
+@partner_form
 def language(token):
     """Switch the language of the survey; answers stay as they are."""
     visit = _visit(token)
@@ -236,7 +255,7 @@ def _survey_page(visit: Visit, survey_page):
     answers = tuple((q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
                     for q in answer_store.layout(visit.definition).page_questions[survey_page.name])
     key = ("page", visit.version, visit.language, survey_page.name, index, len(pages), answers)
-    return _shared(key, (visit.token, generate_csrf()), [text for _shown, *texts in answers for text in texts], 200,
+    return _shared(key, (visit.token, visit.form_token), [text for _shown, *texts in answers for text in texts], 200,
                    lambda: render(PAGE, **_page_context(visit, survey_page, shown=shown)))
 
 
@@ -253,6 +272,7 @@ def _shared(key, secrets: tuple, content: list, status: int, draw):
 
 @bp.post("/s/<token>/page/<name>")
 @token_limit
+@partner_form
 def save(token, name):
     """Save the whole page (the form without JavaScript), then go where the partner asked: next, back, review."""
     visit = _visit(token)
@@ -299,6 +319,7 @@ def save(token, name):
 
 @bp.post("/s/<token>/answer/<question_name>")
 @token_limit
+@partner_form
 def autosave(token, question_name):
     """Save one answer as the partner goes (htmx); reply with its saved state and the questions it shows or hides."""
     visit = _visit(token)
@@ -367,6 +388,7 @@ def _review_context(visit: Visit, **extra):
 
 @bp.post("/s/<token>/submit")
 @token_limit
+@partner_form
 def submit_response(token):
     """Submit the answers; a second submit (a double click, another tab) changes nothing and shows the receipt."""
     visit = _visit(token)

@@ -4,7 +4,7 @@ import pytest
 
 from engagement.extensions import db
 from partners.models import Contact, Organisation
-from surveys.invitations import hash_token
+from surveys.invitations import form_token, hash_token
 from surveys.models import Answer, Invitation, Response
 from tests.conftest import HtmxClient
 from tests.security.conftest import snapshot, started
@@ -130,4 +130,9 @@ def test_session_of_one_partner_does_not_open_another_link(app, client, two_part
     _token_a, token_b, _response_b = two_partners
     forged = token_b[:-2] + ("AA" if token_b[-2:] != "AA" else "BB")
     assert client.get(f"/s/{forged}").status_code == 404
+    # A's page's form token belongs to A's link: refused before any look-up.
+    assert client.post(f"/s/{forged}/answer/one_change", {"one_change": "x"}, htmx=True).status_code == 400
+    # Even with the form token the server would give the forged link, there is no such invitation.
+    with app.test_request_context():
+        client.csrf = form_token(forged)
     assert client.post(f"/s/{forged}/answer/one_change", {"one_change": "x"}, htmx=True).status_code == 404

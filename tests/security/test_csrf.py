@@ -7,7 +7,9 @@ from itsdangerous.timed import TimestampSigner
 
 from engagement.extensions import db
 from partners.models import Contact, Organisation
-from tests.security.conftest import snapshot, started
+from surveys.demo import DEMO_ADMIN
+from tests.conftest import HtmxClient
+from tests.security.conftest import sign_in, snapshot, started
 
 
 def post_rules(app):
@@ -78,25 +80,54 @@ def _sign_tokens_yesterday(monkeypatch):
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: yesterday)
 
 
-def test_a_token_from_yesterday_still_saves(app, client, demo, monkeypatch):
+def test_a_partner_page_opened_yesterday_still_saves_under_a_one_hour_token_limit(app, client, demo, monkeypatch):
+    """A partner's form token is bound to the link, not to a session or a time: even under Flask-WTF's default
+    one-hour limit (which session-bound tokens would meet), a page opened 25 hours ago saves."""
     token = url_values(app, demo)["token"]
     with monkeypatch.context() as patch:
         _sign_tokens_yesterday(patch)
         started(app, client, token)  # the page was opened 25 hours ago
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
     saved = client.post(f"/s/{token}/answer/roles", {"roles": "gcg_member", "roles__present": "1"}, htmx=True)
     assert saved.status_code == 200
     assert "Saved" in saved.get_data(as_text=True)
 
 
-def test_with_a_one_hour_limit_the_same_token_would_fail(app, client, demo, monkeypatch):
-    """The control: the default Flask-WTF limit (3600 s) would lose the overnight partner's answer."""
-    token = url_values(app, demo)["token"]
+def test_a_partner_page_sets_no_cookie_and_its_token_opens_no_other_link(app, client, demo):
+    """No session is needed to answer; the token of one link's page is refused on another link."""
+    tokens = list(demo[1].values())
+    started(app, client, tokens[0])
+    assert client.client.get_cookie("session") is None
+    before = snapshot(app)
+    started_elsewhere = client.post(f"/s/{tokens[1]}/start", {})  # the client still holds the first page's token
+    assert started_elsewhere.status_code == 400
+    assert snapshot(app) == before
+
+
+def _new_organisation(admin, name: str):
+    return admin.post("/partners/new", {"name": name, "category": "civil_society", "country": "Ghana",
+                                        "contact_name": "Ama", "contact_email": f"{name.lower()}@example.org",
+                                        "contact_language": "en"})
+
+
+def _form_opened_yesterday(app, monkeypatch) -> HtmxClient:
+    """The Secretariat's "new organisation" form, signed in and opened 25 hours ago."""
     with monkeypatch.context() as patch:
         _sign_tokens_yesterday(patch)
-        started(app, client, token)
+        admin = sign_in(HtmxClient(app.test_client()), *DEMO_ADMIN)
+        assert admin.get("/partners/new").status_code == 200
+    return admin
+
+
+def test_a_secretariat_form_opened_yesterday_still_posts(app, demo, monkeypatch):
+    assert _new_organisation(_form_opened_yesterday(app, monkeypatch), "Overnight").status_code == 303
+
+
+def test_with_a_one_hour_limit_the_same_secretariat_form_would_fail(app, demo, monkeypatch):
+    """The control: the default Flask-WTF limit (3600 s) would refuse the form left open overnight."""
+    admin = _form_opened_yesterday(app, monkeypatch)
     app.config["WTF_CSRF_TIME_LIMIT"] = 3600
-    refused = client.post(f"/s/{token}/answer/roles", {"roles": "gcg_member", "roles__present": "1"}, htmx=True)
-    assert refused.status_code == 400
+    assert _new_organisation(admin, "Overnight").status_code == 400
 
 
 def test_csrf_time_limit_is_off_in_the_configuration(app):
