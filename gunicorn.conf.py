@@ -19,3 +19,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn's control socket defaults to one path per user; several instances (tests, benchmarks, a second site)
 # would share it. Nothing here uses it.
 control_socket_disable = True
+# Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new connections over them. On one
+# shared socket, the worker that woke first could accept a whole burst of keep-alive connections while the others
+# idled: one process on one core, half the machine.
+reuse_port = True

@@ -325,6 +325,15 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def workers_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time of each live child of a process (gunicorn's workers)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return {int(child): cpu_seconds(int(child)) for child in children}
+    except OSError:
+        return {}
+
+
 class RawConnection:
     """One keep-alive HTTP/1.1 connection to 127.0.0.1 on asyncio streams, with its own cookies.
 
