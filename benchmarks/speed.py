@@ -663,8 +663,9 @@ def summarise(results: dict) -> None:
     )
     print(
         f"ratios per round a/z {[round(a['rps'] / z['rps'], 2) for a, z in zip(runs['a'], runs['z'])]}, "
-        f"b/y {[round(b['rps'] / y['rps'], 2) for b, y in zip(runs['b'], runs['y'])]} (targets: the median of "
-        f"the rounds where no worker served all 16 connections: a/z {a_z_rounds}, b/y {b_y_rounds}); "
+        f"b/y {[round(b['rps'] / y['rps'], 2) for b, y in zip(runs['b'], runs['y'])]} (the targets take the median "
+        f"over the rounds where no worker served all 16 connections: {a_z_rounds} and {b_y_rounds} of "
+        f"{len(runs['b'])}); "
         f"64-writer client CPU share {w['client_cpu_share']:.2f}"
     )
     # This host has slow phases (every request costing up to twice the CPU) lasting seconds, which can fall on one
