@@ -27,14 +27,14 @@ def make_token(invitation_id: int, salt: str, secret_key: str | None = None) -> 
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def form_token(token: str, secret_key: str | None = None) -> str:
+def form_token(token: str) -> str:
     """The CSRF token of the forms behind a link: HMAC-SHA256(SECRET_KEY, "form:<link token>").
 
     The link is the partner's credential, so the token is bound to it rather than to a session cookie: a partner's
     browser needs no cookie, a page left open for days still saves, and only someone who can read a page opened
     from the link (which carries it) can post to it.
     """
-    key = (secret_key or current_app.config["SECRET_KEY"]).encode()
+    key = current_app.config["SECRET_KEY"].encode()
     digest = hmac.new(key, f"form:{token}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
