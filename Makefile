@@ -27,6 +27,8 @@ static/vendor/htmx.min.js: node_modules/htmx.org/dist/htmx.min.js
 translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -f -d translations
 
+# Links and emails point at where the demo is served unless BASE_URL says otherwise (make demo PORT=5090).
+demo: export BASE_URL ?= http://$(HOST):$(PORT)
 demo: setup
 	$(FLASK) demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
