@@ -23,3 +23,21 @@ control_socket_disable = True
 # shared socket, the worker that woke first could accept a whole burst of keep-alive connections while the others
 # idled: one process on one core, half the machine.
 reuse_port = True
+
+
+def on_starting(server):
+    """Refuse to start where something already listens. With reuse_port, a second gunicorn on the same port would
+    quietly share the first one's connections (a forgotten `make demo` serving another database) instead of
+    failing with "address already in use"."""
+    import socket
+
+    for address in server.cfg.address:
+        if not isinstance(address, tuple):
+            continue  # a Unix socket: gunicorn refuses one in use itself
+        host, port = address[0] or "127.0.0.1", address[1]
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                pass
+        except OSError:
+            continue  # nothing answers there: free
+        raise SystemExit(f"Something already listens on {host}:{port}: stop it first, or choose another port.")

@@ -1,14 +1,19 @@
-"""Operations: the health check, structured request logs without tokens or answers, and `flask db backup`."""
+"""Operations: the health check, structured request logs without tokens or answers, `flask db backup`, and a
+gunicorn that will not start on a port already served."""
 
 import json
 import logging
+import os
+import socket
 import sqlite3
+import subprocess
 
 import pytest
 
 from engagement.extensions import db
 from surveys.models import Answer, Invitation
 from tests.security.conftest import started
+from tests.security.servers import BIN, ROOT
 from wsgi import create_app
 
 
@@ -119,3 +124,18 @@ def test_backup_refuses_postgresql_and_points_to_pg_dump(tmp_path):
     assert "pg_dump" in result.output
     assert not (tmp_path / "x.sqlite").exists()
 
+
+
+def test_a_second_gunicorn_on_a_served_port_refuses_to_start(tmp_path):
+    """gunicorn.conf.py gives each worker its own SO_REUSEPORT socket, so a second server on the same port (a
+    forgotten `make demo` on another database) would quietly share its connections: its on_starting refuses."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite'}", "SECRET_KEY": "s" * 48}
+    with socket.socket() as first:  # listening as a gunicorn worker does, so a second bind would succeed
+        first.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        first.bind(("127.0.0.1", 0))
+        first.listen()
+        port = first.getsockname()[1]
+        second = subprocess.run([BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "wsgi:app"], check=False, cwd=ROOT,
+                                env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode != 0
+    assert f"Something already listens on 127.0.0.1:{port}" in second.stdout + second.stderr
