@@ -3,6 +3,7 @@ every request of its worker)."""
 
 import multiprocessing
 import os
+import socket
 
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
 worker_class = "gthread"
@@ -29,8 +30,6 @@ def on_starting(server):
     """Refuse to start where something already listens. With reuse_port, a second gunicorn on the same port would
     quietly share the first one's connections (a forgotten `make demo` serving another database) instead of
     failing with "address already in use"."""
-    import socket
-
     for address in server.cfg.address:
         if not isinstance(address, tuple):
             continue  # a Unix socket: gunicorn refuses one in use itself

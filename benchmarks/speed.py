@@ -529,8 +529,8 @@ def main() -> int:
         for name in "zyabc":  # warm every worker and cache
             run_wrk(server, paths[name], 16, 1)
         for round_number in range(args.rounds):
-            # Each compared pair runs back to back, in alternating order (z a, then a z...): the host's slow phases
-            # last seconds, so a pair that straddles one is rarer than with a run between the two.
+            # Each compared pair runs back to back, in alternating order (z a, then a z...), so that the two runs of
+            # a pair meet the same conditions on a shared machine and neither always goes first.
             for name in ROUND_ORDERS[round_number % 2]:
                 results["runs"][name].append(run_wrk(server, paths[name], 16, args.seconds))
         results["b64"] = run_wrk(server, paths["b"], 64, args.seconds)
@@ -668,9 +668,8 @@ def summarise(results: dict) -> None:
         f"{len(runs['b'])}); "
         f"64-writer client CPU share {w['client_cpu_share']:.2f}"
     )
-    # This host has slow phases (every request costing up to twice the CPU) lasting seconds, which can fall on one
-    # run of a round and not its neighbour; noise only slows runs down, so each kind's fastest run is its own
-    # figure with the least noise (as the in-process "best of" is).
+    # Other load on a shared machine and a one-worker run only ever slow a run down, so each kind's fastest run is
+    # its figure with the least noise (as the in-process "best of" is).
     best = {name: max(runs[name], key=lambda run: run["rps"]) for name in "zyab"}
     results["ratios_best_runs"] = {"a/z": best["a"]["rps"] / best["z"]["rps"],
                                    "b/y": best["b"]["rps"] / best["y"]["rps"]}
