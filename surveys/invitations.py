@@ -21,10 +21,15 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
-def make_token(invitation_id: int, salt: str, secret_key: str | None = None) -> str:
+def _signed(message: str, secret_key: str | None = None) -> str:
+    """HMAC-SHA256(SECRET_KEY, message), URL-safe base64 without padding (43 characters)."""
     key = (secret_key or current_app.config["SECRET_KEY"]).encode()
-    digest = hmac.new(key, f"invitation:{invitation_id}:{salt}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def make_token(invitation_id: int, salt: str, secret_key: str | None = None) -> str:
+    return _signed(f"invitation:{invitation_id}:{salt}", secret_key)
 
 
 def form_token(token: str) -> str:
@@ -34,9 +39,7 @@ def form_token(token: str) -> str:
     browser needs no cookie, a page left open for days still saves, and only someone who can read a page opened
     from the link (which carries it) can post to it.
     """
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, f"form:{token}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return _signed(f"form:{token}")
 
 
 def form_token_matches(token: str, sent: str | None) -> bool:
