@@ -70,6 +70,18 @@ def _is_transient(error: DBAPIError) -> bool:
     )
 
 
+def _forked() -> None:
+    global _process
+    _process += 1
+
+
+# Which process this is, counted up in a forked child: what a connection or a lock file opened before a fork must
+# not be used by (gunicorn loads the app, then forks its workers). Cheaper than os.getpid(), a system call, which
+# every partner request would make twice.
+_process = 0
+os.register_at_fork(after_in_child=_forked)
+
+
 class WriterQueue:
     """The writers of one SQLite file, on this machine, wait for their turn here rather than in SQLite.
 
@@ -86,7 +98,7 @@ class WriterQueue:
         self._threads = threading.RLock()
         self._depth = 0
         self._file = None
-        self._pid = None
+        self._process = None
 
     @contextmanager
     def turn(self):
@@ -102,9 +114,9 @@ class WriterQueue:
                     fcntl.flock(self._file, fcntl.LOCK_UN)
 
     def _lock_file(self):
-        if self._pid != os.getpid():  # a forked worker opens its own file description (flock is per description)
+        if self._process != _process:  # a forked worker opens its own file description (flock is per description)
             self._file = open(self.path, "a+b")  # noqa: SIM115 (kept open for the life of the process)
-            self._pid = os.getpid()
+            self._process = _process
         return self._file
 
 
@@ -130,10 +142,10 @@ class SQLiteFile:
         """This thread's connection (a new one after a fork or once it was found broken)."""
         threads = self._threads
         raw = getattr(threads, "raw", None)
-        if raw is None or threads.pid != os.getpid() or not raw.is_valid:
+        if raw is None or threads.process != _process or not raw.is_valid:
             raw = self.engine.raw_connection()
             raw.detach()
-            threads.raw, threads.pid = raw, os.getpid()
+            threads.raw, threads.process = raw, _process
         return raw
 
 
@@ -261,6 +273,9 @@ def _driver_call(dialect, raw, call, statement: str = "", cursor=None, invalidat
                                   connection_invalidated=disconnected) from error
 
 
+_REQUIRED = object()  # a bind the caller must give a value for
+
+
 class DriverStatement:
     """A Core statement compiled once per dialect and run on a DB-API cursor: the `driver_transaction`'s, else the
     session's connection's (in its transaction, so `write_transaction` and its BEGIN IMMEDIATE apply).
@@ -276,17 +291,19 @@ class DriverStatement:
         self._compiled: dict[str, tuple] = {}
 
     def _for(self, dialect) -> tuple:
+        """The SQL, how to build its parameters (each bind's name, its value in the statement if it has one, and
+        its type's bind processor), whether they are positional, and the result processors."""
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             statement = self._build(dialect.name)
             sql = statement.compile(dialect=dialect)
-            binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                     for name, bind in sql.binds.items()}
+            names = sql.positiontup if sql.positional else list(sql.binds)
+            binds = tuple((name, _REQUIRED if sql.binds[name].required else sql.binds[name].value,
+                           sql.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names)
             columns = getattr(statement, "selected_columns", None) or []
             results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
             compiled = self._compiled[dialect.name] = (
-                sql, sql.string, sql.positiontup if sql.positional else None,
-                {k: v for k, v in binds.items() if v is not None}, results if any(results) else None)
+                sql.string, binds, sql.positional, results if any(results) else None)
         return compiled
 
     def _run(self, parameters: dict):
@@ -297,14 +314,17 @@ class DriverStatement:
             dialect, raw, invalidate = connection.dialect, connection.connection, connection.invalidate
         else:
             dialect = db.engine.dialect
-        sql, text, positions, binds, results = self._for(dialect)
-        values = sql.construct_params(parameters)
-        for name, process in binds.items():
-            values[name] = process(values[name])
-        cursor = raw.cursor()
-        _driver_call(dialect, raw, lambda: cursor.execute(
-            text, [values[name] for name in positions] if positions is not None else values), text, cursor,
-            invalidate)
+        text, binds, positional, results = self._for(dialect)
+        values = []
+        for name, default, process in binds:
+            value = parameters.get(name, default)
+            if value is _REQUIRED:
+                raise KeyError(f"{name} is missing from the parameters of {text!r}")
+            values.append(value if process is None else process(value))
+        if not positional:
+            values = dict(zip((name for name, _default, _process in binds), values, strict=True))
+        # The connection's execute (sqlite3 and psycopg both have one) makes the cursor without the pool's wrapper.
+        cursor = _driver_call(dialect, raw, lambda: raw.dbapi_connection.execute(text, values), text, None, invalidate)
         return cursor, results
 
     def rows(self, parameters: dict) -> list[tuple]:
@@ -317,6 +337,22 @@ class DriverStatement:
         return [tuple(value if process is None else process(value) for process, value in zip(results, row,
                                                                                               strict=True))
                 for row in rows]
+
+    def rows_alone(self, parameters: dict) -> list[tuple]:
+        """The rows of this statement read on its own, outside any transaction of the caller's: one statement is
+        one snapshot, so on SQLite it runs on the thread's connection in autocommit, without the BEGIN and COMMIT
+        of a `driver_transaction` (a sixth of a partner request's database time). Elsewhere (PostgreSQL, in-memory,
+        or when a transaction is open) it runs as `rows` in a `driver_transaction`."""
+        if _driver_connection.get() is None and not (db.session.registry.has() and db.session().in_transaction()):
+            state = sqlite_file(db.engine)
+            if state is not None:
+                token = _driver_connection.set(state.connection())
+                try:
+                    return self.rows(parameters)
+                finally:
+                    _driver_connection.reset(token)
+        with driver_transaction():
+            return self.rows(parameters)
 
     def rowcount(self, parameters: dict) -> int:
         cursor = self._run(parameters)[0]

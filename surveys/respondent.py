@@ -1,5 +1,6 @@
 """The partner's journey through one invitation: where they are, what they answered, starting and submitting."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
@@ -8,14 +9,14 @@ from flask import abort, session
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 
-from engagement.database import DriverStatement, driver_transaction, run_write
+from engagement.database import DriverStatement, run_write
 from engagement.extensions import db
 from partners.models import Contact, Organisation
 
 from . import answers as answer_store
 from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
-from .models import Invitation, Response, Round, SurveyVersion
+from .models import Answer, Invitation, Response, Round, SurveyVersion
 from .versions import definition_for_id
 
 
@@ -109,9 +110,15 @@ def round_is_open(round_, today: date | None = None) -> bool:
 
 
 def _visit_query(dialect: str):
-    """Every partner request runs it (see DriverStatement)."""
+    """Every partner request runs it (see DriverStatement): the link's row and, as one JSON object, its answers."""
     invitations, rounds, versions = Invitation.__table__, Round.__table__, SurveyVersion.__table__
     contacts, organisations, responses = Contact.__table__, Organisation.__table__, Response.__table__
+    answers = Answer.__table__
+    if dialect == "postgresql":
+        answers_object = db.cast(db.func.json_object_agg(answers.c.question, answers.c.value), db.Text)
+    else:
+        answers_object = db.func.json_group_object(answers.c.question, answers.c.value)
+    answers_json = db.select(answers_object).where(answers.c.response_id == responses.c.id).scalar_subquery()
     return (
         db.select(
             invitations.c.id, invitations.c.token_hash,
@@ -120,7 +127,7 @@ def _visit_query(dialect: str):
             organisations.c.name, organisations.c.category, organisations.c.country, organisations.c.region,
             organisations.c.pathfinder, organisations.c.action_groups, organisations.c.gcg_member,
             responses.c.id, responses.c.status, responses.c.language, responses.c.current_page,
-            responses.c.started_at, responses.c.updated_at, responses.c.submitted_at,
+            responses.c.started_at, responses.c.updated_at, responses.c.submitted_at, answers_json,
         )
         .select_from(invitations)
         .join(rounds, rounds.c.id == invitations.c.round_id)
@@ -133,7 +140,6 @@ def _visit_query(dialect: str):
 
 
 _VISIT = DriverStatement(_visit_query)
-_RESPONSE_ID = 16  # the position of responses.id in its rows
 
 
 def open_visit(token: str) -> Visit:
@@ -141,18 +147,16 @@ def open_visit(token: str) -> Visit:
     wanted = lookup_hash(token)
     if wanted is None:
         abort(404)
-    # One query, by the token's hash, for everything a partner page needs, then the answers, from one snapshot; the
+    # One statement, by the token's hash, for everything a partner page needs, answers included (one snapshot); the
     # version's large JSON sheets stay in the database, since the parsed definition is cached per process.
-    with driver_transaction():
-        rows = _VISIT.rows({"token_hash": wanted})
-        row = rows[0] if rows else None
-        response_id = row[_RESPONSE_ID] if row is not None else None
-        values = answer_store.load_values(response_id) if response_id is not None else {}
+    rows = _VISIT.rows_alone({"token_hash": wanted})
+    row = rows[0] if rows else None
     if row is None or not hash_matches(row[1], wanted):
         abort(404)
     (invitation_id, _hash, round_id, round_name, round_status, closes_on, version_id, version_created,
      contact_language, *organisation, response_id, response_status, response_language, current_page,
-     started_at, updated_at, submitted_at) = row
+     started_at, updated_at, submitted_at, answers_json) = row
+    values = json.loads(answers_json) if answers_json else {}
     round_ = VisitRound(round_id, round_name, round_status, closes_on)
     response = None if response_id is None else VisitResponse(
         response_id, response_status, response_language, current_page, started_at, updated_at, submitted_at)

@@ -105,7 +105,8 @@ def round_closed(error):
 def _visit(token: str) -> Visit:
     visit = open_visit(token)
     g.language = visit.language
-    refresh()
+    if "_flask_babel" in g:  # Flask-Babel's per-request state: only then may it have read the locale already
+        refresh()
     return visit
 
 

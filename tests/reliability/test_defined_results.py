@@ -57,6 +57,20 @@ def response_row(app):
         return db.session.execute(db.select(Response.status, Response.submitted_at)).one()
 
 
+def test_answers_come_back_from_the_link_look_up_exactly_as_stored(app, token):
+    """The link's row and its answers are read as one statement, the answers as one JSON object: no value may change
+    on the way (quotes, backslashes, line breaks, other scripts, text that looks like JSON)."""
+    tab = started(app, token)
+    tricky = 'He said "no" \\ C:\\path\n\tnext line, العربية, 中文, {"a": null} null true 1e3 \u00e9'
+    assert autosave(tab, token, "comment", tricky).status_code == 200
+    assert autosave(tab, token, "satisfied", "yes").status_code == 200
+    with app.test_request_context():
+        from surveys.respondent import open_visit
+
+        assert open_visit(token).values == dict(answers(app))
+    assert dict(answers(app))["comment"] == tricky  # stored as typed, so the comparison above covers every character
+
+
 def test_second_submit_is_a_no_op_that_shows_the_receipt(app, token):
     tab = started(app, token)
     assert autosave(tab, token, "satisfied", "yes").status_code == 200

@@ -79,3 +79,23 @@ def test_a_broken_connection_is_replaced(app, probe):
     run_write(lambda: _INSERT.rowcount({"id": 3}), driver=True)
     with driver_transaction():
         assert _COUNT.rows({}) == [(1,)]
+
+
+def test_a_statement_read_alone_sees_each_commit_and_leaves_no_transaction_open(app, probe):
+    run_write(lambda: _INSERT.rowcount({"id": 1}), driver=True)
+    assert _COUNT.rows_alone({}) == [(1,)]
+    state = sqlite_file(db.engine)
+    if state is None:  # PostgreSQL: rows_alone is rows in a driver_transaction, which gives its connection back
+        assert db.engine.pool.checkedout() == 0
+        return
+    own = state.connection().dbapi_connection
+    assert not own.in_transaction  # no snapshot held: the next read, and other writers, see the file as it is now
+    run_write(lambda: _INSERT.rowcount({"id": 2}), driver=True)
+    assert _COUNT.rows_alone({}) == [(2,)]
+
+
+def test_a_statement_read_alone_joins_the_sessions_open_transaction(app, probe):
+    db.session.execute(db.text("INSERT INTO probe (id) VALUES (7)"))  # not committed
+    assert _COUNT.rows_alone({}) == [(1,)]
+    db.session.rollback()
+    assert _COUNT.rows_alone({}) == [(0,)]
