@@ -7,6 +7,7 @@ Nothing here talks to anything but 127.0.0.1.
 import asyncio
 import os
 import re
+import runpy
 import secrets
 import signal
 import socket
@@ -19,6 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def gunicorn_settings() -> dict:
+    """The settings gunicorn.conf.py gives in this environment (WEB_CONCURRENCY, GUNICORN_THREADS, the CPUs)."""
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

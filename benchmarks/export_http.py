@@ -46,6 +46,7 @@ from benchmarks.common import (
     answers_grouped_sql,
     cpu_seconds,
     csrf_from,
+    gunicorn_settings,
     running,
 )
 from benchmarks.exports import random_value
@@ -337,7 +338,7 @@ def measure(path: Path, format_: str) -> dict:
             result = download(client, big, format_, pid)
         result["cold_mb"] = cold
         result["from_cold_mb"] = result["peak_mb"] - cold
-        result["gunicorn"] = {"pid": pid, "threads": int(os.environ.get("GUNICORN_THREADS", "4"))}
+        result["gunicorn"] = {"pid": pid, "threads": gunicorn_settings()["threads"]}
     return result
 
 

@@ -55,6 +55,7 @@ from benchmarks.common import (
     Server,
     csrf_from,
     fresh_database,
+    gunicorn_settings,
     make_app,
     percentile,
     prepare_round,
@@ -504,7 +505,7 @@ def main() -> int:
     env = {"RATELIMIT_STORAGE_URI": f"sqlitefile://{workdir / 'rate-limits.sqlite'}"}
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
-    workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", min(4, (os.cpu_count() or 1) * 2)))
+    workers = args.workers or gunicorn_settings()["workers"]
     server = Server(
         database,
         workers,
@@ -517,7 +518,7 @@ def main() -> int:
         "machine": f"{platform.node()} {os.cpu_count()} CPUs, {platform.platform()}",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "workers": workers,
-        "threads": int(os.environ.get("GUNICORN_THREADS", "4")),
+        "threads": gunicorn_settings()["threads"],
         "command": " ".join(sys.argv),
         "load_average_before": os.getloadavg(),
         "runs": {k: [] for k in "zyabc"},
