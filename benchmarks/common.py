@@ -20,11 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def gunicorn_settings() -> dict:
-    """The settings gunicorn.conf.py gives in this environment (WEB_CONCURRENCY, GUNICORN_THREADS, the CPUs)."""
-    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -48,6 +43,11 @@ CATEGORIES = [
     "other",
 ]
 REGIONS = ["africa", "americas", "arab_states", "asia_pacific", "europe_central_asia", "global"]
+
+
+def gunicorn_settings() -> dict:
+    """The settings gunicorn.conf.py gives in this environment (WEB_CONCURRENCY, GUNICORN_THREADS, the CPUs)."""
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 
 
 @dataclass
