@@ -9,7 +9,8 @@ import socket
 # machine 2 x 2 against 4 x 4 (docs/PERFORMANCE.md, "Early round"): as many requests per second or more, survey
 # page p95 11.7 ms instead of 28-33, submit p99 under 64 writers 100 ms instead of 170-210. Slow clients are the
 # reverse proxy's to buffer.
-workers = int(os.environ.get("WEB_CONCURRENCY", max(2, len(os.sched_getaffinity(0)))))
+_cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # not on macOS
+workers = int(os.environ.get("WEB_CONCURRENCY", max(2, _cpus)))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = 30
