@@ -62,6 +62,7 @@ from benchmarks.common import (
     Setup,
     csrf_from,
     fresh_database,
+    gunicorn_settings,
     make_app,
     prepare_round,
 )
@@ -462,6 +463,7 @@ class Report:
     database: str
     partners: int
     workers: int
+    threads: int = 0
     seconds: float = 0.0
     requests: int = 0
     statuses: dict = field(default_factory=dict)
@@ -501,7 +503,8 @@ class Report:
         rate = self.requests / self.seconds if self.seconds else 0
         out = [
             (
-                f"database {self.database}, {self.partners} partners, {self.workers} workers: {self.requests} requests "
+                f"database {self.database}, {self.partners} partners, {self.workers} workers x {self.threads} threads: "
+                f"{self.requests} requests "
                 f"in {self.seconds:.1f} s ({rate:.0f}/s); statuses {dict(sorted(self.statuses.items()))}"
             ),
             (
@@ -640,7 +643,7 @@ def run_load(
     """Set up a round, run the partners against gunicorn, check the database; returns the report."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="load-"))
     target = fresh_database(database, workdir)
-    report = Report(database=database, partners=partners, workers=workers)
+    report = Report(database=database, partners=partners, workers=workers, threads=gunicorn_settings()["threads"])
     try:
         setup = prepare_round(target, partners)
         journal = Journal()
