@@ -245,13 +245,7 @@ class Server:
 
     def workers(self) -> list[int]:
         """Process ids of the master's current workers."""
-        if self.process is None:
-            return []
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        try:
-            return [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return []
+        return child_pids(self.process.pid) if self.process is not None else []
 
     def kill_worker(self) -> int:
         """SIGKILL one worker (the master notices and starts another); returns its pid."""
@@ -319,13 +313,21 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def child_pids(pid: int) -> list[int]:
+    """The live children of a process (gunicorn's workers); none once it is gone."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU time of a process and its live children (gunicorn master + workers)."""
     total = 0.0
     try:
         total += cpu_seconds(pid)
-        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            total += cpu_seconds(int(child))
+        for child in child_pids(pid):
+            total += cpu_seconds(child)
     except OSError:
         pass
     return total
@@ -334,8 +336,7 @@ def tree_cpu_seconds(pid: int) -> float:
 def workers_cpu_seconds(pid: int) -> dict[int, float]:
     """CPU time of each live child of a process (gunicorn's workers)."""
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return {int(child): cpu_seconds(int(child)) for child in children}
+        return {child: cpu_seconds(child) for child in child_pids(pid)}
     except OSError:
         return {}
 

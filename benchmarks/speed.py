@@ -505,7 +505,8 @@ def main() -> int:
     env = {"RATELIMIT_STORAGE_URI": f"sqlitefile://{workdir / 'rate-limits.sqlite'}"}
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
-    workers = args.workers or gunicorn_settings()["workers"]
+    settings = gunicorn_settings()
+    workers = args.workers or settings["workers"]
     server = Server(
         database,
         workers,
@@ -518,7 +519,7 @@ def main() -> int:
         "machine": f"{platform.node()} {os.cpu_count()} CPUs, {platform.platform()}",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "workers": workers,
-        "threads": gunicorn_settings()["threads"],
+        "threads": settings["threads"],
         "command": " ".join(sys.argv),
         "load_average_before": os.getloadavg(),
         "runs": {k: [] for k in "zyabc"},

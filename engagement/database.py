@@ -214,6 +214,11 @@ def run_write(work: Callable[[], T], attempts: int = 4, driver: bool = False) ->
 _driver_connection: contextvars.ContextVar = contextvars.ContextVar("driver_connection", default=None)
 
 
+def _session_in_transaction() -> bool:
+    """Whether this request's ORM session has a transaction open (without creating the session to ask)."""
+    return db.session.registry.has() and db.session().in_transaction()
+
+
 @contextmanager
 def driver_transaction(write: bool = False):
     """A transaction of DriverStatements on a DB-API connection (see SQLiteFile), without the ORM session.
@@ -223,7 +228,7 @@ def driver_transaction(write: bool = False):
     session's transaction when one is open (it may hold writes not committed yet); a write commits it first and,
     on SQLite, takes the writers' queue and BEGIN IMMEDIATE like `write_transaction`.
     """
-    session_open = db.session.registry.has() and db.session().in_transaction()
+    session_open = _session_in_transaction()
     if session_open and not write:
         yield
         return
@@ -343,7 +348,7 @@ class DriverStatement:
         one snapshot, so on SQLite it runs on the thread's connection in autocommit, without the BEGIN and COMMIT
         of a `driver_transaction` (a sixth of a partner request's database time). Elsewhere (PostgreSQL, in-memory,
         or when a transaction is open) it runs as `rows` in a `driver_transaction`."""
-        if _driver_connection.get() is None and not (db.session.registry.has() and db.session().in_transaction()):
+        if _driver_connection.get() is None and not _session_in_transaction():
             state = sqlite_file(db.engine)
             if state is not None:
                 token = _driver_connection.set(state.connection())
