@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engagement.health import init_health
     from engagement.i18n import LANGUAGE_NAMES, select_locale
     from engagement.logging import init_request_logging
+    from engagement.requests import Request
     from engagement.security import init_security_headers
     from partners import bp as partners_bp
     from partners.cli import register_cli as register_partners_cli
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=os.path.join(root, "templates"),
         static_folder=os.path.join(root, "static"),
     )
+    app.request_class = Request
     app.config.update(load_config(app.instance_path, test_config))
     os.makedirs(app.instance_path, exist_ok=True)
 
