@@ -211,6 +211,7 @@ def run_write(work: Callable[[], T], attempts: int = 4, driver: bool = False) ->
     raise AssertionError("unreachable")
 
 
+# The connection of the driver transaction (or single read) running in this context, with its dialect.
 _driver_connection: contextvars.ContextVar = contextvars.ContextVar("driver_connection", default=None)
 
 
@@ -249,7 +250,7 @@ def driver_transaction(write: bool = False):
                 if dialect.name == "sqlite":
                     _driver_call(dialect, raw, lambda: raw.dbapi_connection.execute(
                         "BEGIN IMMEDIATE" if write else "BEGIN"))
-                token = _driver_connection.set(raw)
+                token = _driver_connection.set((raw, dialect))
                 try:
                     yield
                 finally:
@@ -313,12 +314,12 @@ class DriverStatement:
 
     def _run(self, parameters: dict):
         """Run the statement; the DB-API cursor (for its rows or rowcount) and the result processors."""
-        raw, invalidate = _driver_connection.get(), None
-        if raw is None:
+        current, invalidate = _driver_connection.get(), None
+        if current is None:
             connection = _session_connection()
             dialect, raw, invalidate = connection.dialect, connection.connection, connection.invalidate
         else:
-            dialect = db.engine.dialect
+            raw, dialect = current
         text, binds, positional, results = self._for(dialect)
         values = []
         for name, default, process in binds:
@@ -349,9 +350,10 @@ class DriverStatement:
         of a `driver_transaction` (a sixth of a partner request's database time). Elsewhere (PostgreSQL, in-memory,
         or when a transaction is open) it runs as `rows` in a `driver_transaction`."""
         if _driver_connection.get() is None and not _session_in_transaction():
-            state = sqlite_file(db.engine)
+            engine = db.engine
+            state = sqlite_file(engine)
             if state is not None:
-                token = _driver_connection.set(state.connection())
+                token = _driver_connection.set((state.connection(), engine.dialect))
                 try:
                     return self.rows(parameters)
                 finally:

@@ -31,7 +31,7 @@ def _connection_of_a_transaction():
 def _current_dbapi_connection():
     from engagement.database import _driver_connection
 
-    return _driver_connection.get().dbapi_connection
+    return _driver_connection.get()[0].dbapi_connection
 
 
 def test_a_thread_keeps_its_connection_and_threads_do_not_share_one(app, probe):
