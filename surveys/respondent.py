@@ -16,7 +16,7 @@ from partners.models import Contact, Organisation
 from . import answers as answer_store
 from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
-from .models import Answer, Invitation, Response, Round, SurveyVersion
+from .models import Answer, Invitation, Response, Round
 from .versions import definition_for_id
 
 
@@ -87,7 +87,7 @@ class Visit:
     language: str
     partner: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
-    version: tuple = ()  # the survey version's id and creation time: what identifies the definition
+    version: tuple = ()  # the survey version's id and the round's creation time: what identifies the definition
 
     @cached_property
     def form_token(self) -> str:
@@ -111,7 +111,7 @@ def round_is_open(round_, today: date | None = None) -> bool:
 
 def _visit_query(dialect: str):
     """Every partner request runs it (see DriverStatement): the link's row and, as one JSON object, its answers."""
-    invitations, rounds, versions = Invitation.__table__, Round.__table__, SurveyVersion.__table__
+    invitations, rounds = Invitation.__table__, Round.__table__
     contacts, organisations, responses = Contact.__table__, Organisation.__table__, Response.__table__
     answers = Answer.__table__
     if dialect == "postgresql":
@@ -123,7 +123,7 @@ def _visit_query(dialect: str):
         db.select(
             invitations.c.id, invitations.c.token_hash,
             rounds.c.id, rounds.c.name, rounds.c.status, rounds.c.closes_on,
-            versions.c.id, versions.c.created_at, contacts.c.language,
+            rounds.c.survey_version_id, rounds.c.created_at, contacts.c.language,
             organisations.c.name, organisations.c.category, organisations.c.country, organisations.c.region,
             organisations.c.pathfinder, organisations.c.action_groups, organisations.c.gcg_member,
             responses.c.id, responses.c.status, responses.c.language, responses.c.current_page,
@@ -131,7 +131,6 @@ def _visit_query(dialect: str):
         )
         .select_from(invitations)
         .join(rounds, rounds.c.id == invitations.c.round_id)
-        .join(versions, versions.c.id == rounds.c.survey_version_id)
         .join(contacts, contacts.c.id == invitations.c.contact_id)
         .join(organisations, organisations.c.id == contacts.c.organisation_id)
         .outerjoin(responses, responses.c.invitation_id == invitations.c.id)
@@ -153,7 +152,7 @@ def open_visit(token: str) -> Visit:
     row = rows[0] if rows else None
     if row is None or not hash_matches(row[1], wanted):
         abort(404)
-    (invitation_id, _hash, round_id, round_name, round_status, closes_on, version_id, version_created,
+    (invitation_id, _hash, round_id, round_name, round_status, closes_on, version_id, round_created,
      contact_language, *organisation, response_id, response_status, response_language, current_page,
      started_at, updated_at, submitted_at, answers_json) = row
     values = json.loads(answers_json) if answers_json else {}
@@ -166,13 +165,13 @@ def open_visit(token: str) -> Visit:
         raise RoundClosed((response.language if response else None) or contact_language or "en")
     language = (response.language if response else None) or session.get("languages", {}).get(
         str(invitation_id)) or contact_language or "en"
-    definition = definition_for_id(version_id, version_created)
+    definition = definition_for_id(version_id, round_created)
     if language not in definition.languages and definition.default_language:
         language = language if language in ("en", "fr", "es") else definition.default_language
     organisation = VisitOrganisation(*organisation)
     visit = Visit(token=token, invitation=VisitInvitation(invitation_id), round=round_, organisation=organisation,
                   definition=definition, response=response, language=language,
-                  partner=answer_store.partner_attributes(organisation), version=(version_id, version_created))
+                  partner=answer_store.partner_attributes(organisation), version=(version_id, round_created))
     visit.values = values
     return visit
 

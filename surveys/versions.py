@@ -24,7 +24,10 @@ def definition_for(version: SurveyVersion) -> SurveyDefinition:
 
 
 def definition_for_id(version_id: int, created_at) -> SurveyDefinition:
-    """The same from the version's id and creation time (the partner pages read no SurveyVersion object)."""
+    """The same from the version's id and a creation time in its database (the version's, or a round's of it), which
+    tells apart databases whose versions share an id (tests, a restored backup). The partner pages pass their round's:
+    they read no SurveyVersion, and on SQLite the version's own `created_at` lies after its sheets in the row, so
+    reading it read the whole definition's overflow pages on every partner request."""
     return _definition(version_id, created_at.isoformat())
 
 

@@ -450,3 +450,28 @@ def test_closed_round_page_speaks_the_contacts_language(app, client, survey):
     html = response.get_data(as_text=True)
     assert response.status_code == 410
     assert '<html lang="fr">' in html and "Ce cycle d" in html
+
+
+def test_two_databases_whose_versions_share_an_id_show_each_its_own_survey(tmp_path):
+    """The parsed definition is cached per process by the version's id and a creation time in its database (the
+    round's, on partner pages): a second database whose version has the same id must not get the first's survey."""
+    from tests.conftest import _close, _make_app
+
+    seen = []
+    for label in ("first", "second"):
+        (tmp_path / label).mkdir()
+        application, drop = _make_app(tmp_path / label, create_tables=True)
+        try:
+            with application.app_context():
+                version = factories.survey_from_rows(
+                    [{"type": "text", "name": f"q_{label}", "label": f"The {label} question"}])
+                _round, token = factories.invited_partner(version)
+                version_id = version.id
+            client = HtmxClient(application.test_client())
+            seen.append((version_id, client.get(start(client, token)).get_data(as_text=True)))
+        finally:
+            _close(application, drop)
+    (first_id, first_page), (second_id, second_page) = seen
+    assert first_id == second_id
+    assert "The first question" in first_page and "The second question" not in first_page
+    assert "The second question" in second_page and "The first question" not in second_page
