@@ -151,6 +151,24 @@ def test_sqlite_file_storage_counts_and_expires(tmp_path):
     assert storage.reset() >= 1
 
 
+def test_a_key_read_as_uncounted_is_read_again_once_another_worker_counts_it(tmp_path, monkeypatch):
+    """A worker remembers keys that had no count and asks no SQL for them (every partner request tests its address)
+    until some worker writes; then it reads the count again, so the limit holds across workers."""
+    path = f"sqlitefile://{tmp_path / 'limits.sqlite'}"
+    worker, other = SQLiteFileStorage(path), SQLiteFileStorage(path)
+    assert worker.get("address") == 0
+    connection = worker._connection()
+    monkeypatch.setattr(worker, "_connection", lambda: (_ for _ in ()).throw(AssertionError("SQL asked")))
+    assert worker.get("address") == 0  # remembered
+    monkeypatch.setattr(worker, "_connection", lambda: connection)
+    assert other.incr("address", 60) == 1
+    assert worker.get("address") == 1
+    assert other.incr("address", 60) == 2
+    assert worker.get("address") == 2
+    other.clear("address")
+    assert worker.get("address") == 0
+
+
 # --- several gunicorn workers -------------------------------------------------------------------------------------
 
 
