@@ -3,6 +3,7 @@
     python benchmarks/speed.py                 # about 6 minutes; prints a table and writes /tmp/speed.json
     python benchmarks/speed.py --profile       # also profiles the survey page and the autosave (pyinstrument)
     python benchmarks/speed.py --cpu-only      # only the in-process CPU per request (about a minute, no wrk)
+    python benchmarks/speed.py --only yb       # only alternating runs of (y) and (b): one ratio, about a minute
 
 One gunicorn (the project's gunicorn.conf.py: gthread workers; max_requests off so no worker restarts mid-run)
 serves benchmarks/bench_app.py on a SQLite database with --partners invitations. wrk, in its own process with one
@@ -483,6 +484,9 @@ def main() -> int:
     parser.add_argument(
         "--cpu-only", action="store_true", help="only the in-process CPU per request (about a minute, no wrk)"
     )
+    parser.add_argument(
+        "--only", default="", help="only alternating runs of these kinds (e.g. yb): a quick check of one ratio"
+    )
     parser.add_argument("--out", default="/tmp/speed.json")
     args = parser.parse_args()
     if shutil.which("wrk") is None and not args.cpu_only:
@@ -497,8 +501,9 @@ def main() -> int:
     if args.profile:
         profile(database, setup, workdir / "profile.txt")
         print(f"profiles in {workdir / 'profile.txt'}")
-    cpu = cpu_per_request(database, setup)
-    print_cpu(cpu)
+    cpu = {} if args.only else cpu_per_request(database, setup)
+    if cpu:
+        print_cpu(cpu)
     if args.cpu_only:
         database.drop()
         return 0
@@ -528,8 +533,11 @@ def main() -> int:
     try:
         sessions = Sessions(server, setup, 64)
         paths = scripts(sessions, setup, workdir)
-        for name in "zyabc":  # warm every worker and cache
+        for name in args.only or "zyabc":  # warm every worker and cache
             run_wrk(server, paths[name], 16, 1)
+        if args.only:
+            only_these(server, paths, args.only, args.rounds, args.seconds)
+            return 0
         for round_number in range(args.rounds):
             # Each compared pair runs back to back, in alternating order (z a, then a z...), so that the two runs of
             # a pair meet the same conditions on a shared machine and neither always goes first.
@@ -557,6 +565,22 @@ def main() -> int:
     Path(args.out).write_text(json.dumps(results, indent=1))
     print(f"raw figures in {args.out}")
     return 0
+
+
+def only_these(server: Server, paths: dict, kinds: str, rounds: int, seconds: float) -> None:
+    """Alternating runs of a few kinds (forward, then backward), each kind's figures per round, and the second
+    kind's requests per second over the first's per round with their median (`yb` gives b/y as the full run)."""
+    runs: dict = {name: [] for name in kinds}
+    for round_number in range(rounds):
+        for name in kinds if round_number % 2 == 0 else kinds[::-1]:
+            runs[name].append(run_wrk(server, paths[name], 16, seconds))
+    for name in kinds:
+        print(f"({name}) req/s {[round(r['rps']) for r in runs[name]]}, server CPU ms "
+              f"{[round(r['server_cpu_ms'], 3) for r in runs[name]]}, p99 ms {[round(r['p99'], 1) for r in runs[name]]}")
+    if len(kinds) >= 2:
+        first, second = kinds[1], kinds[0]
+        ratios = [b["rps"] / a["rps"] for a, b in zip(runs[second], runs[first])]
+        print(f"{first}/{second} per round {[round(r, 3) for r in ratios]}, median {statistics.median(ratios):.3f}")
 
 
 def print_cpu(cpu: dict) -> None:
