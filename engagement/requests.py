@@ -4,6 +4,7 @@ import io
 from urllib.parse import parse_qsl
 
 import flask
+from werkzeug import urls  # noqa: F401  (registers the "werkzeug.url_quote" error handler used below, as Werkzeug does)
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 URLENCODED = "application/x-www-form-urlencoded"
