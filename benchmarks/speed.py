@@ -578,9 +578,9 @@ def only_these(server: Server, paths: dict, kinds: str, rounds: int, seconds: fl
         print(f"({name}) req/s {[round(r['rps']) for r in runs[name]]}, server CPU ms "
               f"{[round(r['server_cpu_ms'], 3) for r in runs[name]]}, p99 ms {[round(r['p99'], 1) for r in runs[name]]}")
     if len(kinds) >= 2:
-        first, second = kinds[1], kinds[0]
-        ratios = [b["rps"] / a["rps"] for a, b in zip(runs[second], runs[first])]
-        print(f"{first}/{second} per round {[round(r, 3) for r in ratios]}, median {statistics.median(ratios):.3f}")
+        base, measured = kinds[0], kinds[1]
+        ratios = [run["rps"] / baseline["rps"] for baseline, run in zip(runs[base], runs[measured], strict=True)]
+        print(f"{measured}/{base} per round {[round(r, 3) for r in ratios]}, median {statistics.median(ratios):.3f}")
 
 
 def print_cpu(cpu: dict) -> None:
