@@ -569,7 +569,8 @@ def main() -> int:
 
 def only_these(server: Server, paths: dict, kinds: str, rounds: int, seconds: float) -> None:
     """Alternating runs of a few kinds (forward, then backward), each kind's figures per round, and the second
-    kind's requests per second over the first's per round with their median (`yb` gives b/y as the full run)."""
+    kind's requests per second over the first's per round with their median taken as the full run takes it
+    (`pair_ratio`: `yb` gives b/y)."""
     runs: dict = {name: [] for name in kinds}
     for round_number in range(rounds):
         for name in kinds if round_number % 2 == 0 else kinds[::-1]:
@@ -580,7 +581,9 @@ def only_these(server: Server, paths: dict, kinds: str, rounds: int, seconds: fl
     if len(kinds) >= 2:
         base, measured = kinds[0], kinds[1]
         ratios = [run["rps"] / baseline["rps"] for baseline, run in zip(runs[base], runs[measured], strict=True)]
-        print(f"{measured}/{base} per round {[round(r, 3) for r in ratios]}, median {statistics.median(ratios):.3f}")
+        ratio, kept = pair_ratio(runs[measured], runs[base])
+        print(f"{measured}/{base} per round {[round(r, 3) for r in ratios]}, median {ratio:.3f} "
+              f"(over the {kept} rounds where no worker served all 16 connections)")
 
 
 def print_cpu(cpu: dict) -> None:
