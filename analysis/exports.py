@@ -5,7 +5,7 @@ chunks, so memory stays flat whatever the size of the round.
 
 Formula injection: every text cell (headers, codebook and labels included) that starts with =, +, -, @, a tab
 or a carriage return gets a leading single quote, so a spreadsheet shows it as text (and one that starts with
-quotes before such a character gets one more, so `restore` gives back the exact answer). Answers to numeric
+quotes before such a character gets one more, so `unneutralise` gives back the exact answer). Answers to numeric
 questions (integer, decimal, range) that are numbers are data, not formulas: they are written as they are in
 CSV ("-5") and as numbers in XLSX. The same value given to a text question is neutralised ("'-5").
 
@@ -29,6 +29,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import Session
 
+from engagement.spreadsheets import RISKY_FIRST, neutralise
 from surveys.definition import Question, SurveyDefinition, pick
 
 from .frames import Respondent, iter_responses, round_and_definition
@@ -40,10 +41,6 @@ MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 BOM = "\ufeff".encode()
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-RISKY_FIRST = frozenset("=+-@\t\r'")  # a cheap first test before the expression
-NEUTRALISE = re.compile(r"'*[=+\-@\t\r]")
-NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
 NUMERIC_TYPES = ("integer", "decimal", "range")
 INTEGER = re.compile(r"[+-]?\d+")
 NUMBER = re.compile(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
@@ -75,21 +72,6 @@ class Number(str):
 
     def value(self) -> int | float:
         return int(self) if INTEGER.fullmatch(self) else float(self)
-
-
-def neutralise(value: Cell) -> Cell:
-    """Text a spreadsheet could run as a formula gets a leading quote; numbers and empty cells pass unchanged.
-
-    Text that starts with quotes before such a character gets one more, so `restore` undoes it exactly.
-    """
-    if value.__class__ is str and value[:1] in RISKY_FIRST and NEUTRALISE.match(value):
-        return "'" + value
-    return value
-
-
-def restore(value: str) -> str:
-    """The text as it was before `neutralise` (for reading an export back)."""
-    return value[1:] if NEUTRALISED.match(value) else value
 
 
 def as_number(question: Question, value: str) -> Number | str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from types import SimpleNamespace
 
@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engagement.timestamps import as_utc
 from partners.models import Contact, Organisation
 from surveys.answers import partner_attributes, visible_questions
 from surveys.definition import SurveyDefinition
@@ -86,13 +87,6 @@ class Respondent:
         return partner_attributes(self)
 
 
-def utc(moment: datetime | None) -> datetime | None:
-    """A stored timestamp as an aware UTC datetime (SQLite gives them back naive, in UTC)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def round_and_definition(session: Session, round_id: int) -> tuple[Round, SurveyDefinition]:
     """The round and its survey definition; LookupError when there is no such round."""
     round_ = session.get(Round, round_id)
@@ -152,7 +146,7 @@ def respondent_statement(round_id: int):
 def respondent_rows(session: Session, round_id: int) -> Iterator[Respondent]:
     """The round's responses ordered by id, streamed, each with its organisation."""
     for row in _streamed(session, respondent_statement(round_id)):
-        yield Respondent(*row[:7], row[11], row[12], row[7], row[8], utc(row[9]), utc(row[10]))
+        yield Respondent(*row[:7], row[11], row[12], row[7], row[8], as_utc(row[9]), as_utc(row[10]))
 
 
 def answer_rows(session: Session, round_id: int) -> Iterator[tuple[int, str, str]]:

@@ -23,6 +23,7 @@ from engagement.errors import error_page
 from engagement.extensions import db
 from engagement.htmx import render
 from engagement.models import AuditEntry
+from engagement.spreadsheets import neutralise
 from partners.models import Contact, Organisation
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 from surveys.models import Invitation, Response, Round, SurveyVersion
@@ -314,7 +315,7 @@ def report_csv(round_id: int, table_key: str):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in table.csv_rows():
-        writer.writerow([exports.neutralise(cell) for cell in row])
+        writer.writerow([neutralise(cell) for cell in row])
     response = current_app.response_class(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-{table_key}.csv"'
     response.headers["Cache-Control"] = "no-store"

@@ -17,11 +17,10 @@ from .rounds import (
     check_round,
     close_round,
     create_round,
-    latest_version,
     open_round,
     write_invitations_csv,
 )
-from .versions import import_survey
+from .versions import import_survey, latest_version
 from .xlsform import SurveyFileError
 
 surveys_cli = AppGroup("surveys", help="Survey definitions (XLSForm or YAML).")

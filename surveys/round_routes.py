@@ -16,6 +16,7 @@ from engagement.auth import secretariat_required
 from engagement.database import run_write, write_transaction
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
+from engagement.timestamps import as_utc
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 
 from .mailing import SendReport, candidates, not_submitted, send_invitations, send_reminders
@@ -138,11 +139,7 @@ def report_message(report: SendReport, continued: bool = False) -> tuple[str, bo
 
 def when(moment: datetime | None) -> str:
     """A stored time as the Secretariat reads it: UTC, to the minute."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:  # SQLite gives back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return "" if moment is None else as_utc(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _round_or_404(round_id: int) -> Round:

@@ -8,11 +8,13 @@ from typing import TextIO
 from sqlalchemy.orm import selectinload
 
 from engagement.extensions import db
+from engagement.spreadsheets import neutralise
+from engagement.timestamps import as_utc
 from partners.models import Contact, Organisation
 from partners.registry import where_partners
 
 from .invitations import assign_token, link_for
-from .models import Invitation, Round, Survey, SurveyVersion
+from .models import Invitation, Round, SurveyVersion
 
 
 def audience_query(audience: dict):
@@ -91,14 +93,6 @@ def check_round(name: str, closes_on: date | None, today: date | None = None) ->
     return problems
 
 
-def latest_version(survey_ref: str) -> SurveyVersion | None:
-    """The newest version of a survey named by its form_id or its id."""
-    survey = db.session.scalar(db.select(Survey).filter_by(form_id=survey_ref))
-    if survey is None and survey_ref.isdigit():
-        survey = db.session.get(Survey, int(survey_ref))
-    return survey.versions[-1] if survey is not None and survey.versions else None
-
-
 def clean_audience(audience: dict | None) -> dict:
     """Keep only the filters audience_query understands, without empty ones."""
     audience = audience or {}
@@ -142,18 +136,8 @@ EXPORT_COLUMNS = ("organisation", "contact_name", "contact_email", "language", "
                   "last_reminded_at", "reminders")
 
 
-def spreadsheet_safe(value) -> str:
-    """Neutralise a cell a spreadsheet would run as a formula (= + - @ tab CR) with a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _timestamp(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:  # SQLite gives back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    return "" if moment is None else as_utc(moment).isoformat(timespec="seconds")
 
 
 def export_rows(round_: Round) -> list[dict]:
@@ -176,5 +160,5 @@ def write_invitations_csv(round_: Round, stream: TextIO) -> int:
     writer.writeheader()
     rows = export_rows(round_)
     for row in rows:
-        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
+        writer.writerow({key: neutralise(value) for key, value in row.items()})
     return len(rows)

@@ -12,7 +12,7 @@ from engagement.extensions import db
 from engagement.models import AuditEntry
 from surveys.invitations import token_for
 from surveys.models import Invitation, Response, Round
-from surveys.rounds import EXPORT_COLUMNS, check_round, create_round, open_round, spreadsheet_safe
+from surveys.rounds import EXPORT_COLUMNS, check_round, create_round, open_round
 from surveys.versions import DEFAULT_SURVEY_FILE, import_survey
 from tests.factories import organisation, user
 
@@ -77,14 +77,6 @@ def test_check_round_names_each_problem():
     assert check_round("Review", date(2026, 5, 1), today) == {}
     assert check_round("  ", date(2026, 4, 30), today) == {"name": "missing", "closes_on": "past"}
     assert check_round("x" * 201, None, today) == {"name": "too_long", "closes_on": "missing"}
-
-
-@pytest.mark.parametrize("value, expected", [
-    ("=SUM(A1)", "'=SUM(A1)"), ("+1", "'+1"), ("-1", "'-1"), ("@cmd", "'@cmd"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-    ("Ministry", "Ministry"), ("", ""), (None, ""), (3, "3"), ("a=b", "a=b"),
-])
-def test_spreadsheet_safe(value, expected):
-    assert spreadsheet_safe(value) == expected
 
 
 # --- New round -------------------------------------------------------------------------------------------------
