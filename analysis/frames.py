@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from engagement.timestamps import as_utc
 from partners.models import Contact, Organisation
-from surveys.answers import partner_attributes, visible_questions
 from surveys.definition import SurveyDefinition
 from surveys.models import Answer, Invitation, Response, Round
+from surveys.relevance import hidden_questions, layout, partner_attributes, visible_questions
 from surveys.versions import definition_for
 
 CHUNK = 20_000  # rows fetched per round trip; also the size of the frames concatenated while loading
@@ -212,48 +212,36 @@ def _reader(condition) -> Callable[[dict], object]:
 
 
 class Relevance:
-    """`visible_questions` for many responses at once: each condition is evaluated once per distinct combination
-    of the values it reads, and the answers dropped are worked out once per distinct set of hidden questions."""
+    """`visible_questions` for many responses at once, through the same engine (surveys.relevance.hidden_questions):
+    each condition is evaluated once per distinct combination of the values it reads, and the answers dropped are
+    worked out once per distinct set of hidden questions."""
 
     def __init__(self, definition: SurveyDefinition, known: list[str]):
+        self.definition = definition
         self.known = known
-        self.conditional = [
-            (
-                q.name,
-                q.other_name,
-                [(c, _reader(c)) for c in [*q.conditions, *([q.relevant] if q.relevant else [])]],
-            )
-            for q in definition.questions()
-            if q.conditions or q.relevant
-        ]
-        self.questions = {q.name for q in definition.questions()}
-        self.read = {
-            name for _n, _o, conditions in self.conditional for c, _r in conditions for name in c.references
-        }
-        conditional = {name for name, _o, _c in self.conditional}
+        plan = layout(definition)
+        self.read = plan.reads
+        self._readers = {c: _reader(c) for _q, conditions in plan.conditions for c in conditions}
+        conditional = {q.name for q, _conditions in plan.conditions}
         # An answer is kept while its question, or for an "other" text the question it belongs to, is shown.
-        owners = [{n for n in (name, name.removesuffix("_other")) if n in self.questions} for name in known]
+        owners = [{n for n in (name, name.removesuffix("_other")) if n in plan.names} for name in known]
         self.droppable = [(i, frozenset(o)) for i, o in enumerate(owners) if o and o <= conditional]
         self._results: dict[tuple, bool] = {}
         self._dropped: dict[frozenset, list[int]] = {}
+
+    def _holds(self, condition, context: dict) -> bool:
+        """A condition's result, remembered by the values it reads."""
+        key = (condition, self._readers[condition](context))
+        shown = self._results.get(key)
+        if shown is None:
+            shown = self._results[key] = condition.evaluate(context)
+        return shown
 
     def hidden(self, values: dict[str, str], partner: dict[str, str]) -> frozenset[str]:
         """Questions hidden for these answers; as visible_questions, a hidden question reads as unanswered."""
         context = _Context(partner)
         context.update(values)
-        hidden = []
-        for name, other, conditions in self.conditional:
-            for condition, read in conditions:
-                key = (condition, read(context))
-                shown = self._results.get(key)
-                if shown is None:
-                    shown = self._results[key] = condition.evaluate(context)
-                if not shown:
-                    hidden.append(name)
-                    context.pop(name, None)
-                    context.pop(other, None)
-                    break
-        return frozenset(hidden)
+        return frozenset(hidden_questions(self.definition, context, self._holds))
 
     def dropped(self, hidden: frozenset[str]) -> list[int]:
         """Positions in `known` of the answers not kept when `hidden` are hidden (shown_answers' rule)."""

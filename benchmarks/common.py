@@ -132,8 +132,8 @@ def prepare_round(database: Database, partners: int) -> Setup:
     from engagement.auth import create_user
     from engagement.extensions import db
     from partners.models import Contact, Organisation
-    from surveys.answers import partner_attributes
     from surveys.invitations import token_for
+    from surveys.relevance import partner_attributes
     from surveys.rounds import create_round, open_round
     from surveys.versions import DEFAULT_SURVEY_FILE, definition_for, import_survey
 

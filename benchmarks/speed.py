@@ -239,6 +239,7 @@ def complete_responses(database, setup, tokens: list) -> None:
     from engagement.extensions import db
     from surveys import answers as answer_store
     from surveys.models import Response
+    from surveys.relevance import visible_questions
 
     by_token = {invited.token: invited for invited in setup.invited}
     app = make_app(database)
@@ -248,7 +249,7 @@ def complete_responses(database, setup, tokens: list) -> None:
             invited = by_token[token]
             values = {}
             for question in setup.definition.questions():
-                shown = answer_store.visible_questions(setup.definition, values, invited.partner)
+                shown = visible_questions(setup.definition, values, invited.partner)
                 if question.answerable and question.name in shown:
                     value = choose(question, values, invited.partner, rng)
                     if value is not None:

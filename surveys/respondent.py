@@ -17,6 +17,7 @@ from . import answers as answer_store
 from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
 from .models import Answer, Invitation, Response, Round
+from .relevance import partner_attributes, visible_pages, visible_questions
 from .versions import definition_for_id
 
 
@@ -99,10 +100,10 @@ class Visit:
         return self.response is not None and self.response.status == "submitted"
 
     def shown(self) -> set[str]:
-        return answer_store.visible_questions(self.definition, self.values, self.partner)
+        return visible_questions(self.definition, self.values, self.partner)
 
     def pages(self, shown: set[str] | None = None) -> list[Page]:
-        return answer_store.visible_pages(self.definition, self.shown() if shown is None else shown)
+        return visible_pages(self.definition, self.shown() if shown is None else shown)
 
 
 def round_is_open(round_, today: date | None = None) -> bool:
@@ -171,7 +172,7 @@ def open_visit(token: str) -> Visit:
     organisation = VisitOrganisation(*organisation)
     visit = Visit(token=token, invitation=VisitInvitation(invitation_id), round=round_, organisation=organisation,
                   definition=definition, response=response, language=language,
-                  partner=answer_store.partner_attributes(organisation), version=(version_id, round_created))
+                  partner=partner_attributes(organisation), version=(version_id, round_created))
     visit.values = values
     return visit
 

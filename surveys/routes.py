@@ -19,6 +19,7 @@ from engagement.htmx import RenderCache, is_htmx, redirect_to, render
 from . import answers as answer_store
 from .definition import Grid, Section
 from .invitations import form_token_matches
+from .relevance import layout
 from .respondent import RoundClosed, Visit, open_visit, save_page, set_language, start, submit
 
 bp = Blueprint("surveys", __name__)
@@ -129,7 +130,7 @@ def _page_context(visit: Visit, page, errors=None, notice=None, shown=None, post
     return {"visit": visit, "definition": visit.definition, "page": page, "pages": pages, "index": index or 0,
             "shown": shown, "values": values, "errors": errors or {}, "notice": notice, "lang": visit.language,
             "autosave": True, "autosave_url": autosave_url, "words": _words(visit.definition, visit.language),
-            "grids": answer_store.layout(visit.definition).grids[page.name],
+            "grids": layout(visit.definition).grids[page.name],
             "t": lambda text: visit.definition.text(text, visit.language)}
 
 
@@ -155,7 +156,7 @@ class Words:
 
 def _words(definition, language: str) -> Words:
     """Every question's and group's wording in a language, built once per survey version and language."""
-    cache = answer_store.layout(definition).wording
+    cache = layout(definition).wording
     words = cache.get(language)
     if words is None:
         words = cache[language] = _build_words(definition, language)
@@ -263,7 +264,7 @@ def _survey_page(visit: Visit, survey_page):
     pages, index = _page_index(visit, survey_page.name, shown)
     values = visit.values
     answers = tuple((q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
-                    for q in answer_store.layout(visit.definition).page_questions[survey_page.name])
+                    for q in layout(visit.definition).page_questions[survey_page.name])
     key = ("page", visit.version, visit.language, survey_page.name, index, len(pages), answers)
     return _shared(key, (visit.token, visit.form_token), [text for _shown, *texts in answers for text in texts], 200,
                    lambda: render(PAGE, **_page_context(visit, survey_page, shown=shown)))
@@ -296,7 +297,7 @@ def save(token, name):
     action = request.form.get("action", "save")
     forward = action in ("next", "review")
     before = visit.shown()
-    questions = answer_store.layout(visit.definition).page_questions[name]
+    questions = layout(visit.definition).page_questions[name]
     changes, errors, shown = answer_store.validate_questions(
         visit.definition, questions, request.form, visit.values, visit.partner, visit.language,
         require=forward, shown_before=before)
@@ -350,7 +351,7 @@ def autosave(token, question_name):
     if not errors and not save_page(visit, changes, current_page=None, clean_hidden=False):
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
     changed = [] if shown is before else [
-        q for q in answer_store.layout(visit.definition).page_questions[survey_page.name]
+        q for q in layout(visit.definition).page_questions[survey_page.name]
         if (q.name in before) != (q.name in shown)]
     status = 422 if errors else 200
     # The reply depends on the question, its errors and the questions it showed or hid (with their answers).
@@ -387,7 +388,7 @@ def _review_context(visit: Visit, **extra):
     the review of a whole survey is the partner's longest page)."""
     shown = visit.shown()
     pages = visit.pages(shown)
-    questions = answer_store.layout(visit.definition).page_questions
+    questions = layout(visit.definition).page_questions
     answered_pages = [(page, [q for q in questions[page.name] if q.answerable and q.name in shown]) for page in pages]
     missing = extra.get("missing") or []
     return dict(visit=visit, definition=visit.definition, pages=pages, shown=shown, answered_pages=answered_pages,
