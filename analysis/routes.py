@@ -32,7 +32,7 @@ from surveys.versions import definition_for
 from . import exports, monitoring
 from . import report as report_module
 from .charts import cumulative_line_svg
-from .frames import load_round
+from .loader import iter_responses, load_round, round_and_definition
 
 bp = Blueprint("analysis", __name__, url_prefix="/secretariat")
 bp.before_request(require_secretariat)
@@ -143,7 +143,8 @@ def _export_flag(name: str) -> bool:
 def _download(round_id: int, format_: str):
     """Stream an export; it is in the audit log before the first byte leaves."""
     try:
-        export = exports.prepare(db.session, round_id, format_, labels=request.args.get("labels"),
+        round_, definition = round_and_definition(db.session, round_id)
+        export = exports.prepare(round_.id, round_.name, definition, format_, labels=request.args.get("labels"),
                                  bom=_export_flag("bom"), anonymised=_export_flag("anonymised"))
     except LookupError:
         abort(404)
@@ -151,7 +152,7 @@ def _download(round_id: int, format_: str):
         return error_page(400, _("These labels are not in a language of this survey."))
     run_write(lambda: record("responses.export", f"round {round_id}", format=format_, labels=export.labels,
                              bom=export.bom, anonymised=export.anonymised))
-    chunks = stream_with_context(export.chunks(db.session))
+    chunks = stream_with_context(export.chunks(iter_responses(db.session, round_id, definition)))
     response = current_app.response_class(chunks, mimetype=export.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-store"

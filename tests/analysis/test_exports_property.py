@@ -6,11 +6,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.exports import prepare
 from engagement.extensions import db
 from engagement.spreadsheets import unneutralise
 from surveys.models import Answer, Invitation, Response, Round
-from tests.analysis.test_frames import answer, round_with
+from tests.analysis.test_exports import export_bytes
+from tests.analysis.test_loader import answer, round_with
 
 COLOURS = ["red", "blue", "other"]
 FRUITS = ["apple", "pear", "cherry", "other"]
@@ -102,8 +102,8 @@ def test_answers_survive_export_and_read_back(app, responses, bom):
         db.session.execute(db.delete(Response))
         db.session.commit()
         ids = [answer(invitation, values).id for invitation, values in zip(invitations, responses)]
-        wide = read(b"".join(prepare(db.session, round_.id, bom=bom).chunks(db.session)))
-        long = read(b"".join(prepare(db.session, round_.id, "long", bom=bom).chunks(db.session)))
+        wide = read(export_bytes(round_.id, bom=bom))
+        long = read(export_bytes(round_.id, "long", bom=bom))
         db.session.remove()
 
     assert list(wide["response_id"]) == [str(i) for i in ids]
