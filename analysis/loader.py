@@ -43,14 +43,20 @@ def round_and_definition(session: Session, round_id: int) -> tuple[Round, Survey
     return round_, definition_for(round_.survey_version)
 
 
-def _streamed(session: Session, statement) -> Iterator:
-    """Rows of a query fetched CHUNK at a time (a server-side cursor on PostgreSQL)."""
-    # Core rows, not ORM ones: several times faster for plain columns.
-    result = session.connection().execute(statement, execution_options={"yield_per": CHUNK})
+def _partitions(session: Session, statement, size: int = CHUNK) -> Iterator[list]:
+    """Rows of a query, `size` at a time, streamed: a server-side cursor on PostgreSQL, SQLite's own on SQLite."""
+    # Core rows on the session's connection, not ORM ones: several times faster for plain columns.
+    result = session.connection().execute(statement, execution_options={"stream_results": True, "yield_per": size})
     try:
-        yield from result
+        yield from result.partitions()
     finally:
         result.close()
+
+
+def _streamed(session: Session, statement) -> Iterator:
+    """Rows of a query one by one, fetched CHUNK at a time."""
+    for rows in _partitions(session, statement):
+        yield from rows
 
 
 def respondent_statement(round_id: int):
@@ -114,29 +120,6 @@ def iter_responses(
 def _timestamps(values) -> pd.Series:
     """Aware UTC timestamps: SQLite's driver gives ISO text in UTC, PostgreSQL's aware datetimes."""
     return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
-
-
-def _dbapi_rows(
-    session: Session, statement, name: str = "analysis_answers", chunk: int = CHUNK
-) -> Iterator[list[tuple]]:
-    """Rows of a query as plain tuples from the driver's cursor, CHUNK at a time (server-side on PostgreSQL).
-
-    Skips SQLAlchemy's row objects: for the million answer rows of a large round they cost more than the query.
-    """
-    connection = session.connection()
-    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    parameters = compiled.params
-    if compiled.positional:
-        parameters = tuple(parameters[name] for name in compiled.positiontup)
-    raw = connection.connection.dbapi_connection
-    named = connection.dialect.name == "postgresql"
-    cursor = raw.cursor(name=name) if named else raw.cursor()
-    try:
-        cursor.execute(str(compiled), parameters)
-        while rows := cursor.fetchmany(chunk):
-            yield rows
-    finally:
-        cursor.close()
 
 
 def load_round(session: Session, round_id: int) -> RoundData:
@@ -206,7 +189,8 @@ def _read_answers(session: Session, round_id: int, known: list[str], *, aggregat
         chunks = _aggregated_chunks(session, round_id)
     else:
         chunks = (
-            tuple(np.array(rows, dtype=object).T) for rows in _dbapi_rows(session, answer_statement(round_id))
+            tuple(np.array(column, dtype=object) for column in zip(*rows))
+            for rows in _partitions(session, answer_statement(round_id))
         )
     for chunk_ids, questions, values in chunks:
         local, uniques = pd.factorize(values, use_na_sentinel=False)
@@ -239,7 +223,7 @@ def _aggregated_chunks(session: Session, round_id: int):
         .group_by(Answer.response_id)
         .order_by(Answer.response_id)
     )
-    for rows in _dbapi_rows(session, statement, "analysis_answers", RESPONSES_PER_FETCH):
+    for rows in _partitions(session, statement, RESPONSES_PER_FETCH):
         response_ids, counts, questions, values = zip(*rows)
         total = sum(counts)
         questions = SEPARATOR.join(questions).split(SEPARATOR)
@@ -271,7 +255,7 @@ def answer_statement(round_id: int):
 def _respondents(session: Session, round_id: int) -> tuple[pd.DataFrame, dict[int, dict[str, str]]]:
     """The respondents frame, and the registry attributes of each response in progress (for its conditions)."""
     statement = respondent_statement(round_id)
-    records = [row for rows in _dbapi_rows(session, statement, "analysis_respondents") for row in rows]
+    records = [tuple(row) for row in _streamed(session, statement)]
     columns = [*RESPONDENT_COLUMNS, "action_groups", "gcg_member"]
     frame = pd.DataFrame.from_records(records, columns=columns)
     status = RESPONDENT_COLUMNS.index("status")
