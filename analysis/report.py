@@ -25,22 +25,20 @@ from markupsafe import Markup
 
 from analysis import figures
 from analysis.frames import RoundData
+from analysis.intervals import RESAMPLES, Z
 from analysis.items import SATISFACTION, SurveyItems, choice_codes, discover_items, grids
-from analysis.statistics import (
+from analysis.rates import partial_responses, response_rates
+from analysis.summaries import (
     CONCENTRATE,
     KEEP_UP,
     LOW_PRIORITY,
     OVERKILL,
-    RESAMPLES,
-    Z,
     choice_frequencies,
     compare_rounds,
     importance_satisfaction,
     likert_summary,
     nps_summary,
-    partial_responses,
     ranking_summary,
-    response_rates,
     service_funnel,
 )
 from analysis.suppression import (
