@@ -75,7 +75,7 @@ analysis_cli = AppGroup("analysis", help="The collective analysis of a round.")
 @click.option("--language", default="en", show_default=True, help="Language of the survey's texts in the report.")
 def report_command(round_id: int, out: Path, compare_id: int | None, language: str):
     """Write a round's collective analysis as one self-contained HTML file (inline CSS and charts, no links)."""
-    from .report import Filters
+    from .report.model import Filters
     from .routes import build_round_report, standalone_html
 
     # A request context in the chosen language: the translations (and nothing else) need one.

@@ -30,9 +30,10 @@ from surveys.models import Invitation, Response, Round, SurveyVersion
 from surveys.versions import definition_for
 
 from . import exports, monitoring
-from . import report as report_module
 from .charts import cumulative_line_svg
 from .loader import iter_responses, load_round, round_and_definition
+from .report.builder import build_report
+from .report.model import Filters
 
 bp = Blueprint("analysis", __name__, url_prefix="/secretariat")
 bp.before_request(require_secretariat)
@@ -212,12 +213,12 @@ class ReportFilterForm(FlaskForm):
         self.weighting.choices = [("", _("every respondent once")),
                                   ("organisation", _("every organisation once (1/k weights)"))]
 
-    def selection(self) -> tuple[report_module.Filters, int | None, dict]:
+    def selection(self) -> tuple[Filters, int | None, dict]:
         """The valid filters, the round to compare with, and the query string that reproduces them."""
         self.validate()
         valid = {name: self[name].data for name in ("category", "region", "pathfinder", "compare", "weighting")
                  if self[name].data and not self[name].errors}
-        filters = report_module.Filters(valid.get("category", ""), valid.get("region", ""),
+        filters = Filters(valid.get("category", ""), valid.get("region", ""),
                                         valid.get("pathfinder", ""), valid.get("weighting", ""))
         return filters, int(valid["compare"]) if "compare" in valid else None, valid
 
@@ -249,7 +250,7 @@ def build_round_report(round_id: int, filters, compare_id: int | None, language:
     data = load_round(db.session, round_id)
     previous = load_round(db.session, compare_id) if compare_id else None
     locale = language or str(get_locale() or "en")
-    return report_module.build_report(
+    return build_report(
         data, filters=filters, previous=previous, threshold=current_app.config.get("SUPPRESSION_THRESHOLD", 5),
         language=locale if locale in data.definition.languages else None, gettext=_,
         group_labels={"category": {k: str(v) for k, v in CATEGORIES.items()},
