@@ -30,7 +30,7 @@ from surveys.models import Invitation, Response, Round, SurveyVersion
 from surveys.versions import definition_for
 
 from . import exports, monitoring
-from .charts import cumulative_line_svg
+from .figures import cumulative_line_svg
 from .loader import iter_responses, load_round, round_and_definition
 from .report.builder import build_report
 from .report.model import Filters
