@@ -16,7 +16,7 @@ from surveys.demo import load_demo
 from surveys.models import Answer, Invitation, Response, Round
 from surveys.rounds import create_round
 from surveys.versions import definition_for
-from tests.analysis.synthetic import Partner, fill_round
+from synthetic.responses import Partner, fill_round
 from tests.conftest import HtmxClient
 from tests.factories import user
 
