@@ -8,10 +8,12 @@ import asyncio
 import json
 import os
 import re
+import resource
 import runpy
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -188,7 +190,8 @@ class Server:
     """gunicorn with the project's gunicorn.conf.py on a free 127.0.0.1 port; its workers can be listed and killed.
 
     `root` is the checkout it serves (another one's code runs with this interpreter, its root first on the path);
-    `config` a gunicorn configuration file other than the checkout's own (see `reporting_config`)."""
+    `config` a gunicorn configuration file other than the checkout's own (see `reporting_config`); `python` and
+    `health` serve another project (peer.py: the peer's virtualenv, a page that answers 200)."""
 
     def __init__(
         self,
@@ -201,8 +204,11 @@ class Server:
         log: Path | None = None,
         root: Path = ROOT,
         config: Path | None = None,
+        python: str = sys.executable,
+        health: str = "/healthz",
     ):
         self.root = root
+        self.health = health
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         environment = {
@@ -217,7 +223,7 @@ class Server:
         environment.update(env or {})
         self.log_path = log or Path(f"/tmp/bench-gunicorn-{self.port}.log")
         self.command = [
-            sys.executable,
+            python,
             "-m",
             "gunicorn",
             "-c",
@@ -242,7 +248,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
             try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as answer:
+                with urllib.request.urlopen(self.base + self.health, timeout=2) as answer:
                     if answer.status == 200 and len(self.workers()) >= int(
                         self.environment["WEB_CONCURRENCY"]
                     ):
@@ -251,7 +257,7 @@ class Server:
                 pass
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer /healthz within {wait} s; see {self.log_path}")
+        raise RuntimeError(f"gunicorn did not answer {self.health} within {wait} s; see {self.log_path}")
 
     def workers(self) -> list[int]:
         """Process ids of the master's current workers."""
@@ -704,3 +710,108 @@ def autosave_targets(page: Page, skip: set[str]) -> list[dict]:
         fields = [(c["name"], c["value"]) for c in element["controls"] if c["type"] == "hidden" and c["name"]]
         targets.append({"url": element["url"], "name": name, "values": values, "fields": fields})
     return targets
+
+
+# wrk runs, shared by speed.py and peer.py (wrk is Debian's package: apt-get install -y wrk).
+
+LUA_DONE = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %d %d %f %f %f %f %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, summary.errors.status, errors))
+end
+"""
+
+
+def lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def lua_requests(requests: list[tuple[str, str, dict, str]]) -> str:
+    """A wrk script cycling through prepared requests (method, path, headers, body)."""
+    rows = []
+    for method, path, headers, body in requests:
+        header_table = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
+        rows.append(
+            f"  {{{lua_string(method)}, {lua_string(path)}, {{{header_table}}}, "
+            f"{lua_string(body) if body else 'nil'}}},"
+        )
+    return (
+        "local list = {\n" + "\n".join(rows) + "\n}\nlocal i = math.random(#list)\n"
+        "request = function()\n  i = i % #list + 1\n  local r = list[i]\n"
+        "  return wrk.format(r[1], r[2], r[3], r[4])\nend\n" + LUA_DONE
+    )
+
+
+def wait_until_idle(server: Server, most: float = 10.0) -> None:
+    """Wait until the server has finished the previous run's requests: when wrk stops, requests it sent are still
+    being served (a dashboard fragment takes up to a second at 16 connections), and their CPU time and competition
+    would be counted against the next run."""
+    deadline = time.monotonic() + most
+    before = tree_cpu_seconds(server.process.pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = tree_cpu_seconds(server.process.pid)
+        if now - before < 0.004:  # under 2 % of one core: idle
+            return
+        before = now
+
+
+def run_wrk(server: Server, script: Path, connections: int, seconds: float, others: tuple = ()) -> dict:
+    """One wrk run, on an idle server (and idle `others`); latencies in ms; the CPU time wrk and the server used."""
+    for each in (server, *others):
+        wait_until_idle(each)
+    server_cpu = tree_cpu_seconds(server.process.pid)
+    workers_before = workers_cpu_seconds(server.process.pid)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script),
+         server.base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = tree_cpu_seconds(server.process.pid) - server_cpu
+    workers = [seconds - workers_before.get(worker, 0.0)
+               for worker, seconds in workers_cpu_seconds(server.process.pid).items()]
+    line = next(line for line in output.splitlines() if line.startswith("RESULT"))
+    requests, duration, p50, p95, p99, worst, bad_status, socket_errors = line.split()[1:]
+    requests, duration = int(requests), int(duration) / 1e6
+    client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "requests": requests,
+        "rps": requests / duration,
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+        "max": float(worst),
+        "non_2xx": int(bad_status),
+        "socket_errors": int(socket_errors),
+        "server_cpu_ms": 1000 * server_cpu / max(requests, 1),
+        "client_cpu_ms": 1000 * client_cpu / max(requests, 1),
+        "client_cpu_share": client_cpu / duration,
+        # gthread workers keep the connections they accept: when wrk opens its 16 at once, one worker sometimes
+        # takes them all and the run measures one process on one core (see balanced()).
+        "busiest_worker_share": max(workers, default=0.0) / max(sum(workers), 1e-9),
+    }
+
+
+def balanced(run: dict) -> bool:
+    """A run whose connections were spread over the workers. gthread workers keep the connections they accept, and
+    when wrk opens its 16 at once one worker sometimes takes them all: such a run measures one process on one of
+    the two cores (half the throughput, its threads contending for one GIL), i.e. gunicorn's accept, not the code."""
+    return run.get("busiest_worker_share", 0.0) <= 0.75
+
+
+def pair_ratio(runs: list[dict], baselines: list[dict]) -> tuple[float, int]:
+    """The median ratio of requests/s over the rounds where both runs were balanced (all rounds when none was),
+    and how many rounds that was."""
+    pairs = list(zip(runs, baselines, strict=True))
+    kept = [(run, base) for run, base in pairs if balanced(run) and balanced(base)] or pairs
+    return statistics.median(run["rps"] / base["rps"] for run, base in kept), len(kept)
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(run[key] for run in runs)

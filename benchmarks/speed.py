@@ -46,7 +46,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -74,49 +73,23 @@ from benchmarks.common import (
     Server,
     answer_survey,
     autosave_targets,
+    balanced,
     csrf_from,
     gunicorn_settings,
+    lua_requests,
     make_app,
+    median,
+    pair_ratio,
     percentile,
     prepare_checkout,
     read_page,
     referenced_names,
     reporting_config,
+    run_wrk,
     served_from,
     start_survey,
-    tree_cpu_seconds,
-    workers_cpu_seconds,
+    wait_until_idle,
 )
-
-LUA_DONE = """
-done = function(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-  io.write(string.format("RESULT %d %d %f %f %f %f %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, summary.errors.status, errors))
-end
-"""
-
-
-def lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def lua_requests(requests: list[tuple[str, str, dict, str]]) -> str:
-    """A wrk script cycling through prepared requests (method, path, headers, body)."""
-    rows = []
-    for method, path, headers, body in requests:
-        header_table = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
-        rows.append(
-            f"  {{{lua_string(method)}, {lua_string(path)}, {{{header_table}}}, "
-            f"{lua_string(body) if body else 'nil'}}},"
-        )
-    return (
-        "local list = {\n" + "\n".join(rows) + "\n}\nlocal i = math.random(#list)\n"
-        "request = function()\n  i = i % #list + 1\n  local r = list[i]\n"
-        "  return wrk.format(r[1], r[2], r[3], r[4])\nend\n" + LUA_DONE
-    )
-
 
 KINDS = {
     "z": "(z) bare route",
@@ -249,60 +222,6 @@ def scripts(side: Side, workdir: Path, kinds: str, round_id: int | None = None) 
         paths[name] = workdir / f"{side.name}-{name}.lua"
         paths[name].write_text(lua_requests(variants[name]))
     return paths
-
-
-def wait_until_idle(server: Server, most: float = 10.0) -> None:
-    """Wait until the server has finished the previous run's requests: when wrk stops, requests it sent are still
-    being served (a dashboard fragment takes up to a second at 16 connections), and their CPU time and competition
-    would be counted against the next run."""
-    deadline = time.monotonic() + most
-    before = tree_cpu_seconds(server.process.pid)
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        now = tree_cpu_seconds(server.process.pid)
-        if now - before < 0.004:  # under 2 % of one core: idle
-            return
-        before = now
-
-
-def run_wrk(server: Server, script: Path, connections: int, seconds: float, others: tuple = ()) -> dict:
-    """One wrk run, on an idle server (and idle `others`); latencies in ms; the CPU time wrk and the server used."""
-    for each in (server, *others):
-        wait_until_idle(each)
-    server_cpu = tree_cpu_seconds(server.process.pid)
-    workers_before = workers_cpu_seconds(server.process.pid)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script),
-         server.base],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server_cpu = tree_cpu_seconds(server.process.pid) - server_cpu
-    workers = [seconds - workers_before.get(worker, 0.0)
-               for worker, seconds in workers_cpu_seconds(server.process.pid).items()]
-    line = next(line for line in output.splitlines() if line.startswith("RESULT"))
-    requests, duration, p50, p95, p99, worst, bad_status, socket_errors = line.split()[1:]
-    requests, duration = int(requests), int(duration) / 1e6
-    client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {
-        "requests": requests,
-        "rps": requests / duration,
-        "p50": float(p50),
-        "p95": float(p95),
-        "p99": float(p99),
-        "max": float(worst),
-        "non_2xx": int(bad_status),
-        "socket_errors": int(socket_errors),
-        "server_cpu_ms": 1000 * server_cpu / max(requests, 1),
-        "client_cpu_ms": 1000 * client_cpu / max(requests, 1),
-        "client_cpu_share": client_cpu / duration,
-        # gthread workers keep the connections they accept: when wrk opens its 16 at once, one worker sometimes
-        # takes them all and the run measures one process on one core (see balanced()).
-        "busiest_worker_share": max(workers, default=0.0) / max(sum(workers), 1e-9),
-    }
 
 
 def answered_partners(server: Server, links: list[str], threads: int = 4) -> list[str]:
@@ -676,25 +595,6 @@ def print_cpu(cpu: dict) -> None:
         f"{cpu['a']:.2f}, (b) autosave of {cpu['autosaved_question']} {cpu['b']:.2f}; "
         f"a/z {cpu['a'] / cpu['z']:.1f}x, b/z {cpu['b'] / cpu['z']:.1f}x"
     )
-
-
-def balanced(run: dict) -> bool:
-    """A run whose connections were spread over the workers. gthread workers keep the connections they accept, and
-    when wrk opens its 16 at once one worker sometimes takes them all: such a run measures one process on one of
-    the two cores (half the throughput, its threads contending for one GIL), i.e. gunicorn's accept, not the code."""
-    return run.get("busiest_worker_share", 0.0) <= 0.75
-
-
-def pair_ratio(runs: list[dict], baselines: list[dict]) -> tuple[float, int]:
-    """The median ratio of requests/s over the rounds where both runs were balanced (all rounds when none was),
-    and how many rounds that was."""
-    pairs = list(zip(runs, baselines, strict=True))
-    kept = [(run, base) for run, base in pairs if balanced(run) and balanced(base)] or pairs
-    return statistics.median(run["rps"] / base["rps"] for run, base in kept), len(kept)
-
-
-def median(runs: list[dict], key: str) -> float:
-    return statistics.median(run[key] for run in runs)
 
 
 def spread(values: list[float]) -> str:
