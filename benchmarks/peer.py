@@ -29,6 +29,7 @@ import os
 import platform
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -285,8 +286,8 @@ def peer_project(python: Path, folder: Path, spec: dict) -> dict:
     run("-m", "django", "migrate", "--noinput")
     run("-m", "django", "collectstatic", "--noinput")
     created = json.loads(run("create_survey.py", "survey.json").strip().splitlines()[-1])
-    journal = subprocess.run(["sqlite3", str(database), "PRAGMA journal_mode"], capture_output=True, text=True,
-                             check=False).stdout.strip() if shutil.which("sqlite3") else "?"
+    with sqlite3.connect(str(database)) as connection:  # WAL is kept in the file once a connection set it
+        journal = connection.execute("PRAGMA journal_mode").fetchone()[0]
     return {**created, "database": database, "journal_mode": journal, "environment": environment}
 
 
