@@ -25,18 +25,22 @@ MESSAGES = {
 }
 
 
-def error_page(status: int, detail: str | None = None):
+def error_page(status: int, detail: str | None = None, retry_after: int | None = None):
+    """The error page (or its message, for htmx); 429 and 503 say when to try again."""
     title, message = MESSAGES.get(status, MESSAGES[500])
     response = render("error.html", block="error_message", status=status, title=title, message=detail or message)
     if status == 503:
-        response.headers["Retry-After"] = "2"
+        retry_after = retry_after or 2
+    if retry_after:
+        response.headers["Retry-After"] = str(int(retry_after))
     return response
 
 
 def init_error_handlers(app: Flask) -> None:
     def handle_http(error: HTTPException):
         detail = error.description if getattr(error, "show_detail", False) else None
-        return error_page(error.code or 500, detail)
+        retry_after = dict(error.get_headers()).get("Retry-After") if error.code == 429 else None
+        return error_page(error.code or 500, detail, retry_after=retry_after)
 
     for code in MESSAGES:
         if code not in (500, 503):

@@ -11,10 +11,9 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam
 from werkzeug.datastructures import MultiDict
 
-from engagement.database import DriverStatement, upsert_statement
+from engagement.database import upsert_statement
 from engagement.extensions import db
 
 from .definition import OTHER, Question, SurveyDefinition
@@ -270,30 +269,24 @@ def missing_required(definition: SurveyDefinition, values: Mapping[str, str], pa
 
 
 def load_values(response_id: int) -> dict[str, str]:
-    return dict(_VALUES.rows({"response_id": response_id}))
-
-
-# Every partner request reads the answers, and every autosave writes one (see DriverStatement).
-_VALUES = DriverStatement(lambda dialect: db.select(Answer.__table__.c.question, Answer.__table__.c.value)
-                          .where(Answer.__table__.c.response_id == bindparam("response_id")))
-_UPSERT = DriverStatement(lambda dialect: upsert_statement(
-    Answer.__table__, dialect, ("response_id", "question", "value", "updated_at"), ("response_id", "question"),
-    ("value", "updated_at")))
-_DELETE = DriverStatement(lambda dialect: db.delete(Answer.__table__).where(
-    Answer.__table__.c.response_id == bindparam("response_id"), Answer.__table__.c.question == bindparam("question")))
+    return dict(db.session.execute(db.select(Answer.question, Answer.value)
+                                   .where(Answer.response_id == response_id)).all())
 
 
 def store(response_id: int, changes: Mapping[str, str | None]) -> None:
-    """Write answers inside the caller's write transaction (the session's or a driver_transaction): one upsert per
-    answer, a delete per cleared one.
+    """Write answers inside the caller's write transaction: one upsert per answer, a delete per cleared one.
 
     Replaying the same save writes the same value again (harmless); of two saves, the one the server
     acknowledges last wins.
     """
     now = datetime.now(UTC)
+    saved = [{"response_id": response_id, "question": name, "value": value, "updated_at": now}
+             for name, value in changes.items() if value is not None]
     cleared = [name for name, value in changes.items() if value is None]
-    for name, value in changes.items():
-        if value is not None:
-            _UPSERT.rowcount({"response_id": response_id, "question": name, "value": value, "updated_at": now})
-    for name in cleared:
-        _DELETE.rowcount({"response_id": response_id, "question": name})
+    if saved:
+        db.session.execute(upsert_statement(Answer.__table__, db.engine.dialect.name,
+                                            ("response_id", "question", "value", "updated_at"),
+                                            ("response_id", "question"), ("value", "updated_at")), saved)
+    if cleared:
+        db.session.execute(db.delete(Answer.__table__).where(Answer.__table__.c.response_id == response_id,
+                                                             Answer.__table__.c.question.in_(cleared)))

@@ -239,7 +239,6 @@ def _send_run(round_: Round, kind: str, invitation_ids=None, seconds: float | No
     due = candidates(round_, kind, invitation_ids)
     report.skipped = considered - len(due)
     report.remaining = len(due)
-    db.session.commit()  # end the reading transaction; each mail gets its own
     deadline = None if seconds is None else time.monotonic() + seconds
     try:
         with mail_sender() as send:

@@ -7,6 +7,7 @@ from typing import TextIO
 
 from sqlalchemy.orm import selectinload
 
+from engagement.audit import record
 from engagement.extensions import db
 from engagement.spreadsheets import neutralise
 from engagement.timestamps import as_utc
@@ -25,10 +26,12 @@ def audience_query(audience: dict):
 
 
 def create_round(version: SurveyVersion, name: str, closes_on: date, audience: dict | None = None) -> Round:
-    """Add a draft round (the caller checks it with check_round and commits)."""
+    """Add a draft round (the caller checks it with check_round), in the caller's write transaction."""
     round_ = Round(survey_version=version, name=name, closes_on=closes_on, audience=audience or {}, status="draft")
     db.session.add(round_)
     db.session.flush()
+    record("round.create", f"round {round_.id}", name=round_.name, survey_version=version.id,
+           closes_on=round_.closes_on.isoformat(), audience=round_.audience)
     return round_
 
 
@@ -50,33 +53,60 @@ def invite_audience(round_: Round) -> list[Invitation]:
     return created
 
 
-def open_round(round_: Round) -> list[Invitation]:
-    """Open a draft round and invite its audience; the caller commits."""
+class RoundError(ValueError):
+    """A round cannot change this way in its state; `problem` says why (the pages and commands word it)."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _today(today: date | None) -> date:
+    return today or datetime.now(UTC).date()
+
+
+def open_round(round_: Round, today: date | None = None) -> list[Invitation]:
+    """Open a draft round and invite its audience (mails are sent separately)."""
+    if round_.status != "draft":
+        raise RoundError("not_draft")
+    if round_.closes_on < _today(today):
+        raise RoundError("closes_in_past")
     round_.status = "open"
     round_.opened_at = datetime.now(UTC)
-    round_.opens_on = round_.opens_on or datetime.now(UTC).date()
-    return invite_audience(round_)
+    round_.opens_on = round_.opens_on or _today(today)
+    invitations = invite_audience(round_)
+    record("round.open", f"round {round_.id}", name=round_.name, invited=len(invitations))
+    return invitations
 
 
 def close_round(round_: Round) -> None:
     """Stop new answers; partial responses stay for the analysis."""
+    if round_.status != "open":
+        raise RoundError("not_open")
     round_.status = "closed"
     round_.closed_at = datetime.now(UTC)
+    record("round.close", f"round {round_.id}", name=round_.name)
 
 
-def change_closing_date(round_: Round, closes_on: date, today: date | None = None) -> str | None:
+def change_closing_date(round_: Round, closes_on: date, today: date | None = None) -> None:
     """Move the closing date of a draft or open round (a deadline extended, or brought forward); partners' links
-    follow at once, and later mails give the new date. Returns the problem ("closed", "past") or None."""
+    follow at once, and later mails give the new date."""
     if round_.status not in ("draft", "open"):
-        return "closed"
-    if closes_on < (today or datetime.now(UTC).date()):
-        return "past"
+        raise RoundError("closed")
+    if closes_on < _today(today):
+        raise RoundError("past")
+    record("round.closing_date", f"round {round_.id}", name=round_.name, previous=round_.closes_on.isoformat(),
+           closes_on=closes_on.isoformat())
     round_.closes_on = closes_on
-    return None
 
 
-class RoundError(ValueError):
-    """A round cannot be created or changed this way; the message says why, in the Secretariat's words."""
+def invite_late_partners(round_: Round) -> list[Invitation]:
+    """Invite partners added to the registry since the round opened (those matching its filter)."""
+    if round_.status != "open":
+        raise RoundError("not_open")
+    invitations = invite_audience(round_)
+    record("round.invite_late", f"round {round_.id}", invited=len(invitations))
+    return invitations
 
 
 def check_round(name: str, closes_on: date | None, today: date | None = None) -> dict[str, str]:

@@ -34,7 +34,7 @@ def definition_for_id(version_id: int, created_at) -> SurveyDefinition:
 def import_survey(source, filename: str) -> tuple[SurveyVersion, SurveyDefinition]:
     """Store a survey file as a new version (a new survey when its form_id is new); raises SurveyFileError.
 
-    The caller commits. Nothing is added to the session when the file is refused.
+    Runs inside the caller's write transaction; nothing is added to the session when the file is refused.
     """
     sheets, definition = load_survey_file(source, filename)
     survey = db.session.scalar(db.select(Survey).filter_by(form_id=definition.form_id))
