@@ -74,9 +74,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OUTBOX_DIR": env.get("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
         "SUPPRESSION_THRESHOLD": int(env.get("SUPPRESSION_THRESHOLD", "5")),
         "SURVEY_DEFAULT_MINUTES": 15,
-        # Survey pages and autosave replies kept rendered per worker, shared by partners with the same answers on a
-        # page (about 10-60 KB each); 0 renders every request afresh.
-        "RENDER_CACHE_SIZE": int(env.get("RENDER_CACHE_SIZE", "256")),
         "COMPRESS_ALGORITHM": ["gzip"],
         "COMPRESS_MIN_SIZE": 1024,
         "COMPRESS_STREAMS": False,  # streamed exports must start at once and keep memory flat

@@ -12,6 +12,7 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
@@ -123,34 +124,51 @@ class WriterQueue:
                     fcntl.flock(self._file, fcntl.LOCK_UN)
 
     def forget_file(self) -> None:
-        """In a forked worker: open a file description of its own (flock is per description)."""
+        """In a forked worker: open a file description of its own (flock is per description; unlocking the
+        parent's would release the parent's turn)."""
         self._file = None
 
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
-_writer_queues: dict[str, WriterQueue] = {}
+
+# One queue per engine (one per worker process): its file is closed when the engine is disposed.
+_writer_queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _writer_queues_lock = threading.Lock()
 
 
 def _after_fork() -> None:
-    for queue in _writer_queues.values():
-        queue.forget_file()
+    for queue in list(_writer_queues.values()):
+        if queue is not None:
+            queue.forget_file()
 
 
 os.register_at_fork(after_in_child=_after_fork)
 
 
+@event.listens_for(Engine, "engine_disposed")
+def _close_writer_queue(engine):
+    queue = _writer_queues.pop(engine, None)
+    if queue is not None:
+        queue.close()
+
+
 def writer_queue(engine: Engine | None = None) -> WriterQueue | None:
     """The queue of the engine's SQLite file; None for PostgreSQL (row locks) and in-memory databases."""
-    url = (engine or db.engine).url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
-            or url.database.startswith("file:"):
-        return None
-    path = os.path.abspath(url.database)
-    queue = _writer_queues.get(path)
-    if queue is None:
-        with _writer_queues_lock:
-            queue = _writer_queues.setdefault(path, WriterQueue(path))
-    return queue
+    engine = engine or db.engine
+    try:
+        return _writer_queues[engine]
+    except KeyError:
+        pass
+    url = engine.url
+    queue = None
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+            and not url.database.startswith("file:"):
+        queue = WriterQueue(os.path.abspath(url.database))
+    with _writer_queues_lock:
+        return _writer_queues.setdefault(engine, queue)
 
 
 @contextmanager

@@ -6,6 +6,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from engagement.database import WriterQueue, write_transaction, writer_queue
 from engagement.extensions import db
 
@@ -24,8 +26,14 @@ def _enters_within(queue: WriterQueue, seconds: float) -> tuple[threading.Event,
     return entered, release
 
 
-def test_threads_of_one_worker_write_one_at_a_time(tmp_path):
+@pytest.fixture
+def queue(tmp_path):
     queue = WriterQueue(str(tmp_path / "app.sqlite"))
+    yield queue
+    queue.close()
+
+
+def test_threads_of_one_worker_write_one_at_a_time(queue):
     first, release_first = _enters_within(queue, 5)
     assert first.is_set()
     second, release_second = _enters_within(queue, 0.3)
@@ -35,8 +43,7 @@ def test_threads_of_one_worker_write_one_at_a_time(tmp_path):
     release_second.set()
 
 
-def test_a_turn_can_be_nested_in_the_same_thread(tmp_path):
-    queue = WriterQueue(str(tmp_path / "app.sqlite"))
+def test_a_turn_can_be_nested_in_the_same_thread(queue):
     with queue.turn(), queue.turn():
         pass
     entered, release = _enters_within(queue, 5)  # and the turn was fully given back
@@ -53,19 +60,17 @@ time.sleep(60)
 """
 
 
-def test_workers_queue_across_processes_and_a_killed_worker_gives_its_turn_back(tmp_path):
-    queue = WriterQueue(str(tmp_path / "app.sqlite"))
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, queue.path], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "holding"
-        entered, release = _enters_within(queue, 0.3)
-        assert not entered.is_set(), "a writer got a turn while another process held it"
-        holder.kill()  # SIGKILL: no clean-up code runs in the holder
-        assert entered.wait(5), "the turn of a killed process was not given back"
-        release.set()
-    finally:
-        holder.kill()
-        holder.wait()
+def test_workers_queue_across_processes_and_a_killed_worker_gives_its_turn_back(queue):
+    with subprocess.Popen([sys.executable, "-c", HOLDER, queue.path], stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout.readline().strip() == "holding"
+            entered, release = _enters_within(queue, 0.3)
+            assert not entered.is_set(), "a writer got a turn while another process held it"
+            holder.kill()  # SIGKILL: no clean-up code runs in the holder
+            assert entered.wait(5), "the turn of a killed process was not given back"
+            release.set()
+        finally:
+            holder.kill()
 
 
 def test_the_app_queues_writes_to_its_sqlite_file_only(app):
