@@ -3,23 +3,12 @@
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from engagement.extensions import db
 from engagement.models import AuditEntry
 from surveys.versions import DEFAULT_SURVEY_FILE
-from tests.conftest import HtmxClient
-from tests.factories import user
+from tests.conftest import ADMIN
 
-ADMIN = ("admin@example.org", "correct horse battery")
-ANALYST = ("analyst@example.org", "analyst horse battery")
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-def sign_in(client, email, password):
-    client.get("/sign-in")
-    assert client.post("/sign-in", {"email": email, "password": password}).status_code == 303
-    return client
 
 
 def add_entries(count: int, action: str = "partners.edit", start: datetime = START):
@@ -27,18 +16,6 @@ def add_entries(count: int, action: str = "partners.edit", start: datetime = STA
         db.session.add(AuditEntry(actor=ADMIN[0], action=action, target=f"organisation {index}",
                                   details={"field": "name", "n": index}, at=start + timedelta(minutes=index)))
     db.session.commit()
-
-
-@pytest.fixture
-def accounts(app):
-    with app.app_context():
-        user(ADMIN[0], "admin", ADMIN[1])
-        user(ANALYST[0], "analyst", ANALYST[1])
-
-
-@pytest.fixture
-def admin(app, accounts):
-    return sign_in(HtmxClient(app.test_client()), *ADMIN)
 
 
 def rows(html: str) -> list[str]:
@@ -122,8 +99,7 @@ def test_empty_log(app, admin):
     assert "Nothing recorded yet." in admin.get("/secretariat/audit").get_data(as_text=True)
 
 
-def test_analyst_is_refused(app, accounts):
-    analyst = sign_in(HtmxClient(app.test_client()), *ANALYST)
+def test_analyst_is_refused(app, analyst):
     assert analyst.get("/secretariat/audit").status_code == 403
     assert analyst.get("/secretariat/audit", headers={"HX-Request": "true"}).status_code == 403
 
