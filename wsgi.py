@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engagement.logging import init_request_logging
     from engagement.requests import Request
     from engagement.security import init_security_headers
+    from engagement.urls import IdConverter
     from partners import bp as partners_bp
     from partners.cli import register_cli as register_partners_cli
     from surveys import round_routes, survey_routes  # noqa: F401  (their views join the surveys blueprint)
@@ -35,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=os.path.join(root, "static"),
     )
     app.request_class = Request
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(load_config(app.instance_path, test_config))
     os.makedirs(app.instance_path, exist_ok=True)
 

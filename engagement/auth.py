@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length
 from .extensions import db, limiter, login_manager
 from .htmx import redirect_to, render
 from .models import ROLES, User
+from .urls import same_site_path
 
 bp = Blueprint("auth", __name__)
 _hasher = PasswordHasher()
@@ -89,12 +90,6 @@ def _sign_in_key() -> str:
     return f"sign-in-account:{email}"
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("analysis.rounds_overview")
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config.get("SIGN_IN_LIMIT_PER_ADDRESS", "20/minute"), methods=["POST"],
                scope="sign-in-address")
@@ -111,7 +106,7 @@ def sign_in():
             db.session.commit()
             session.clear()
             login_user(user)
-            return redirect_to(_safe_next(request.args.get("next")))
+            return redirect_to(same_site_path(request.args.get("next")) or url_for("analysis.rounds_overview"))
         form.password.errors.append(_("Email or password is not correct."))
     return render("auth/sign_in.html", form=form, status=200 if request.method == "GET" else 422 if form.errors else 200)
 

@@ -16,6 +16,7 @@ from engagement.auth import secretariat_required
 from engagement.database import run_write, write_transaction
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
+from engagement.urls import same_site_path
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 
 from .mailing import SendReport, candidates, not_submitted, send_invitations, send_reminders
@@ -311,8 +312,8 @@ def _report_response(round_: Round, report: SendReport | None, message: str | No
                           sent_so_far=report.sent if report is not None else 0)
         response.headers["HX-Trigger"] = "invitations-changed"
         return response
-    back = request.form.get("next", "")
-    if back.startswith("/secretariat/") and "//" not in back and "\\" not in back:  # e.g. the dashboard
+    back = same_site_path(request.form.get("next")) or ""
+    if back.startswith("/secretariat/") and "//" not in back:  # e.g. the dashboard
         flash(message)
         return redirect_to(back)
     return _back_to_round(round_.id, message)

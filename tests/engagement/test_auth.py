@@ -2,6 +2,8 @@
 
 import re
 
+from werkzeug.routing import IntegerConverter
+
 from engagement.extensions import db
 from engagement.models import User
 from tests.conftest import ADMIN, post_sign_in
@@ -21,8 +23,7 @@ def secretariat_rules(app, methods):
 def build(rule) -> str:
     values = {}
     for name in rule.arguments:
-        converter = rule._converters[name]
-        values[name] = 1 if type(converter).__name__ in ("IntegerConverter", "NumberConverter") else "x"
+        values[name] = 1 if isinstance(rule._converters[name], IntegerConverter) else "x"
     return rule.build(values, append_unknown=False)[1]
 
 
