@@ -11,7 +11,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from analysis.cli import register_cli as register_analysis_cli
     from analysis.routes import bp as analysis_bp
-    from engagement import auth
+    from engagement import audit, auth
     from engagement.cli import register_cli as register_shell_cli
     from engagement.config import load_config
     from engagement.errors import init_error_handlers
@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_health(app)
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(partners_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(analysis_bp)
