@@ -1,6 +1,6 @@
 """The audit log: recording secretariat actions, and the page where admins read them."""
 
-from flask import Blueprint, has_request_context, request
+from flask import Blueprint, abort, has_request_context, request
 from flask_login import current_user
 
 from .auth import admin_required, require_secretariat
@@ -12,6 +12,7 @@ bp = Blueprint("audit", __name__, url_prefix="/secretariat")
 bp.before_request(require_secretariat)
 
 PAGE_SIZE = 50
+MAX_PAGE = 100_000  # five million entries; a larger page number is no page at all (and would overflow SQL's OFFSET)
 
 
 def record(action: str, target: str = "", actor: str | None = None, **details) -> AuditEntry:
@@ -33,12 +34,15 @@ def log():
     """Who did what and when, newest first; only admins read it."""
     actions = db.session.scalars(db.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
     action = request.args.get("action", "")
-    page = request.args.get("page", 1, type=int)
+    page = max(request.args.get("page", 1, type=int), 1)
+    if page > MAX_PAGE:
+        abort(404)
     query = db.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     unknown_action = bool(action) and action not in actions
     if action and not unknown_action:
         query = query.where(AuditEntry.action == action)
-    entries = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
-    return render("audit/log.html", block="entries", status=400 if unknown_action else 200,
+    entries = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    status = 400 if unknown_action else 404 if page > 1 and not entries.items else 200
+    return render("audit/log.html", block="entries", status=status,
                   entries=entries, actions=actions, action="" if unknown_action else action,
                   unknown_action=action if unknown_action else None)

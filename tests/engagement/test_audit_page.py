@@ -81,8 +81,10 @@ def test_pagination(app, admin):
     last = admin.get("/secretariat/audit?page=3").get_data(as_text=True)
     assert len(rows(last)) == 20 and "organisation 0<" in rows(last)[-1]
     assert 'rel="prev" href="/secretariat/audit?page=2"' in last and 'rel="next"' not in last
-    beyond = admin.get("/secretariat/audit?page=9").get_data(as_text=True)
-    assert rows(beyond) == [] and "There is no page 9." in beyond
+    beyond = admin.get("/secretariat/audit?page=9")
+    assert beyond.status_code == 404
+    assert rows(beyond.get_data(as_text=True)) == [] and "There is no page 9." in beyond.get_data(as_text=True)
+    assert admin.get("/secretariat/audit?page=99999999999999999999").status_code == 404
     assert len(rows(admin.get("/secretariat/audit?page=abc").get_data(as_text=True))) == 50
     assert len(rows(admin.get("/secretariat/audit?page=-4").get_data(as_text=True))) == 50
 

@@ -232,3 +232,11 @@ def test_an_id_larger_than_any_in_the_database_is_404_not_a_server_error(app, ad
     assert asked >= 15
     assert snapshot(app) == tables
 
+
+
+@pytest.mark.parametrize("page", [HUGE, "2147483648", "-1", "0", "x", "9" * 400])
+def test_a_page_number_out_of_range_is_never_a_server_error(app, admin, page):
+    assert admin.get(f"/secretariat/audit?page={page}").status_code in (200, 404)
+    listing = admin.get(f"/partners/?page={page}")
+    assert listing.status_code == 200
+    assert "Ministry of Labour of Ghana" in listing.get_data(as_text=True)  # the last (and only) page of the demo
