@@ -16,7 +16,7 @@ from engagement.auth import secretariat_required
 from engagement.database import run_write, write_transaction
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
-from engagement.urls import same_site_path
+from engagement.urls import MAX_ID, same_site_path
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 
 from .mailing import SendReport, candidates, not_submitted, send_invitations, send_reminders
@@ -339,7 +339,7 @@ def remind(round_id: int):
     raw = request.form.getlist("invitation_id")
     chosen = None
     if raw:
-        if not all(value.strip().isdigit() for value in raw):
+        if not all(value.strip().isdecimal() and int(value) <= MAX_ID for value in raw):
             return _report_response(round_, None, _("No reminder sent: an invitation number is not valid."),
                                     True, 422)
         chosen = sorted({int(value) for value in raw})

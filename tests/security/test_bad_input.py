@@ -240,3 +240,10 @@ def test_a_page_number_out_of_range_is_never_a_server_error(app, admin, page):
     listing = admin.get(f"/partners/?page={page}")
     assert listing.status_code == 200
     assert "Ministry of Labour of Ghana" in listing.get_data(as_text=True)  # the last (and only) page of the demo
+
+
+@pytest.mark.parametrize("number", [HUGE, "²"])
+def test_an_invitation_number_past_any_id_is_refused_not_a_server_error(app, admin, demo, number):
+    admin.get(f"/secretariat/rounds/{demo[0]}")
+    refused(app, admin, f"/secretariat/rounds/{demo[0]}/remind", {"invitation_id": number}, 422,
+            "an invitation number is not valid")
