@@ -363,5 +363,4 @@ def export_invitations(round_id: int):
     run_write(lambda: record("invitations.export", f"round {round_id}", rows=rows))
     filename = f"round-{round_id}-invitations.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
