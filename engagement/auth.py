@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length
 from .extensions import db, limiter, login_manager
 from .htmx import redirect_to, render
 from .models import ROLES, User
+from .text import strip_bidi_controls
 from .urls import same_site_path
 
 bp = Blueprint("auth", __name__)
@@ -42,13 +43,18 @@ def check_password(user: User | None, password: str) -> bool:
         return False
 
 
+def normalise_email(text: str) -> str:
+    """An account's email as stored and looked up: lower case, no spaces around, no direction controls."""
+    return strip_bidi_controls(text).strip().lower()
+
+
 def create_user(email: str, password: str, role: str) -> User:
     """Create or reset a secretariat account (the caller commits)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < 10:
         raise ValueError("the password must have at least 10 characters")
-    email = email.strip().lower()
+    email = normalise_email(email)
     user = db.session.scalar(db.select(User).filter_by(email=email)) or User(email=email)
     user.password_hash = hash_password(password)
     user.role = role
@@ -99,7 +105,7 @@ def sign_in():
     """Sign a secretariat user in, renewing the session so no earlier cookie carries over."""
     form = SignInForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
+        email = normalise_email(form.email.data)
         user = db.session.scalar(db.select(User).filter_by(email=email))
         if check_password(user, form.password.data) and user.active:
             user.session_nonce = secrets.token_hex(8)

@@ -8,6 +8,7 @@ from typing import TextIO
 from sqlalchemy.orm import selectinload
 
 from engagement.extensions import db
+from engagement.text import strip_bidi_controls
 from partners.models import Contact, Organisation
 from partners.registry import where_partners
 
@@ -22,9 +23,14 @@ def audience_query(audience: dict):
     return where_partners(query, audience).order_by(Organisation.name, Contact.id)
 
 
+def round_name(text: str | None) -> str:
+    """A round's name as stored: no direction controls, no surrounding spaces."""
+    return strip_bidi_controls(text or "").strip()
+
+
 def create_round(version: SurveyVersion, name: str, closes_on: date, audience: dict | None = None) -> Round:
     """Add a draft round (the caller checks it with check_round and commits)."""
-    round_ = Round(survey_version=version, name=name, closes_on=closes_on, audience=audience or {}, status="draft")
+    round_ = Round(survey_version=version, name=round_name(name), closes_on=closes_on, audience=audience or {}, status="draft")
     db.session.add(round_)
     db.session.flush()
     return round_
@@ -80,9 +86,9 @@ class RoundError(ValueError):
 def check_round(name: str, closes_on: date | None, today: date | None = None) -> dict[str, str]:
     """Problems with a new round's name and closing date, as {field: code} (empty when it can be created)."""
     problems = {}
-    if not (name or "").strip():
+    if not round_name(name):
         problems["name"] = "missing"
-    elif len(name.strip()) > 200:
+    elif len(round_name(name)) > 200:
         problems["name"] = "too_long"
     if closes_on is None:
         problems["closes_on"] = "missing"
@@ -176,5 +182,5 @@ def write_invitations_csv(round_: Round, stream: TextIO) -> int:
     writer.writeheader()
     rows = export_rows(round_)
     for row in rows:
-        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
+        writer.writerow({key: spreadsheet_safe(strip_bidi_controls(value)) for key, value in row.items()})
     return len(rows)
