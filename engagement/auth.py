@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Blueprint, abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -91,16 +92,23 @@ def _return_path() -> str | None:
     return request.full_path.rstrip("?") if request.method == "GET" else None
 
 
-def _sign_in_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()
-    return f"sign-in-account:{email}"
+def _account_key() -> str:
+    return f"sign-in-account:{normalise_email(request.form.get('email') or '')[:254]}"
 
 
+def _account_and_address_key() -> str:
+    return f"{_account_key()}|{get_remote_address()}"
+
+
+# Three counters: guesses at one account from one address are stopped soon, without locking the colleague whose
+# email was typed out of anyone else's address; an account's own ceiling stops guesses spread over many addresses;
+# and one address trying many accounts is stopped too.
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("SIGN_IN_LIMIT_PER_ADDRESS", "20/minute"), methods=["POST"],
-               scope="sign-in-address")
-@limiter.limit(lambda: current_app.config.get("SIGN_IN_LIMIT_PER_ACCOUNT", "10/minute"), methods=["POST"],
-               key_func=_sign_in_key, scope="sign-in-account")
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"], scope="sign-in-address")
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"], methods=["POST"],
+               key_func=_account_and_address_key, scope="sign-in-account-address")
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], methods=["POST"], key_func=_account_key,
+               scope="sign-in-account")
 def sign_in():
     """Sign a secretariat user in, renewing the session so no earlier cookie carries over."""
     form = SignInForm()

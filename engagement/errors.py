@@ -1,13 +1,17 @@
 """Error pages, in the reader's language, registered in one loop; a failed request never leaks a traceback."""
 
+import math
+import time
+
 from flask import Flask, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .database import DatabaseBusy
-from .extensions import db
+from .extensions import db, limiter
 from .htmx import render
 
 MESSAGES = {
@@ -33,14 +37,39 @@ def error_page(status: int, detail: str | None = None):
     return response
 
 
+def retry_after(error: HTTPException) -> int:
+    """Whole seconds until a refused request would pass: the end of the window of the limit that refused it, from
+    the limiter's storage, or what the code that refused said (abort(429, retry_after=...)); else a minute, the
+    window of the limits that do not say."""
+    told = getattr(error, "retry_after", None)
+    if isinstance(told, int) and told > 0:
+        return told
+    refused = limiter.current_limit
+    if refused is not None and refused.breached:
+        return max(1, math.ceil(refused.window.reset_time - time.time()))
+    return 60
+
+
+def too_many(error: HTTPException):
+    """The 429 page says how long to wait, and Retry-After says it to programs."""
+    seconds = retry_after(error)
+    minutes = math.ceil(seconds / 60)
+    response = error_page(429, ngettext(
+        "Too many attempts in a short time. Please wait %(num)d minute and try again.",
+        "Too many attempts in a short time. Please wait %(num)d minutes and try again.", minutes))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def init_error_handlers(app: Flask) -> None:
     def handle_http(error: HTTPException):
         detail = error.description if getattr(error, "show_detail", False) else None
         return error_page(error.code or 500, detail)
 
     for code in MESSAGES:
-        if code not in (500, 503):
+        if code not in (429, 500, 503):
             app.register_error_handler(code, handle_http)
+    app.register_error_handler(429, too_many)
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error):
