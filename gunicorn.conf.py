@@ -6,7 +6,7 @@ import socket
 
 # One worker per core, two threads each: the app is CPU-bound (SQLite answers in microseconds), so more processes
 # than cores only take turns on them and more threads only queue for their worker's GIL. On the 2-core benchmark
-# machine 2 x 2 against 4 x 4 (docs/PERFORMANCE.md, "Early round"): as many requests per second or more, survey
+# machine 2 x 2 against 4 x 4 (docs/PERFORMANCE.md, "Decisions"): as many requests per second or more, survey
 # page p95 11.7 ms instead of 28-33, submit p99 under 64 writers 100 ms instead of 170-210. Slow clients are the
 # reverse proxy's to buffer.
 _cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # not on macOS

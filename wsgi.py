@@ -15,18 +15,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engagement.cli import register_cli as register_shell_cli
     from engagement.config import load_config
     from engagement.errors import init_error_handlers
-    from engagement.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+    from engagement.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
     from engagement.health import init_health
     from engagement.i18n import LANGUAGE_NAMES, select_locale
     from engagement.logging import init_request_logging
-    from engagement.requests import Request
     from engagement.security import init_security_headers
     from engagement.urls import IdConverter
-    from partners import bp as partners_bp
     from partners.cli import register_cli as register_partners_cli
-    from surveys import round_routes, survey_routes  # noqa: F401  (their views join the surveys blueprint)
+    from partners.routes import bp as registry_bp
     from surveys.cli import register_cli as register_surveys_cli
-    from surveys.routes import bp as surveys_bp
+    from surveys.round_routes import bp as rounds_bp
+    from surveys.routes import bp as partner_pages_bp
+    from surveys.survey_routes import bp as survey_library_bp
 
     root = os.path.dirname(os.path.abspath(__file__))
     app = Flask(
@@ -35,7 +35,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=os.path.join(root, "templates"),
         static_folder=os.path.join(root, "static"),
     )
-    app.request_class = Request
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(load_config(app.instance_path, test_config))
     os.makedirs(app.instance_path, exist_ok=True)
@@ -49,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                    default_translation_directories=os.path.join(root, "translations"))
     limiter.init_app(app)
     compress.init_app(app)
+    htmx.init_app(app)
     app.jinja_env.globals.update(LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
 
@@ -59,8 +59,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(audit.bp)
-    app.register_blueprint(partners_bp)
-    app.register_blueprint(surveys_bp)
+    app.register_blueprint(partner_pages_bp)
+    app.register_blueprint(registry_bp)
+    app.register_blueprint(rounds_bp)
+    app.register_blueprint(survey_library_bp)
     app.register_blueprint(analysis_bp)
 
     register_shell_cli(app)

@@ -11,6 +11,7 @@ from engagement.database import run_write
 from engagement.extensions import db
 
 from . import exports
+from .loader import iter_responses, round_and_definition
 
 responses_cli = AppGroup("responses", help="A round's responses: exports.")
 
@@ -39,7 +40,9 @@ responses_cli = AppGroup("responses", help="A round's responses: exports.")
 def export_command(round_id: int, format_: str, out: Path, labels: str | None, bom: bool, anonymised: bool):
     """Export a round's responses to a file, streamed (a round of any size uses little memory)."""
     try:
-        export = exports.prepare(db.session, round_id, format_, labels=labels, bom=bom, anonymised=anonymised)
+        round_, definition = round_and_definition(db.session, round_id)
+        export = exports.prepare(round_.id, round_.name, definition, format_, labels=labels, bom=bom,
+                                 anonymised=anonymised)
     except LookupError:
         raise click.ClickException(f"There is no round {round_id}.") from None
     except ValueError as error:
@@ -56,7 +59,7 @@ def export_command(round_id: int, format_: str, out: Path, labels: str | None, b
         )
     )
     with out.open("wb") as file:
-        size = exports.write(export, db.session, file)
+        size = exports.write(export, iter_responses(db.session, round_id, definition), file)
     click.echo(f"Wrote {out} ({size:,} bytes).")
 
 
@@ -72,7 +75,7 @@ analysis_cli = AppGroup("analysis", help="The collective analysis of a round.")
 @click.option("--language", default="en", show_default=True, help="Language of the survey's texts in the report.")
 def report_command(round_id: int, out: Path, compare_id: int | None, language: str):
     """Write a round's collective analysis as one self-contained HTML file (inline CSS and charts, no links)."""
-    from .report import Filters
+    from .report.model import Filters
     from .routes import build_round_report, standalone_html
 
     # A request context in the chosen language: the translations (and nothing else) need one.

@@ -1,11 +1,12 @@
 """A round's responses as CSV (one row per response), long CSV (one row per answer) and XLSX, streamed.
 
-Every export reads the round one response at a time (analysis.frames.iter_responses) and yields bytes in
-chunks, so memory stays flat whatever the size of the round.
+Every export is written from the round's responses given one at a time (analysis.loader.iter_responses reads
+them from the database while they are written) and yields bytes in chunks, so memory stays flat whatever the size
+of the round. Nothing here touches Flask or the database.
 
 Formula injection: every text cell (headers, codebook and labels included) that starts with =, +, -, @, a tab
 or a carriage return gets a leading single quote, so a spreadsheet shows it as text (and one that starts with
-quotes before such a character gets one more, so `restore` gives back the exact answer). Answers to numeric
+quotes before such a character gets one more, so `unneutralise` gives back the exact answer). Answers to numeric
 questions (integer, decimal, range) that are numbers are data, not formulas: they are written as they are in
 CSV ("-5") and as numbers in XLSX. The same value given to a text question is neutralised ("'-5").
 
@@ -27,11 +28,11 @@ from datetime import datetime
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy.orm import Session
 
+from engagement.spreadsheets import RISKY_FIRST, neutralise
 from surveys.definition import Question, SurveyDefinition, pick
 
-from .frames import Respondent, iter_responses, round_and_definition
+from .frames import Respondent
 
 FORMATS = ("csv", "long", "xlsx")
 MIMETYPES = {
@@ -40,10 +41,6 @@ MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 BOM = "\ufeff".encode()
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-RISKY_FIRST = frozenset("=+-@\t\r'")  # a cheap first test before the expression
-NEUTRALISE = re.compile(r"'*[=+\-@\t\r]")
-NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
 NUMERIC_TYPES = ("integer", "decimal", "range")
 INTEGER = re.compile(r"[+-]?\d+")
 NUMBER = re.compile(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
@@ -68,6 +65,7 @@ FLUSH_BYTES = 64 * 1024
 XLSX_CHUNK = 256 * 1024
 
 Cell = str | int | float | None
+Responses = Iterable[tuple[Respondent, dict[str, str]]]  # each response with its shown answers, in order
 
 
 class Number(str):
@@ -75,21 +73,6 @@ class Number(str):
 
     def value(self) -> int | float:
         return int(self) if INTEGER.fullmatch(self) else float(self)
-
-
-def neutralise(value: Cell) -> Cell:
-    """Text a spreadsheet could run as a formula gets a leading quote; numbers and empty cells pass unchanged.
-
-    Text that starts with quotes before such a character gets one more, so `restore` undoes it exactly.
-    """
-    if value.__class__ is str and value[:1] in RISKY_FIRST and NEUTRALISE.match(value):
-        return "'" + value
-    return value
-
-
-def restore(value: str) -> str:
-    """The text as it was before `neutralise` (for reading an export back)."""
-    return value[1:] if NEUTRALISED.match(value) else value
 
 
 def as_number(question: Question, value: str) -> Number | str:
@@ -135,13 +118,13 @@ class Export:
         """The language of choice labels: the one asked for, else the survey's default."""
         return self.labels or self.definition.default_language
 
-    def chunks(self, session: Session) -> Iterator[bytes]:
-        """The file's bytes, in chunks, read from the database while they are sent."""
+    def chunks(self, responses: Responses) -> Iterator[bytes]:
+        """The file's bytes, in chunks, written while the responses are read (and the bytes sent)."""
         if self.format == "csv":
-            return self._csv(session)
+            return self._csv(responses)
         if self.format == "long":
-            return self._long(session)
-        return self._xlsx(session)
+            return self._long(responses)
+        return self._xlsx(responses)
 
     # -- one row per response -------------------------------------------------------------------------------
 
@@ -191,14 +174,14 @@ class Export:
     def headers(self) -> list[str]:
         return [header for headers, _cells in self.blocks() for header in headers]
 
-    def rows(self, session: Session) -> Iterator[list[Cell]]:
+    def rows(self, responses: Responses) -> Iterator[list[Cell]]:
         """The header, then one row per response, every cell neutralised."""
         (meta_headers, meta_cells), *questions = self.blocks()
         yield [neutralise(h) for h in meta_headers] + [
             neutralise(h) for headers, _c in questions for h in headers
         ]
         builders = [cells for _headers, cells in questions]
-        for respondent, answers in iter_responses(session, self.round_id, self.definition):
+        for respondent, answers in responses:
             row = meta_cells(respondent)
             for cells in builders:
                 row.extend(cells(answers))
@@ -208,12 +191,12 @@ class Export:
                 for cell in row
             ]
 
-    def _csv(self, session: Session) -> Iterator[bytes]:
-        return _csv_stream(self.rows(session), self.bom)
+    def _csv(self, responses: Responses) -> Iterator[bytes]:
+        return _csv_stream(self.rows(responses), self.bom)
 
     # -- one row per answer ---------------------------------------------------------------------------------
 
-    def long_rows(self, session: Session) -> Iterator[list[Cell]]:
+    def long_rows(self, responses: Responses) -> Iterator[list[Cell]]:
         """The header, then one row per answer (per ticked option, per ranked option) in form order."""
         yield list(LONG_COLUMNS)
         language, default = self.language, self.definition.default_language
@@ -222,7 +205,7 @@ class Export:
             for q in self.definition.questions()
             if q.answerable
         ]
-        for respondent, answers in iter_responses(session, self.round_id, self.definition):
+        for respondent, answers in responses:
             rid = respondent.response_id
             for question, labels in questions:
                 value = answers.get(question.name)
@@ -232,8 +215,8 @@ class Export:
                 if question.or_other and answers.get(question.other_name):
                     yield [rid, question.other_name, "", neutralise(answers[question.other_name]), ""]
 
-    def _long(self, session: Session) -> Iterator[bytes]:
-        return _csv_stream(self.long_rows(session), self.bom)
+    def _long(self, responses: Responses) -> Iterator[bytes]:
+        return _csv_stream(self.long_rows(responses), self.bom)
 
     # -- XLSX -----------------------------------------------------------------------------------------------
 
@@ -259,11 +242,11 @@ class Export:
                 labels = [choice.label.get(code, "") for code in languages]
                 yield [neutralise(cell) for cell in (question.name, "", choice.name, *labels, "", "")]
 
-    def _xlsx(self, session: Session) -> Iterator[bytes]:
+    def _xlsx(self, responses: Responses) -> Iterator[bytes]:
         workbook = Workbook(write_only=True)
-        responses = workbook.create_sheet("responses")
-        for row in self.rows(session):
-            responses.append([_xlsx_cell(cell) for cell in row])
+        sheet = workbook.create_sheet("responses")
+        for row in self.rows(responses):
+            sheet.append([_xlsx_cell(cell) for cell in row])
         codebook = workbook.create_sheet("codebook")
         for row in self.codebook_rows():
             codebook.append([_xlsx_cell(cell) for cell in row])
@@ -391,27 +374,28 @@ def _xlsx_cell(cell: Cell) -> Cell:
 
 
 def prepare(
-    session: Session,
     round_id: int,
+    round_name: str,
+    definition: SurveyDefinition,
     format: str = "csv",
     labels: str | None = None,
     bom: bool = False,
     anonymised: bool = False,
 ) -> Export:
-    """Check an export request: LookupError for an unknown round, ValueError for a bad format or language."""
+    """Check an export request of a round found (analysis.loader.round_and_definition): ValueError for a bad format
+    or language."""
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    round_, definition = round_and_definition(session, round_id)
     labels = labels or None
     if labels is not None and labels not in definition.languages:
         raise ValueError(f"labels must be one of the survey's languages: {', '.join(definition.languages)}")
-    return Export(round_.id, round_.name, definition, format, labels, bool(bom), bool(anonymised))
+    return Export(round_id, round_name, definition, format, labels, bool(bom), bool(anonymised))
 
 
-def write(export: Export, session: Session, file: io.BufferedIOBase) -> int:
-    """Write an export to an open binary file; returns the number of bytes written."""
+def write(export: Export, responses: Responses, file: io.BufferedIOBase) -> int:
+    """Write an export of these responses to an open binary file; returns the number of bytes written."""
     size = 0
-    for chunk in export.chunks(session):
+    for chunk in export.chunks(responses):
         file.write(chunk)
         size += len(chunk)
     return size

@@ -1,11 +1,12 @@
-"""The report's charts as inline SVG strings, written by hand (no plotting library: a chart costs a millisecond).
+"""The analysis's charts as inline SVG strings, written by hand (no plotting library: a chart costs a millisecond):
+the report's bars, scatter plot and heat maps, and the monitoring dashboard's cumulative line.
 
 Each chart carries a <title> and <desc> (role="img", aria-labelledby) and sits beside a table of the same numbers in
 the page. Colours come from colour-blind-safe palettes (ColorBrewer RdBu for agreement scales, Okabe-Ito for
 categories, ColorBrewer Blues for heat maps) and every chart also reads in black-and-white print: hatching on the
 negative side of the diverging bars and on suppressed cells, value labels on bars and cells, marker shapes in the
-scatter plot. Hatches are <pattern>s whose ids start with the chart's id, so charts on one page never share an id.
-Callers pass labels already translated and formatted; no Flask here.
+scatter plot, one dark blue for the dashboard's line. Hatches are <pattern>s whose ids start with the chart's id, so
+charts on one page never share an id. Callers pass labels already translated and formatted; no Flask here.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">", "p")
 BLUES = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")
 BAR = "#0072B2"
+LINE = "#0b4f8a"  # the dashboard's line: dark blue, clear for every colour vision and near black in grey print
 INK = "#1b1f24"
 GRID = "#c5ccd3"
 SUPPRESSED = "#f0f0f0"
@@ -454,3 +456,67 @@ def heat_map(
         ty = plot_bottom + 10
         body.append(_text(cx, ty, label, anchor="end", extra=f' transform="rotate(-40 {_n(cx)} {_n(ty)})"'))
     return _svg(chart_id, height, title, description, defs, body)
+
+
+# -- the monitoring dashboard ----------------------------------------------------------------------------------------
+
+
+def _nice_step(maximum: int, ticks: int = 4) -> int:
+    """An integer step of 1, 2 or 5 x 10^k giving about `ticks` gridlines up to `maximum`."""
+    if maximum <= ticks:
+        return 1
+    raw = maximum / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return int(factor * power)
+    return int(10 * power)
+
+
+def cumulative_line_svg(points: list[tuple[str, int]], title: str, description: str, y_label: str,
+                        chart_id: str = "chart", width: int = 640, height: int = 260) -> Markup:
+    """A step line of a cumulative count (one point per day), with dot markers, gridlines and labelled axes."""
+    left, right, top, bottom = 48, 16, 16, 44
+    plot_w, plot_h = width - left - right, height - top - bottom
+    maximum = max([value for _label, value in points] + [1])
+    step = _nice_step(maximum)
+    y_max = step * math.ceil(maximum / step)
+    count = max(len(points), 1)
+
+    def x(index: int) -> float:
+        return left + (plot_w * (index + 0.5) / count)
+
+    def y(value: int) -> float:
+        return top + plot_h - plot_h * value / y_max
+
+    parts = [
+        (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" role="img" '
+         f'aria-labelledby="{chart_id}-title {chart_id}-desc" preserveAspectRatio="xMidYMid meet" '
+         f'font-family="system-ui, sans-serif" font-size="13">'),
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
+    ]
+    for value in range(0, y_max + 1, step):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+                     f'stroke="{GRID if value else INK}" stroke-width="1"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" fill="{INK}">{value}</text>')
+    parts.append(f'<text transform="translate(12 {top + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle" '
+                 f'fill="{INK}">{escape(y_label)}</text>')
+    label_every = max(1, math.ceil(count / 7))
+    for index, (label, _value) in enumerate(points):
+        if index % label_every == 0 or index == count - 1:
+            parts.append(f'<text x="{x(index):.1f}" y="{height - bottom + 18}" text-anchor="middle" '
+                         f'fill="{INK}">{escape(label)}</text>')
+    if points:
+        path, previous = [], None
+        for index, (_label, value) in enumerate(points):
+            if previous is None:
+                path.append(f"M{x(index):.1f},{y(value):.1f}")
+            else:
+                path.append(f"H{x(index):.1f}V{y(value):.1f}")
+            previous = value
+        parts.append(f'<path d="{"".join(path)}" fill="none" stroke="{LINE}" stroke-width="2.5"/>')
+        for index, (_label, value) in enumerate(points):
+            parts.append(f'<circle cx="{x(index):.1f}" cy="{y(value):.1f}" r="3" fill="{LINE}"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,29 +1,23 @@
-"""A round read from the database into tidy pandas frames, in a few streamed queries (none per response).
+"""A round as the analysis reads it: tidy pandas frames, one respondent at a time for the exports, and which of a
+response's answers its conditions still show.
 
-The same streamed reads feed the exports one response at a time (`iter_responses`), so an export never holds
-a whole round in memory.
+Pure: analysis.loader fills these from the database (the only module of the analysis, with the pages and commands,
+that touches it); everything here works on plain values, so the statistics, the report and the exports can be used
+without Flask or SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from partners.models import Contact, Organisation
-from surveys.answers import partner_attributes, visible_questions
 from surveys.definition import SurveyDefinition
-from surveys.models import Answer, Invitation, Response, Round
-from surveys.versions import definition_for
-
-CHUNK = 20_000  # rows fetched per round trip; also the size of the frames concatenated while loading
+from surveys.relevance import hidden_questions, layout, partner_attributes, visible_questions
 
 RESPONDENT_COLUMNS = [
     "response_id",
@@ -38,6 +32,8 @@ RESPONDENT_COLUMNS = [
     "started_at",
     "submitted_at",
 ]
+
+
 INVITATION_COLUMNS = [
     "invitation_id",
     "organisation_id",
@@ -86,21 +82,6 @@ class Respondent:
         return partner_attributes(self)
 
 
-def utc(moment: datetime | None) -> datetime | None:
-    """A stored timestamp as an aware UTC datetime (SQLite gives them back naive, in UTC)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def round_and_definition(session: Session, round_id: int) -> tuple[Round, SurveyDefinition]:
-    """The round and its survey definition; LookupError when there is no such round."""
-    round_ = session.get(Round, round_id)
-    if round_ is None:
-        raise LookupError(f"no round {round_id}")
-    return round_, definition_for(round_.survey_version)
-
-
 def known_names(definition: SurveyDefinition) -> list[str]:
     """Names an answer may be stored under, in form order: each answerable question, then its "other" text."""
     names = []
@@ -110,54 +91,6 @@ def known_names(definition: SurveyDefinition) -> list[str]:
             if question.or_other:
                 names.append(question.other_name)
     return names
-
-
-def _streamed(session: Session, statement) -> Iterator:
-    """Rows of a query fetched CHUNK at a time (a server-side cursor on PostgreSQL)."""
-    # Core rows, not ORM ones: several times faster for plain columns.
-    result = session.connection().execute(statement, execution_options={"yield_per": CHUNK})
-    try:
-        yield from result
-    finally:
-        result.close()
-
-
-def respondent_statement(round_id: int):
-    """The round's responses ordered by id with their organisation: RESPONDENT_COLUMNS, then action_groups and
-    gcg_member (which the conditions of a response in progress may read)."""
-    return (
-        select(
-            Response.id,
-            Organisation.id,
-            Organisation.name,
-            Organisation.category,
-            Organisation.region,
-            Organisation.country,
-            Organisation.pathfinder,
-            Response.status,
-            Response.language,
-            Response.started_at,
-            Response.submitted_at,
-            Organisation.action_groups,
-            Organisation.gcg_member,
-        )
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .join(Contact, Invitation.contact_id == Contact.id)
-        .join(Organisation, Contact.organisation_id == Organisation.id)
-        .where(Invitation.round_id == round_id)
-        .order_by(Response.id)
-    )
-
-
-def respondent_rows(session: Session, round_id: int) -> Iterator[Respondent]:
-    """The round's responses ordered by id, streamed, each with its organisation."""
-    for row in _streamed(session, respondent_statement(round_id)):
-        yield Respondent(*row[:7], row[11], row[12], row[7], row[8], utc(row[9]), utc(row[10]))
-
-
-def answer_rows(session: Session, round_id: int) -> Iterator[tuple[int, str, str]]:
-    """(response_id, question, value) of every stored answer of the round, ordered by response, streamed."""
-    yield from _streamed(session, answer_statement(round_id))
 
 
 def shown_answers(
@@ -179,31 +112,6 @@ def shown_answers(
     return {name: value for name, value in values.items() if name in keep}
 
 
-def iter_responses(
-    session: Session, round_id: int, definition: SurveyDefinition
-) -> Iterator[tuple[Respondent, dict[str, str]]]:
-    """Each response of the round with its shown answers, one at a time (a merge of two streamed queries)."""
-    known = set(known_names(definition))
-    answers = answer_rows(session, round_id)
-    pending = next(answers, None)
-    try:
-        for respondent in respondent_rows(session, round_id):
-            values = {}
-            while pending is not None and pending[0] < respondent.response_id:
-                pending = next(answers, None)  # an answer whose response is not in the round: cannot happen
-            while pending is not None and pending[0] == respondent.response_id:
-                values[pending[1]] = pending[2]
-                pending = next(answers, None)
-            yield respondent, shown_answers(definition, respondent, values, known)
-    finally:
-        answers.close()
-
-
-def _timestamps(values) -> pd.Series:
-    """Aware UTC timestamps: SQLite's driver gives ISO text in UTC, PostgreSQL's aware datetimes."""
-    return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
-
-
 class _Context(dict):
     """Answers and registry attributes as conditions read them: a missing name reads as ""."""
 
@@ -218,48 +126,36 @@ def _reader(condition) -> Callable[[dict], object]:
 
 
 class Relevance:
-    """`visible_questions` for many responses at once: each condition is evaluated once per distinct combination
-    of the values it reads, and the answers dropped are worked out once per distinct set of hidden questions."""
+    """`visible_questions` for many responses at once, through the same engine (surveys.relevance.hidden_questions):
+    each condition is evaluated once per distinct combination of the values it reads, and the answers dropped are
+    worked out once per distinct set of hidden questions."""
 
     def __init__(self, definition: SurveyDefinition, known: list[str]):
+        self.definition = definition
         self.known = known
-        self.conditional = [
-            (
-                q.name,
-                q.other_name,
-                [(c, _reader(c)) for c in [*q.conditions, *([q.relevant] if q.relevant else [])]],
-            )
-            for q in definition.questions()
-            if q.conditions or q.relevant
-        ]
-        self.questions = {q.name for q in definition.questions()}
-        self.read = {
-            name for _n, _o, conditions in self.conditional for c, _r in conditions for name in c.references
-        }
-        conditional = {name for name, _o, _c in self.conditional}
+        plan = layout(definition)
+        self.read = plan.reads
+        self._readers = {c: _reader(c) for _q, conditions in plan.conditions for c in conditions}
+        conditional = {q.name for q, _conditions in plan.conditions}
         # An answer is kept while its question, or for an "other" text the question it belongs to, is shown.
-        owners = [{n for n in (name, name.removesuffix("_other")) if n in self.questions} for name in known]
+        owners = [{n for n in (name, name.removesuffix("_other")) if n in plan.names} for name in known]
         self.droppable = [(i, frozenset(o)) for i, o in enumerate(owners) if o and o <= conditional]
         self._results: dict[tuple, bool] = {}
         self._dropped: dict[frozenset, list[int]] = {}
+
+    def _holds(self, condition, context: dict) -> bool:
+        """A condition's result, remembered by the values it reads."""
+        key = (condition, self._readers[condition](context))
+        shown = self._results.get(key)
+        if shown is None:
+            shown = self._results[key] = condition.evaluate(context)
+        return shown
 
     def hidden(self, values: dict[str, str], partner: dict[str, str]) -> frozenset[str]:
         """Questions hidden for these answers; as visible_questions, a hidden question reads as unanswered."""
         context = _Context(partner)
         context.update(values)
-        hidden = []
-        for name, other, conditions in self.conditional:
-            for condition, read in conditions:
-                key = (condition, read(context))
-                shown = self._results.get(key)
-                if shown is None:
-                    shown = self._results[key] = condition.evaluate(context)
-                if not shown:
-                    hidden.append(name)
-                    context.pop(name, None)
-                    context.pop(other, None)
-                    break
-        return frozenset(hidden)
+        return frozenset(hidden_questions(self.definition, context, self._holds))
 
     def dropped(self, hidden: frozenset[str]) -> list[int]:
         """Positions in `known` of the answers not kept when `hidden` are hidden (shown_answers' rule)."""
@@ -268,144 +164,7 @@ class Relevance:
         return self._dropped[hidden]
 
 
-def _dbapi_rows(
-    session: Session, statement, name: str = "analysis_answers", chunk: int = CHUNK
-) -> Iterator[list[tuple]]:
-    """Rows of a query as plain tuples from the driver's cursor, CHUNK at a time (server-side on PostgreSQL).
-
-    Skips SQLAlchemy's row objects: for the million answer rows of a large round they cost more than the query.
-    """
-    connection = session.connection()
-    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    parameters = compiled.params
-    if compiled.positional:
-        parameters = tuple(parameters[name] for name in compiled.positiontup)
-    raw = connection.connection.dbapi_connection
-    named = connection.dialect.name == "postgresql"
-    cursor = raw.cursor(name=name) if named else raw.cursor()
-    try:
-        cursor.execute(str(compiled), parameters)
-        while rows := cursor.fetchmany(chunk):
-            yield rows
-    finally:
-        cursor.close()
-
-
-def load_round(session: Session, round_id: int) -> RoundData:
-    """Load a round as tidy frames: its answers (one row per answer), respondents, invitations and definition.
-
-    A fixed number of queries whatever the size of the round. Answers are read in chunks straight into arrays
-    (question as a categorical code, each distinct value held once); only responses in progress are checked
-    against the survey's conditions (the partner pages drop hidden answers when a response is submitted).
-    """
-    round_, definition = round_and_definition(session, round_id)
-    known = known_names(definition)
-    questions = pd.CategoricalDtype(known)
-    respondents, partners = _respondents(session, round_id)
-    try:
-        response_id, code, value_code, distinct = _read_answers(session, round_id, known, aggregated=True)
-    except _Ambiguous:
-        response_id, code, value_code, distinct = _read_answers(session, round_id, known, aggregated=False)
-    values = np.empty(len(distinct), dtype=object)
-    values[:] = list(distinct)
-    keep = code >= 0
-    if "" in distinct:
-        keep &= value_code != distinct[""]
-    keep &= ~_hidden_rows(
-        definition, known, respondents, partners, response_id, code, values[value_code], keep
-    )
-    rank = np.argsort(np.argsort(np.array(known, dtype=object)))  # ORDER BY response, question (code points)
-    keep = np.flatnonzero(keep)
-    order = response_id[keep] * len(known) + rank[code[keep]]
-    if len(order) and (order[1:] < order[:-1]).any():
-        keep = keep[np.argsort(order, kind="stable")]
-    answers_frame = pd.DataFrame(
-        {
-            "response_id": response_id[keep],
-            "question": pd.Categorical.from_codes(code[keep], dtype=questions),
-            "value": values[value_code[keep]],
-        }
-    )
-    return RoundData(
-        round_id=round_.id,
-        round_name=round_.name,
-        definition=definition,
-        answers=answers_frame,
-        respondents=respondents,
-        invitations=load_invitations(session, round_id),
-    )
-
-
-class _Ambiguous(Exception):
-    """An answer holds the separator the aggregated read splits on."""
-
-
-SEPARATOR = "\x1f"  # the unit separator; the partner pages strip control characters from answers
-RESPONSES_PER_FETCH = 500
-
-
-def _read_answers(session: Session, round_id: int, known: list[str], *, aggregated: bool):
-    """The round's answers as arrays: response ids, question codes (-1: unknown), value codes and the values.
-
-    Aggregated, the database concatenates each response's questions and values (one row per response, several
-    times cheaper to fetch than one per answer); a value holding the separator raises _Ambiguous, and the caller
-    reads one row per answer instead.
-    """
-    names = pd.Index(known)
-    ids, codes, value_codes = [], [], []
-    distinct: dict[str, int] = {}
-    if aggregated:
-        chunks = _aggregated_chunks(session, round_id)
-    else:
-        chunks = (
-            tuple(np.array(rows, dtype=object).T) for rows in _dbapi_rows(session, answer_statement(round_id))
-        )
-    for chunk_ids, questions, values in chunks:
-        local, uniques = pd.factorize(values, use_na_sentinel=False)
-        mapping = np.fromiter(
-            (distinct.setdefault(u, len(distinct)) for u in uniques), np.int64, len(uniques)
-        )
-        ids.append(np.asarray(chunk_ids, dtype=np.int64))
-        codes.append(names.get_indexer(questions).astype(np.int32))
-        value_codes.append(mapping[local])
-    if not ids:
-        return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64), distinct
-    return np.concatenate(ids), np.concatenate(codes), np.concatenate(value_codes), distinct
-
-
-def _aggregated_chunks(session: Session, round_id: int):
-    """(response ids, questions, values) per few hundred responses, split from per-response concatenations."""
-    responses = (
-        select(Response.id)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .where(Invitation.round_id == round_id)
-    )
-    statement = (
-        select(
-            Answer.response_id,
-            func.count(),
-            func.aggregate_strings(Answer.question, SEPARATOR),
-            func.aggregate_strings(Answer.value, SEPARATOR),
-        )
-        .where(Answer.response_id.in_(responses.scalar_subquery()))
-        .group_by(Answer.response_id)
-        .order_by(Answer.response_id)
-    )
-    for rows in _dbapi_rows(session, statement, "analysis_answers", RESPONSES_PER_FETCH):
-        response_ids, counts, questions, values = zip(*rows)
-        total = sum(counts)
-        questions = SEPARATOR.join(questions).split(SEPARATOR)
-        values = SEPARATOR.join(values).split(SEPARATOR)
-        if len(questions) != total or len(values) != total:
-            raise _Ambiguous
-        yield (
-            np.repeat(np.array(response_ids, dtype=np.int64), counts),
-            np.array(questions, dtype=object),
-            np.array(values, dtype=object),
-        )
-
-
-def _hidden_rows(definition, known, respondents, partners, response_id, code, value, keep) -> np.ndarray:
+def hidden_rows(definition, known, respondents, partners, response_id, code, value, keep) -> np.ndarray:
     """Answer rows of responses in progress that their conditions hide (a boolean per row)."""
     drafts = respondents.loc[respondents["status"].astype(object) != "submitted", "response_id"].to_numpy()
     hidden_rows = np.zeros(len(response_id), dtype=bool)
@@ -426,75 +185,3 @@ def _hidden_rows(definition, known, respondents, partners, response_id, code, va
     if dropped_keys:
         hidden_rows = in_draft & np.isin(response_id * width + code, dropped_keys)
     return hidden_rows
-
-
-def answer_statement(round_id: int):
-    """(response_id, question, value) of every stored answer of the round, ordered by response and question."""
-    responses = (
-        select(Response.id)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .where(Invitation.round_id == round_id)
-    )
-    # IN (subquery) rather than a join: SQLite then walks the (response_id, question) index in order, no sort.
-    return (
-        select(Answer.response_id, Answer.question, Answer.value)
-        .where(Answer.response_id.in_(responses.scalar_subquery()))
-        .order_by(Answer.response_id, Answer.question)
-    )
-
-
-def _respondents(session: Session, round_id: int) -> tuple[pd.DataFrame, dict[int, dict[str, str]]]:
-    """The respondents frame, and the registry attributes of each response in progress (for its conditions)."""
-    statement = respondent_statement(round_id)
-    records = [row for rows in _dbapi_rows(session, statement, "analysis_respondents") for row in rows]
-    columns = [*RESPONDENT_COLUMNS, "action_groups", "gcg_member"]
-    frame = pd.DataFrame.from_records(records, columns=columns)
-    status = RESPONDENT_COLUMNS.index("status")
-    partners = {
-        record[0]: partner_attributes(SimpleNamespace(**dict(zip(columns, record))))
-        for record in records
-        if record[status] != "submitted"
-    }
-    frame = frame[RESPONDENT_COLUMNS].copy()
-    frame["response_id"] = frame["response_id"].astype("int64")
-    frame["organisation_id"] = frame["organisation_id"].astype("int64")
-    frame["pathfinder"] = frame["pathfinder"].astype(bool)
-    for column in ("category", "region", "status", "language"):
-        frame[column] = frame[column].astype("category")
-    frame["started_at"] = _timestamps(frame["started_at"])
-    frame["submitted_at"] = _timestamps(frame["submitted_at"])
-    return frame, partners
-
-
-def load_invitations(session: Session, round_id: int) -> pd.DataFrame:
-    """Every invitation of the round with its organisation's attributes and its response (if started)."""
-    statement = (
-        select(
-            Invitation.id,
-            Organisation.id,
-            Organisation.category,
-            Organisation.region,
-            Organisation.pathfinder,
-            Invitation.ineligible,
-            Response.status,
-            Response.id,
-        )
-        .join(Contact, Invitation.contact_id == Contact.id)
-        .join(Organisation, Contact.organisation_id == Organisation.id)
-        .outerjoin(Response, Response.invitation_id == Invitation.id)
-        .where(Invitation.round_id == round_id)
-        .order_by(Invitation.id)
-    )
-    frame = pd.DataFrame.from_records(
-        [tuple(row) for row in _streamed(session, statement)], columns=INVITATION_COLUMNS
-    )
-    frame["invitation_id"] = frame["invitation_id"].astype("int64")
-    frame["organisation_id"] = frame["organisation_id"].astype("int64")
-    frame["pathfinder"] = frame["pathfinder"].astype(bool)
-    frame["response_id"] = frame["response_id"].astype("Int64")
-    frame["response_status"] = (
-        frame["response_status"].astype(object).where(frame["response_status"].notna(), None)
-    )
-    for column in ("category", "region"):
-        frame[column] = frame[column].astype("category")
-    return frame

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Date, and_, case, cast, func
 
 from engagement.extensions import db
+from engagement.timestamps import as_utc
 from partners.models import Contact, Organisation
 from partners.registry import where_partners
 from surveys.models import Invitation, Response, Round, Survey, SurveyVersion
@@ -193,12 +194,8 @@ def non_respondents(round_id: int, filters: dict | None = None) -> list[NonRespo
 def due_for_reminder(people: list[NonRespondent], now: datetime, min_hours: float) -> set[int]:
     """Invitations a reminder may go to now: mailed, and not reminded in the last `min_hours` (as the mailer rules)."""
     cutoff = now - timedelta(hours=min_hours)
-
-    def aware(moment: datetime) -> datetime:
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives back naive UTC
-
     return {person.invitation_id for person in people if person.invited_at is not None
-            and (person.last_reminded_at is None or aware(person.last_reminded_at) <= cutoff)}
+            and (person.last_reminded_at is None or as_utc(person.last_reminded_at) <= cutoff)}
 
 
 def monitoring(round_: Round, filters: dict | None = None, today: date | None = None) -> Monitoring:

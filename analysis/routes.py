@@ -22,15 +22,17 @@ from engagement.database import run_write
 from engagement.errors import error_page
 from engagement.extensions import db
 from engagement.htmx import render
+from engagement.spreadsheets import neutralise
 from partners.models import Contact, Organisation
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 from surveys.models import Invitation, Response, Round, SurveyVersion
 from surveys.versions import definition_for
 
 from . import exports, monitoring
-from . import report as report_module
-from .charts import cumulative_line_svg
-from .frames import load_round
+from .figures import cumulative_line_svg
+from .loader import iter_responses, load_round, round_and_definition
+from .report.builder import build_report
+from .report.model import Filters
 
 bp = Blueprint("analysis", __name__, url_prefix="/secretariat")
 bp.before_request(require_secretariat)
@@ -122,7 +124,8 @@ def _export_flag(name: str) -> bool:
 def _download(round_id: int, format_: str):
     """Stream an export; it is in the audit log before the first byte leaves."""
     try:
-        export = exports.prepare(db.session, round_id, format_, labels=request.args.get("labels"),
+        round_, definition = round_and_definition(db.session, round_id)
+        export = exports.prepare(round_.id, round_.name, definition, format_, labels=request.args.get("labels"),
                                  bom=_export_flag("bom"), anonymised=_export_flag("anonymised"))
     except LookupError:
         abort(404)
@@ -130,7 +133,7 @@ def _download(round_id: int, format_: str):
         return error_page(400, _("These labels are not in a language of this survey."))
     run_write(lambda: record("responses.export", f"round {round_id}", format=format_, labels=export.labels,
                              bom=export.bom, anonymised=export.anonymised))
-    chunks = stream_with_context(export.chunks(db.session))
+    chunks = stream_with_context(export.chunks(iter_responses(db.session, round_id, definition)))
     response = current_app.response_class(chunks, mimetype=export.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-store"
@@ -190,12 +193,12 @@ class ReportFilterForm(FlaskForm):
         self.weighting.choices = [("", _("every respondent once")),
                                   ("organisation", _("every organisation once (1/k weights)"))]
 
-    def selection(self) -> tuple[report_module.Filters, int | None, dict]:
+    def selection(self) -> tuple[Filters, int | None, dict]:
         """The valid filters, the round to compare with, and the query string that reproduces them."""
         self.validate()
         valid = {name: self[name].data for name in ("category", "region", "pathfinder", "compare", "weighting")
                  if self[name].data and not self[name].errors}
-        filters = report_module.Filters(valid.get("category", ""), valid.get("region", ""),
+        filters = Filters(valid.get("category", ""), valid.get("region", ""),
                                         valid.get("pathfinder", ""), valid.get("weighting", ""))
         return filters, int(valid["compare"]) if "compare" in valid else None, valid
 
@@ -227,7 +230,7 @@ def build_round_report(round_id: int, filters, compare_id: int | None, language:
     data = load_round(db.session, round_id)
     previous = load_round(db.session, compare_id) if compare_id else None
     locale = language or str(get_locale() or "en")
-    return report_module.build_report(
+    return build_report(
         data, filters=filters, previous=previous, threshold=current_app.config.get("SUPPRESSION_THRESHOLD", 5),
         language=locale if locale in data.definition.languages else None, gettext=_,
         group_labels={"category": {k: str(v) for k, v in CATEGORIES.items()},
@@ -294,7 +297,7 @@ def report_csv(round_id: int, table_key: str):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in table.csv_rows():
-        writer.writerow([exports.neutralise(cell) for cell in row])
+        writer.writerow([neutralise(cell) for cell in row])
     response = current_app.response_class(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-{table_key}.csv"'
     response.headers["Cache-Control"] = "no-store"

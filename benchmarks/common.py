@@ -5,19 +5,24 @@ Nothing here talks to anything but 127.0.0.1.
 """
 
 import asyncio
+import json
 import os
 import re
+import resource
 import runpy
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -45,9 +50,10 @@ CATEGORIES = [
 REGIONS = ["africa", "americas", "arab_states", "asia_pacific", "europe_central_asia", "global"]
 
 
-def gunicorn_settings() -> dict:
-    """The settings gunicorn.conf.py gives in this environment (WEB_CONCURRENCY, GUNICORN_THREADS, the CPUs)."""
-    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+def gunicorn_settings(root: Path = ROOT) -> dict:
+    """The settings a checkout's gunicorn.conf.py gives in this environment (WEB_CONCURRENCY, GUNICORN_THREADS, the
+    CPUs)."""
+    return runpy.run_path(str(root / "gunicorn.conf.py"))
 
 
 @dataclass
@@ -132,8 +138,8 @@ def prepare_round(database: Database, partners: int) -> Setup:
     from engagement.auth import create_user
     from engagement.extensions import db
     from partners.models import Contact, Organisation
-    from surveys.answers import partner_attributes
     from surveys.invitations import token_for
+    from surveys.relevance import partner_attributes
     from surveys.rounds import create_round, open_round
     from surveys.versions import DEFAULT_SURVEY_FILE, definition_for, import_survey
 
@@ -181,7 +187,11 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn with the project's gunicorn.conf.py on a free 127.0.0.1 port; its workers can be listed and killed."""
+    """gunicorn with the project's gunicorn.conf.py on a free 127.0.0.1 port; its workers can be listed and killed.
+
+    `root` is the checkout it serves (another one's code runs with this interpreter, its root first on the path);
+    `config` a gunicorn configuration file other than the checkout's own (see `reporting_config`); `python` and
+    `health` serve another project (peer.py: the peer's virtualenv, a page that answers 200)."""
 
     def __init__(
         self,
@@ -192,7 +202,13 @@ class Server:
         extra_args: list[str] | None = None,
         env: dict | None = None,
         log: Path | None = None,
+        root: Path = ROOT,
+        config: Path | None = None,
+        python: str = sys.executable,
+        health: str = "/healthz",
     ):
+        self.root = root
+        self.health = health
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         environment = {
@@ -200,18 +216,18 @@ class Server:
             "DATABASE_URL": database.url,
             "SECRET_KEY": SECRET_KEY,
             "WEB_CONCURRENCY": str(workers),
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(root),
         }
         if threads:
             environment["GUNICORN_THREADS"] = str(threads)
         environment.update(env or {})
         self.log_path = log or Path(f"/tmp/bench-gunicorn-{self.port}.log")
         self.command = [
-            sys.executable,
+            python,
             "-m",
             "gunicorn",
             "-c",
-            str(ROOT / "gunicorn.conf.py"),
+            str(config or root / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{self.port}",
             *(extra_args or []),
@@ -223,7 +239,7 @@ class Server:
     def start(self, wait: float = 60) -> "Server":
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - open as long as the server runs
         self.process = subprocess.Popen(
-            self.command, cwd=ROOT, env=self.environment, stdout=self._log, stderr=subprocess.STDOUT
+            self.command, cwd=self.root, env=self.environment, stdout=self._log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + wait
         import urllib.request
@@ -232,7 +248,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
             try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as answer:
+                with urllib.request.urlopen(self.base + self.health, timeout=2) as answer:
                     if answer.status == 200 and len(self.workers()) >= int(
                         self.environment["WEB_CONCURRENCY"]
                     ):
@@ -241,7 +257,7 @@ class Server:
                 pass
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer /healthz within {wait} s; see {self.log_path}")
+        raise RuntimeError(f"gunicorn did not answer {self.health} within {wait} s; see {self.log_path}")
 
     def workers(self) -> list[int]:
         """Process ids of the master's current workers."""
@@ -394,3 +410,408 @@ class RawConnection:
         if self._writer is not None:
             self._writer.close()
             self._reader = self._writer = None
+
+
+# A checkout driven from outside: prepared by its own code, then used only over HTTP. The benchmarks read forms,
+# autosave targets and URLs from the pages served, so they hold whatever the partner pages' code looks like inside.
+
+REPORT_CODE = '''import os, runpy, sys
+
+globals().update({{k: v for k, v in runpy.run_path({config!r}).items() if not k.startswith("__")}})
+_checkout_post_worker_init = globals().get("post_worker_init")
+
+
+def post_worker_init(worker):
+    """Say where this worker imported the app's packages from (a baseline must serve its own code)."""
+    modules = ", ".join(f"{{name}}={{sys.modules[name].__file__}}" for name in ("engagement", "wsgi") if name in sys.modules)
+    print(f"benchmark: worker {{os.getpid()}} serves {{modules}}", file=sys.stderr, flush=True)
+    if _checkout_post_worker_init:
+        _checkout_post_worker_init(worker)
+'''
+SERVED_FROM = re.compile(r"benchmark: worker \d+ serves engagement=([^\s,]+)")
+
+
+def reporting_config(root: Path, out: Path) -> Path:
+    """A gunicorn configuration file: the checkout's own, plus a hook that logs where each worker imported
+    `engagement` from (read back with `served_from`)."""
+    out.write_text(REPORT_CODE.format(config=str(root / "gunicorn.conf.py")))
+    return out
+
+
+def served_from(server: "Server") -> set[str]:
+    """The `engagement/__init__.py` files the server's workers imported, from its log."""
+    return set(SERVED_FROM.findall(server.log_text()))
+
+
+def prepare_checkout(root: Path, database_path: Path, partners: int) -> dict:
+    """A round of `partners` invitations in a new SQLite file, made by the checkout's own benchmarks/common.py in a
+    subprocess (its root first on the path): {"round_id", "links" (paths of the personal links, from the
+    `invitations export` command), "code" (where its packages were imported from)}."""
+    environment = {**os.environ, "PYTHONPATH": str(root), "SECRET_KEY": SECRET_KEY}
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("prepare.py")), str(database_path), str(partners)],
+        cwd=root, env=environment, capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"preparing {root} failed:\n{done.stdout}\n{done.stderr}")
+    prepared = json.loads(done.stdout.strip().splitlines()[-1])
+    imported = Path(prepared["code"]["engagement"]).resolve()
+    if not imported.is_relative_to(root.resolve()):
+        raise RuntimeError(f"preparing {root} imported engagement from {imported}")
+    return prepared
+
+
+def survey_file(root: Path) -> Path:
+    """The checkout's default survey (the YAML XLSForm every benchmark round uses)."""
+    path = root / "surveys" / "default_survey.yaml"
+    if path.exists():
+        return path
+    found = [p for p in root.rglob("default_survey.yaml") if ".venv" not in p.parts and "node_modules" not in p.parts]
+    if not found:
+        raise FileNotFoundError(f"no default_survey.yaml in {root}")
+    return found[0]
+
+
+def referenced_names(root: Path) -> set[str]:
+    """Names of questions that some condition, constraint or calculation of the default survey reads (`${name}`):
+    saving one of them may show or hide others."""
+    return set(re.findall(r"\$\{(\w+)\}", survey_file(root).read_text(encoding="utf-8")))
+
+
+def survey_pages(root: Path) -> list[tuple[str, list[str]]]:
+    """The default survey's pages (its top-level groups) and the names of the questions on each, in order."""
+    import yaml
+
+    rows = yaml.safe_load(survey_file(root).read_text(encoding="utf-8"))["survey"]
+    pages, depth = [], 0
+    for row in rows:
+        kind = str(row.get("type", "")).strip()
+        if kind in ("begin_group", "begin group"):
+            if depth == 0:
+                pages.append((row["name"], []))
+            depth += 1
+        elif kind in ("end_group", "end group"):
+            depth -= 1
+        elif depth > 0 and row.get("name") and kind not in ("note", "calculate"):
+            pages[-1][1].append(row["name"])
+    return pages
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+@dataclass
+class Form:
+    """A form as served: where it goes, its controls and buttons."""
+
+    action: str
+    method: str
+    controls: list[dict] = field(default_factory=list)  # tag, type, name, value, checked, options
+    buttons: list[dict] = field(default_factory=list)  # name, value, class
+
+    def fields(self) -> list[tuple[str, str]]:
+        """What the form sends untouched: hidden and text values, checked boxes, selected options."""
+        sent = []
+        for control in self.controls:
+            name, kind = control["name"], control["type"]
+            if not name or kind in ("submit", "button", "reset", "file"):
+                continue
+            if kind in ("radio", "checkbox"):
+                if control["checked"]:
+                    sent.append((name, control["value"]))
+            elif control["tag"] == "select":
+                chosen = [value for value, selected in control["options"] if selected]
+                sent.append((name, chosen[0] if chosen else (control["options"] or [("", False)])[0][0]))
+            else:
+                sent.append((name, control["value"]))
+        return sent
+
+    def primary(self) -> dict | None:
+        return next((b for b in self.buttons if "primary" in b["class"].split()), None)
+
+
+@dataclass
+class Page:
+    """What the benchmarks read from a served page: its forms, the elements that autosave (hx-post) with the
+    controls inside each, and the headers htmx adds to requests (hx-headers: the CSRF header)."""
+
+    forms: list[Form] = field(default_factory=list)
+    autosaves: list[dict] = field(default_factory=list)  # url, controls
+    headers: dict = field(default_factory=dict)
+
+    def main_form(self) -> Form:
+        """The form of the page's primary button (start, save and continue, submit)."""
+        for form in self.forms:
+            if form.primary() is not None:
+                return form
+        raise LookupError("no form with a primary button on this page")
+
+
+class _PageReader(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.page = Page()
+        self.stack: list[tuple[str, str | None]] = []  # (tag, "form" | "autosave" | None)
+        self.select: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v if v is not None else "") for k, v in attrs}
+        role = None
+        if tag == "form":
+            self.page.forms.append(Form(action=a.get("action", ""), method=a.get("method", "get").lower()))
+            role = "form"
+        if "hx-post" in a:
+            self.page.autosaves.append({"url": a["hx-post"], "controls": []})
+            role = role or "autosave"
+        if "hx-headers" in a:
+            try:
+                self.page.headers.update(json.loads(a["hx-headers"]))
+            except ValueError:
+                pass
+        in_form = any(r == "form" for _t, r in self.stack) or tag == "form"
+        in_autosave = any(r == "autosave" for _t, r in self.stack) or role == "autosave"
+        control = None
+        if tag in ("input", "select", "textarea"):
+            kind = a.get("type", "text").lower() if tag == "input" else tag
+            control = {"tag": tag, "type": kind, "name": a.get("name", ""), "value": a.get("value", ""),
+                       "checked": "checked" in a, "options": [], "class": a.get("class", "")}
+            if tag == "select":
+                self.select = control
+            if kind == "submit":
+                control = None
+                if in_form:
+                    self.page.forms[-1].buttons.append(
+                        {"name": a.get("name", ""), "value": a.get("value", ""), "class": a.get("class", "")})
+        elif tag == "option" and self.select is not None:
+            self.select["options"].append((a.get("value", ""), "selected" in a))
+        elif tag == "button" and in_form and a.get("type", "submit").lower() == "submit" and "form" not in a:
+            self.page.forms[-1].buttons.append(
+                {"name": a.get("name", ""), "value": a.get("value", ""), "class": a.get("class", "")})
+        if control is not None:
+            if in_form and "form" not in a:
+                self.page.forms[-1].controls.append(control)
+            if in_autosave:
+                self.page.autosaves[-1]["controls"].append(control)
+        if tag not in VOID:
+            self.stack.append((tag, role))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        if any(t == tag for t, _r in self.stack):
+            while self.stack and self.stack.pop()[0] != tag:
+                pass
+
+
+def read_page(html: str) -> Page:
+    """The forms, autosave targets and htmx headers of a page."""
+    reader = _PageReader()
+    reader.feed(html)
+    reader.close()
+    return reader.page
+
+
+def path_of(url: str) -> str:
+    """The path and query of a URL or of a Location header (absolute or not)."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def submit_form(client, form: Form, data: list[tuple[str, str]] | None = None, headers: dict | None = None):
+    """POST a form as a browser would (its untouched fields unless `data` is given, plus its primary button)."""
+    sent = list(form.fields() if data is None else data)
+    button = form.primary()
+    if button and button["name"]:
+        sent.append((button["name"], button["value"]))
+    return post_form(client, form.action, sent, headers)
+
+
+def post_form(client, url: str, fields: list[tuple[str, str]], headers: dict | None = None):
+    """POST URL-encoded fields (repeated names kept) with an httpx.Client or a Flask test client."""
+    body = urlencode(fields)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    if hasattr(client, "application"):  # Flask's test client
+        return client.post(url, data=body, headers=headers)
+    return client.post(url, content=body, headers=headers, follow_redirects=False)
+
+
+def start_survey(client, link: str) -> str:
+    """Open a personal link and press the welcome page's button; the path of the first page it leads to. `client`
+    is an httpx.Client or a Flask test client (each keeps the tab's cookies)."""
+    answer = submit_form(client, read_page(_text(client.get(link))).main_form())
+    if answer.status_code not in (302, 303):
+        raise RuntimeError(f"starting the survey of {link} answered {answer.status_code}")
+    return path_of(answer.headers["Location"])
+
+
+def _text(answer) -> str:
+    return answer.text if hasattr(answer, "text") else answer.get_data(as_text=True)
+
+
+def answer_choices(form: Form, rng) -> list[tuple[str, str]]:
+    """The form filled in as a partner in a hurry would: answers already there are kept; each unanswered choice
+    question gets one choice at random (never "other", which asks for a text); texts and rankings stay empty."""
+    sent, groups = [], {}
+    for control in form.controls:
+        if control["type"] in ("radio", "checkbox") and control["name"]:
+            groups.setdefault(control["name"], []).append(control)
+    for name, controls in groups.items():
+        checked = [c["value"] for c in controls if c["checked"]]
+        values = [c["value"] for c in controls if c["value"] != "other"]
+        sent += [(name, value) for value in checked] or ([(name, rng.choice(values))] if values else [])
+    for control in form.controls:
+        if not control["name"] or control["type"] in ("radio", "checkbox", "submit", "button"):
+            continue
+        if control["tag"] == "select" and "[" not in control["name"]:  # a ranking's selects are name[choice]
+            chosen = [value for value, selected in control["options"] if selected and value]
+            values = [value for value, _selected in control["options"] if value and value != "other"]
+            sent.append((control["name"], chosen[0] if chosen else rng.choice(values) if values else ""))
+        elif control["tag"] != "select":
+            sent.append((control["name"], control["value"]))
+    return sent
+
+
+def answer_survey(client, link: str, rng, most_pages: int = 40) -> str:
+    """Start the survey of a personal link and answer page after page with the page form (no JavaScript), until
+    the survey leads to a page without one (the review); the path of that page. A page answered 422 (questions
+    that appeared, a required one missed) is filled in again as served."""
+    location = start_survey(client, link)
+    for _step in range(most_pages):
+        html = _text(client.get(location))
+        for _attempt in range(5):
+            page = read_page(html)
+            forms = [form for form in page.forms if form.primary() and form.primary()["name"]]
+            if not forms:  # no "save and continue/review" form: the review page
+                return location
+            answer = submit_form(client, forms[0], answer_choices(forms[0], rng))
+            if answer.status_code in (302, 303):
+                location = path_of(answer.headers["Location"])
+                break
+            if answer.status_code != 422:
+                raise RuntimeError(f"saving {location} answered {answer.status_code}")
+            html = _text(answer)
+        else:
+            raise RuntimeError(f"{location} kept answering 422")
+    raise RuntimeError(f"{link}: no review page after {most_pages} pages")
+
+
+def autosave_targets(page: Page, skip: set[str]) -> list[dict]:
+    """The page's questions that autosave and are answered by choosing (radio buttons or a drop-down), skipping
+    the names in `skip`: {"url", "name", "values", "fields" (what else the element sends, e.g. a "present"
+    marker)}."""
+    targets = []
+    for element in page.autosaves:
+        choices = [c for c in element["controls"] if c["type"] == "radio" and c["name"]]
+        names = {c["name"] for c in choices}
+        if len(names) != 1 or names & skip:
+            continue
+        name = names.pop()
+        values = [c["value"] for c in choices if c["value"] != "other"]
+        fields = [(c["name"], c["value"]) for c in element["controls"] if c["type"] == "hidden" and c["name"]]
+        targets.append({"url": element["url"], "name": name, "values": values, "fields": fields})
+    return targets
+
+
+# wrk runs, shared by speed.py and peer.py (wrk is Debian's package: apt-get install -y wrk).
+
+LUA_DONE = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %d %d %f %f %f %f %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, summary.errors.status, errors))
+end
+"""
+
+
+def lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def lua_requests(requests: list[tuple[str, str, dict, str]]) -> str:
+    """A wrk script cycling through prepared requests (method, path, headers, body)."""
+    rows = []
+    for method, path, headers, body in requests:
+        header_table = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
+        rows.append(
+            f"  {{{lua_string(method)}, {lua_string(path)}, {{{header_table}}}, "
+            f"{lua_string(body) if body else 'nil'}}},"
+        )
+    return (
+        "local list = {\n" + "\n".join(rows) + "\n}\nlocal i = math.random(#list)\n"
+        "request = function()\n  i = i % #list + 1\n  local r = list[i]\n"
+        "  return wrk.format(r[1], r[2], r[3], r[4])\nend\n" + LUA_DONE
+    )
+
+
+def wait_until_idle(server: Server, most: float = 10.0) -> None:
+    """Wait until the server has finished the previous run's requests: when wrk stops, requests it sent are still
+    being served (a dashboard fragment takes up to a second at 16 connections), and their CPU time and competition
+    would be counted against the next run."""
+    deadline = time.monotonic() + most
+    before = tree_cpu_seconds(server.process.pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = tree_cpu_seconds(server.process.pid)
+        if now - before < 0.004:  # under 2 % of one core: idle
+            return
+        before = now
+
+
+def run_wrk(server: Server, script: Path, connections: int, seconds: float, others: tuple = ()) -> dict:
+    """One wrk run, on an idle server (and idle `others`); latencies in ms; the CPU time wrk and the server used."""
+    for each in (server, *others):
+        wait_until_idle(each)
+    server_cpu = tree_cpu_seconds(server.process.pid)
+    workers_before = workers_cpu_seconds(server.process.pid)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script),
+         server.base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = tree_cpu_seconds(server.process.pid) - server_cpu
+    workers = [seconds - workers_before.get(worker, 0.0)
+               for worker, seconds in workers_cpu_seconds(server.process.pid).items()]
+    line = next(line for line in output.splitlines() if line.startswith("RESULT"))
+    requests, duration, p50, p95, p99, worst, bad_status, socket_errors = line.split()[1:]
+    requests, duration = int(requests), int(duration) / 1e6
+    client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "requests": requests,
+        "rps": requests / duration,
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+        "max": float(worst),
+        "non_2xx": int(bad_status),
+        "socket_errors": int(socket_errors),
+        "server_cpu_ms": 1000 * server_cpu / max(requests, 1),
+        "client_cpu_ms": 1000 * client_cpu / max(requests, 1),
+        "client_cpu_share": client_cpu / duration,
+        # gthread workers keep the connections they accept: when wrk opens its 16 at once, one worker sometimes
+        # takes them all and the run measures one process on one core (see balanced()).
+        "busiest_worker_share": max(workers, default=0.0) / max(sum(workers), 1e-9),
+    }
+
+
+def balanced(run: dict) -> bool:
+    """A run whose connections were spread over the workers. gthread workers keep the connections they accept, and
+    when wrk opens its 16 at once one worker sometimes takes them all: such a run measures one process on one of
+    the two cores (half the throughput, its threads contending for one GIL), i.e. gunicorn's accept, not the code."""
+    return run.get("busiest_worker_share", 0.0) <= 0.75
+
+
+def pair_ratio(runs: list[dict], baselines: list[dict]) -> tuple[float, int]:
+    """The median ratio of requests/s over the rounds where both runs were balanced (all rounds when none was),
+    and how many rounds that was."""
+    pairs = list(zip(runs, baselines, strict=True))
+    kept = [(run, base) for run, base in pairs if balanced(run) and balanced(base)] or pairs
+    return statistics.median(run["rps"] / base["rps"] for run, base in kept), len(kept)
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(run[key] for run in runs)

@@ -63,7 +63,7 @@ SQL = {
     "answers by question and value": answers_grouped_sql(),
     "answers by category, question and value": answers_grouped_sql("o.category"),
 }
-# The rows the exports read (analysis.frames.answer_rows), fetched and dropped.
+# The rows the exports read (analysis.loader.answer_rows), fetched and dropped.
 READ = """
     SELECT response_id, question, value FROM answers
     WHERE response_id IN (SELECT r.id FROM responses r JOIN invitations i ON r.invitation_id = i.id

@@ -173,6 +173,7 @@ def generate(count: int, path: str) -> None:
 
 def measure(path: str, format_: str) -> None:
     from analysis import exports
+    from analysis.loader import iter_responses, round_and_definition
     from engagement.extensions import db
     from surveys.models import Round
 
@@ -180,15 +181,16 @@ def measure(path: str, format_: str) -> None:
     with app.app_context():
         # The latest round: export_http.py's databases hold a small warm-up round before the big one.
         round_id = db.session.scalar(db.select(Round.id).order_by(Round.id.desc()))
-        exports.prepare(db.session, round_id, format_)  # parse the definition once, as a warm worker has
+        round_and_definition(db.session, round_id)  # parse the definition once, as a warm worker has
         db.session.remove()
         baseline = peak = rss_mb()
         begin, cpu = time.perf_counter(), time.process_time()
-        export = exports.prepare(db.session, round_id, format_)
+        round_, definition = round_and_definition(db.session, round_id)
+        export = exports.prepare(round_.id, round_.name, definition, format_)
         first = first_rows = None
         size = 0
         with open(os.devnull, "wb") as sink:
-            for chunk in export.chunks(db.session):
+            for chunk in export.chunks(iter_responses(db.session, round_id, definition)):
                 now = time.perf_counter() - begin
                 if first is None:
                     first = now

@@ -310,7 +310,7 @@ class Partner:
         return _location(response)
 
     async def _run(self) -> None:
-        from surveys.answers import visible_questions
+        from surveys.relevance import visible_questions
 
         location = await self._open(self.tab)
         if self.other:
@@ -546,8 +546,8 @@ class Report:
 def check(database: Database, setup: Setup, journal: Journal, report: Report) -> Report:
     """Compare the database with what the server acknowledged (the rule is in this module's docstring)."""
     from engagement.extensions import db
-    from surveys.answers import visible_questions
     from surveys.models import Answer, Response
+    from surveys.relevance import visible_questions
 
     app = make_app(database)
     by_token = {invited.token: invited for invited in setup.invited}

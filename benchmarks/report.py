@@ -4,10 +4,10 @@
     python benchmarks/report.py measure /tmp/report-10k.sqlite           # one table: report vs SQL, in subprocesses
     python benchmarks/report.py all 1000 10000                            # both sizes, generated in /tmp
 
-Responses come from tests/analysis/synthetic.py (valid answers that respect the survey's relevance), bulk-inserted
+Responses come from synthetic/responses.py (valid answers that respect the survey's relevance), bulk-inserted
 with one executemany per table and batch. Each measurement runs in a fresh subprocess, so ru_maxrss is that run's
-peak resident memory: `report` loads the round (analysis.frames.load_round) and builds the whole report
-(analysis.report.build_report, charts included; "CPU" is the process time of that work, which a loaded machine
+peak resident memory: `report` loads the round (analysis.loader.load_round) and builds the whole report
+(analysis.report.builder.build_report, charts included; "CPU" is the process time of that work, which a loaded machine
 inflates less than the wall-clock time); `report-traced` repeats it under tracemalloc for the peak of
 Python allocations (slower: its time is not the one reported); `sql` runs the report's aggregates as GROUP BY queries
 on the same database: counts per question and answer code (every Likert, choice, NPS and use table), the same by
@@ -52,7 +52,7 @@ def generate(count: int, path: str) -> None:
     from engagement.extensions import db
     from surveys.demo import load_demo
     from surveys.versions import definition_for
-    from tests.analysis.synthetic import fill_round
+    from synthetic.responses import fill_round
 
     if os.path.exists(path):
         os.remove(path)
@@ -72,8 +72,8 @@ def run(kind: str, path: str) -> dict:
 
     app = app_for(path)
     with app.app_context(), app.test_request_context("/"):
-        from analysis.frames import load_round
-        from analysis.report import build_report
+        from analysis.loader import load_round
+        from analysis.report.builder import build_report
         from surveys.models import Round
 
         round_id = db.session.scalar(db.select(Round.id).order_by(Round.id))

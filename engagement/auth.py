@@ -6,15 +6,17 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Blueprint, abort, current_app, flash, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from htmx_flask import request
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from .database import run_write
 from .extensions import db, limiter, login_manager
 from .htmx import redirect_to, render
 from .models import ROLES, User
@@ -64,6 +66,11 @@ def create_user(email: str, password: str, role: str) -> User:
     return user
 
 
+def renew_session_nonce(user: User) -> None:
+    """Sessions carry the nonce (see load_user): a new one ends every earlier session of the account."""
+    user.session_nonce = secrets.token_hex(8)
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Find the signed-in user; a session from before the last sign-out carries an old nonce and fails."""
@@ -84,8 +91,8 @@ def unauthorized():
 
 def _return_path() -> str | None:
     """Where to come back after sign-in: the page itself, or for htmx the page the fragment belongs to."""
-    if request.headers.get("HX-Request") == "true":
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if request.htmx:
+        current = urlsplit(request.htmx.current_url or "")
         if current.netloc and current.netloc != request.host:
             return None
         return (current.path + ("?" + current.query if current.query else "")) or None
@@ -116,8 +123,7 @@ def sign_in():
         email = normalise_email(form.email.data)
         user = db.session.scalar(db.select(User).filter_by(email=email))
         if check_password(user, form.password.data) and user.active:
-            user.session_nonce = secrets.token_hex(8)
-            db.session.commit()
+            run_write(lambda: renew_session_nonce(user))
             session.clear()
             login_user(user)
             return redirect_to(same_site_path(request.args.get("next")) or url_for("analysis.rounds_overview"))
@@ -129,8 +135,8 @@ def sign_in():
 def sign_out():
     """End the session here and invalidate any copy of its cookie."""
     if current_user.is_authenticated:
-        current_user.session_nonce = secrets.token_hex(8)
-        db.session.commit()
+        user = db.session.get(User, current_user.id)  # the signed-in account, from the identity map
+        run_write(lambda: renew_session_nonce(user))
     logout_user()
     # Keep only the CSRF token: a page left open in another tab then gets "sign in again", not "form expired".
     csrf_field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
@@ -158,19 +164,6 @@ def admin_required(view):
             return login_manager.unauthorized()
         if not current_user.is_admin:
             abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def secretariat_required(view):
-    """For secretariat views inside a blueprint that partners also use."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        refusal = require_secretariat()
-        if refusal is not None:
-            return refusal
         return view(*args, **kwargs)
 
     return wrapped

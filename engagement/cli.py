@@ -1,6 +1,5 @@
 """Commands of the shell: secretariat accounts and database backups."""
 
-import sqlite3
 from pathlib import Path
 
 import click
@@ -10,6 +9,7 @@ from flask_migrate.cli import db as migrate_db_group
 
 from .audit import record
 from .auth import create_user
+from .database import write_transaction
 from .extensions import db
 from .models import ROLES
 
@@ -24,11 +24,11 @@ users_cli = AppGroup("users", help="Secretariat accounts.")
 def create_user_command(email, role, password):
     """Create a secretariat account (or reset its password and role)."""
     try:
-        user = create_user(email, password, role)
+        with write_transaction():
+            user = create_user(email, password, role)
+            record("user.create", user.email, role=user.role)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    record("user.create", user.email, role=user.role)
-    db.session.commit()
     click.echo(f"{user.email} can sign in as {user.role}.")
 
 
@@ -40,12 +40,9 @@ def backup_command(file):
     target = Path(file)
     if target.exists():
         raise click.ClickException(f"{target} exists already; choose a new file name.")
-    source = sqlite3.connect(engine.url.database)
-    destination = sqlite3.connect(target)
-    with destination:
-        source.backup(destination)
-    destination.close()
-    source.close()
+    # VACUUM INTO writes a consistent copy of the live database while partners keep saving.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM INTO ?", (str(target),))
     click.echo(f"Backed up {engine.url.database} to {target}.")
 
 

@@ -29,11 +29,18 @@ MESSAGES = {
 }
 
 
-def error_page(status: int, detail: str | None = None):
+def error_page(status: int, detail: str | None = None, retry_after: int | None = None):
+    """The error page (or its message, for htmx); 429 and 503 say when to try again."""
     title, message = MESSAGES.get(status, MESSAGES[500])
+    if status == 429 and retry_after and not detail:
+        detail = ngettext("Too many attempts in a short time. Please wait %(num)d minute and try again.",
+                          "Too many attempts in a short time. Please wait %(num)d minutes and try again.",
+                          math.ceil(int(retry_after) / 60))
     response = render("error.html", block="error_message", status=status, title=title, message=detail or message)
     if status == 503:
-        response.headers["Retry-After"] = "2"
+        retry_after = retry_after or 2
+    if retry_after:
+        response.headers["Retry-After"] = str(int(retry_after))
     return response
 
 
@@ -50,21 +57,13 @@ def retry_after(error: HTTPException) -> int:
     return 60
 
 
-def too_many(error: HTTPException):
-    """The 429 page says how long to wait, and Retry-After says it to programs."""
-    seconds = retry_after(error)
-    minutes = math.ceil(seconds / 60)
-    response = error_page(429, ngettext(
-        "Too many attempts in a short time. Please wait %(num)d minute and try again.",
-        "Too many attempts in a short time. Please wait %(num)d minutes and try again.", minutes))
-    response.headers["Retry-After"] = str(seconds)
-    return response
-
-
 def init_error_handlers(app: Flask) -> None:
     def handle_http(error: HTTPException):
         detail = error.description if getattr(error, "show_detail", False) else None
         return error_page(error.code or 500, detail)
+
+    def too_many(error: HTTPException):
+        return error_page(429, retry_after=retry_after(error))
 
     for code in MESSAGES:
         if code not in (429, 500, 503):

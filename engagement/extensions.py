@@ -8,6 +8,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
 from sqlalchemy.orm import DeclarativeBase
 
 from . import rate_limits  # noqa: F401  (registers the sqlitefile:// storage of rate-limit counters)
@@ -25,4 +26,6 @@ login_manager = LoginManager()
 babel = Babel()
 # Partners on slow connections: pages and exports are sent gzip-compressed.
 compress = Compress()
+# request.htmx: whether a request came from htmx, and its headers (the app's request class).
+htmx = Htmx()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

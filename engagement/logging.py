@@ -75,6 +75,6 @@ def init_request_logging(app: Flask) -> None:
                 "path": redact_path(request.path),
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-                "htmx": request.headers.get("HX-Request") == "true",
+                "htmx": bool(request.htmx),
             }))
         return response

@@ -7,7 +7,6 @@ strategy (Flask-Limiter's default) is supported. The file is separate from the a
 write never waits on, or holds, the lock that partners' answers need.
 """
 
-import mmap
 import os
 import sqlite3
 import threading
@@ -16,7 +15,6 @@ import time
 from limits.storage import Storage
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_at REAL NOT NULL)"
-_UNHIT_KEYS = 4096  # keys remembered as having no count, per process
 
 
 class SQLiteFileStorage(Storage):
@@ -27,8 +25,6 @@ class SQLiteFileStorage(Storage):
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
         self.path = (uri or "").removeprefix("sqlitefile://") or ":memory:"
         self._local = threading.local()
-        self._stamp_map: mmap.mmap | None = None
-        self._unhit: dict[str, bytes] = {}
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
 
     @property
@@ -48,29 +44,6 @@ class SQLiteFileStorage(Storage):
             self._local.connection, self._local.pid = connection, os.getpid()
         return connection
 
-    def _stamp(self) -> bytes | None:
-        """The file's change stamp: eight bytes beside it, mapped into every worker's memory and set to new random
-        bytes after every write (random, so two writers that race still leave a value no reader has seen). A key
-        read as having no count stays so until the stamp changes: a partner request then asks no SQL at all, since
-        only failed look-ups count. None for an in-memory file, which no other process shares."""
-        if self._stamp_map is None:
-            if self.path == ":memory:":
-                return None
-            self._connection()  # creates the directory
-            descriptor = os.open(self.path + "-stamp", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                if os.fstat(descriptor).st_size < 8:
-                    os.ftruncate(descriptor, 8)
-                self._stamp_map = mmap.mmap(descriptor, 8)
-            finally:
-                os.close(descriptor)
-        return self._stamp_map[:8]
-
-    def _changed(self) -> None:
-        """After a write is committed (never before: a reader could see the new stamp with the old count)."""
-        if self._stamp() is not None:
-            self._stamp_map[:8] = os.urandom(8)  # not `random`: forked workers share its state
-
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Count a hit atomically across processes (BEGIN IMMEDIATE takes the write lock before reading)."""
         connection = self._connection()
@@ -89,19 +62,11 @@ class SQLiteFileStorage(Storage):
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        self._changed()
         return count
 
     def get(self, key: str) -> int:
-        stamp = self._stamp()  # read before the count, so a write committed after the SELECT changes it
-        if stamp is not None and self._unhit.get(key) == stamp:
-            return 0
         row = self._connection().execute(
             "SELECT count FROM counters WHERE key = ? AND expires_at > ?", (key, time.time())).fetchone()
-        if row is None and stamp is not None:
-            if len(self._unhit) >= _UNHIT_KEYS:
-                self._unhit.clear()
-            self._unhit[key] = stamp
         return row[0] if row else 0
 
     def get_expiry(self, key: str) -> float:
@@ -118,9 +83,7 @@ class SQLiteFileStorage(Storage):
 
     def reset(self) -> int | None:
         count = self._connection().execute("DELETE FROM counters").rowcount
-        self._changed()
         return count
 
     def clear(self, key: str) -> None:
         self._connection().execute("DELETE FROM counters WHERE key = ?", (key,))
-        self._changed()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from engagement.audit import record
 from engagement.extensions import db
+from engagement.spreadsheets import neutralise, unneutralise
 from engagement.text import strip_bidi_controls
 
 from . import registry
@@ -28,7 +29,6 @@ REQUIRED_COLUMNS = ("organisation", "category")
 MAX_BYTES = 1024 * 1024
 YES = {"yes", "y", "oui", "o", "si", "sí", "true", "1", "x"}
 NO = {"no", "n", "non", "false", "0", ""}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class FileProblem(ValueError):
@@ -74,18 +74,6 @@ class ImportPlan:
     def summary(self) -> dict:
         return {f"{kind}_{action}": self.count(kind, action)
                 for kind in ("organisations", "contacts") for action in ("create", "update", "unchanged")}
-
-
-def unneutralise(cell: str) -> str:
-    """Undo export's protection against formulas: "'=SUM(A1)" was written for "=SUM(A1)"."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_STARTS:
-        return cell[1:]
-    return cell
-
-
-def neutralise(cell: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula (=, +, -, @, tab, CR): prefix a single quote."""
-    return "'" + cell if cell and cell[0] in FORMULA_STARTS else cell
 
 
 def decode(data: bytes) -> str:

@@ -5,17 +5,18 @@ Thin views: the changes are registry.py's, the CSV logic csv_io.py's; every writ
 
 from datetime import date
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from engagement.audit import record
+from engagement.auth import require_secretariat
 from engagement.database import run_write
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
 
-from . import bp, csv_io, registry
+from . import csv_io, registry
 from .countries import country_name, country_names
 from .forms import (
     ConfirmImportForm,
@@ -27,6 +28,8 @@ from .forms import (
 )
 from .models import Contact, Organisation
 
+bp = Blueprint("partners", __name__, url_prefix="/partners")
+bp.before_request(require_secretariat)
 LIST = "partners/list.html"
 IMPORT_MAX_AGE = 3600
 

@@ -1,24 +1,24 @@
-"""A partner's answers: reading them from a form, validating them on the server, deciding what is shown, saving.
+"""A partner's answers: reading them from a form, validating them on the server, saving.
 
 Stored values are text as XLSForm writes them: select_multiple and rank as space-separated codes (rank in order),
 numbers as entered (normalised), dates as YYYY-MM-DD, an "other, specify" text under "<question>_other".
+Which questions are shown is decided in surveys.relevance.
 """
 
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam
 from werkzeug.datastructures import MultiDict
 
-from engagement.database import DriverStatement, upsert_statement
+from engagement.database import upsert_statement
 from engagement.extensions import db
 
-from .definition import OTHER, Grid, Page, Question, Section, SurveyDefinition
+from .definition import OTHER, Question, SurveyDefinition
 from .models import Answer
+from .relevance import affects_shown, visible_questions
 
 INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 DECIMAL = re.compile(r"^[+-]?(\d{1,15}([.,]\d{0,10})?|[.,]\d{1,10})$")
@@ -35,126 +35,6 @@ class NotYetSaved(str):
     nothing is stored until the answer is whole. Templates show it without the error styling."""
 
     pending = True
-
-
-def partner_attributes(organisation) -> dict[str, str]:
-    """What the registry knows about the partner, under the names a form uses (${partner_category}...)."""
-    if organisation is None:
-        return {}
-    return {
-        "partner_category": organisation.category or "",
-        "partner_country": organisation.country or "",
-        "partner_region": organisation.region or "",
-        "partner_pathfinder": "yes" if organisation.pathfinder else "no",
-        "partner_action_groups": organisation.action_groups or "",
-        "partner_gcg_member": "yes" if organisation.gcg_member else "no",
-    }
-
-
-MEMO_SIZE = 2048  # shown-question sets remembered per survey version and process
-
-
-@dataclass
-class Layout:
-    """What never changes for a survey version, worked out once per process (every partner request needs it)."""
-
-    questions: list[Question]
-    conditions: list[tuple[Question, list]]  # each question with its own and its groups' relevance
-    referenced: tuple[str, ...]  # the names any relevance condition reads: only they decide what is shown
-    reads: frozenset[str]  # the same, to test membership
-    page_questions: dict[str, list[Question]]
-    grids: dict[str, dict[str, Grid]]  # by page, the page's grids by name
-    allowed: frozenset[str]
-    memo: dict | None  # shown questions by the values of `referenced`; None when a condition reads today()
-    distinct: dict = field(default_factory=dict)
-    wording: dict = field(default_factory=dict)  # the partner pages' texts by language (surveys.routes fills it)
-
-
-_layouts: dict[int, tuple[SurveyDefinition, Layout]] = {}
-
-
-def layout(definition: SurveyDefinition) -> Layout:
-    """The layout of a definition (kept while the definition is; definitions are cached per process)."""
-    entry = _layouts.get(id(definition))
-    if entry is not None and entry[0] is definition:
-        return entry[1]
-    questions = definition.questions()
-    conditions = [(q, [*q.conditions, *([q.relevant] if q.relevant else [])]) for q in questions]
-    referenced = sorted({name for _q, expressions in conditions for e in expressions for name in e.references})
-    allowed = set()
-    for question in questions:
-        if question.answerable:
-            allowed.add(question.name)
-            if question.or_other:
-                allowed.add(question.other_name)
-    dated = any("today" in e.source for _q, expressions in conditions for e in expressions)
-    built = Layout(questions=questions, conditions=conditions, referenced=tuple(referenced),
-                   reads=frozenset(referenced),
-                   page_questions={page.name: page.questions() for page in definition.pages},
-                   grids={page.name: _grids(page.items) for page in definition.pages},
-                   allowed=frozenset(allowed), memo=None if dated else {})
-    if len(_layouts) >= 64:
-        _layouts.clear()
-    _layouts[id(definition)] = (definition, built)
-    return built
-
-
-def _grids(items) -> dict[str, Grid]:
-    found = {}
-    for item in items:
-        if isinstance(item, Grid):
-            found[item.name] = item
-        elif isinstance(item, Section):
-            found.update(_grids(item.items))
-    return found
-
-
-def visible_questions(definition: SurveyDefinition, values: Mapping[str, str],
-                      partner: Mapping[str, str]) -> frozenset[str]:
-    """Names of the questions shown, in form order; a hidden question counts as unanswered for later conditions.
-
-    Remembered per definition by the values the conditions read, so partners in the same situation share one answer.
-    """
-    plan = layout(definition)
-    key = None
-    if plan.memo is not None:
-        key = tuple((values[name] if name in values else partner.get(name)) or "" for name in plan.referenced)
-        shown = plan.memo.get(key)
-        if shown is not None:
-            return shown
-    context = dict(partner)
-    context.update(values)
-    names = set()
-    for question, conditions in plan.conditions:
-        if all(condition.evaluate(context) for condition in conditions):
-            names.add(question.name)
-        else:
-            context.pop(question.name, None)
-            context.pop(question.other_name, None)
-    shown = frozenset(names)
-    if key is not None:
-        if len(plan.memo) >= MEMO_SIZE:
-            plan.memo.clear()
-            plan.distinct.clear()
-        shown = plan.distinct.setdefault(shown, shown)  # few distinct sets: keep each once (~4 KB apiece)
-        plan.memo[key] = shown
-    return shown
-
-
-def affects_shown(definition: SurveyDefinition, names) -> bool:
-    """Whether changing these answers can show or hide a question (some relevance condition reads one of them)."""
-    reads = layout(definition).reads
-    return any(name in reads for name in names)
-
-
-def visible_pages(definition: SurveyDefinition, shown: set[str]) -> list[Page]:
-    """Pages with at least one shown question (a page whose condition is false hides all of its questions)."""
-    questions = layout(definition).page_questions
-    return [page for page in definition.pages if any(q.name in shown for q in questions[page.name])]
-
-
-def allowed_names(definition: SurveyDefinition) -> set[str]:
-    return set(layout(definition).allowed)
 
 
 def text(definition: SurveyDefinition, value: dict, language: str) -> str:
@@ -389,30 +269,24 @@ def missing_required(definition: SurveyDefinition, values: Mapping[str, str], pa
 
 
 def load_values(response_id: int) -> dict[str, str]:
-    return dict(_VALUES.rows({"response_id": response_id}))
-
-
-# Every partner request reads the answers, and every autosave writes one (see DriverStatement).
-_VALUES = DriverStatement(lambda dialect: db.select(Answer.__table__.c.question, Answer.__table__.c.value)
-                          .where(Answer.__table__.c.response_id == bindparam("response_id")))
-_UPSERT = DriverStatement(lambda dialect: upsert_statement(
-    Answer.__table__, dialect, ("response_id", "question", "value", "updated_at"), ("response_id", "question"),
-    ("value", "updated_at")))
-_DELETE = DriverStatement(lambda dialect: db.delete(Answer.__table__).where(
-    Answer.__table__.c.response_id == bindparam("response_id"), Answer.__table__.c.question == bindparam("question")))
+    return dict(db.session.execute(db.select(Answer.question, Answer.value)
+                                   .where(Answer.response_id == response_id)).all())
 
 
 def store(response_id: int, changes: Mapping[str, str | None]) -> None:
-    """Write answers inside the caller's write transaction (the session's or a driver_transaction): one upsert per
-    answer, a delete per cleared one.
+    """Write answers inside the caller's write transaction: one upsert per answer, a delete per cleared one.
 
     Replaying the same save writes the same value again (harmless); of two saves, the one the server
     acknowledges last wins.
     """
     now = datetime.now(UTC)
+    saved = [{"response_id": response_id, "question": name, "value": value, "updated_at": now}
+             for name, value in changes.items() if value is not None]
     cleared = [name for name, value in changes.items() if value is None]
-    for name, value in changes.items():
-        if value is not None:
-            _UPSERT.rowcount({"response_id": response_id, "question": name, "value": value, "updated_at": now})
-    for name in cleared:
-        _DELETE.rowcount({"response_id": response_id, "question": name})
+    if saved:
+        db.session.execute(upsert_statement(Answer.__table__, db.engine.dialect.name,
+                                            ("response_id", "question", "value", "updated_at"),
+                                            ("response_id", "question"), ("value", "updated_at")), saved)
+    if cleared:
+        db.session.execute(db.delete(Answer.__table__).where(Answer.__table__.c.response_id == response_id,
+                                                             Answer.__table__.c.question.in_(cleared)))

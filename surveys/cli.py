@@ -13,15 +13,15 @@ from engagement.extensions import db
 from .mailing import RoundNotOpen, send_invitations, send_reminders
 from .models import Invitation, Response, Round, Survey
 from .rounds import (
+    RoundError,
     change_closing_date,
     check_round,
     close_round,
     create_round,
-    latest_version,
     open_round,
     write_invitations_csv,
 )
-from .versions import import_survey
+from .versions import import_survey, latest_version
 from .xlsform import SurveyFileError
 
 surveys_cli = AppGroup("surveys", help="Survey definitions (XLSForm or YAML).")
@@ -30,15 +30,14 @@ surveys_cli = AppGroup("surveys", help="Survey definitions (XLSForm or YAML).")
 def import_file(path: Path) -> None:
     """Import one file, printing its problems (and storing nothing) when it cannot be used."""
     try:
-        version, definition = import_survey(path.read_bytes(), path.name)
+        with write_transaction():
+            version, definition = import_survey(path.read_bytes(), path.name)
+            record("survey.import", f"{definition.form_id} v{version.number}", file=path.name)
     except SurveyFileError as error:
-        db.session.rollback()
         click.echo(f"{path.name} cannot be used ({len(error.problems)} problem(s)); nothing was stored:", err=True)
         for problem in error.problems:
             click.echo(f"  - {problem}", err=True)
         raise SystemExit(1) from error
-    record("survey.import", f"{definition.form_id} v{version.number}", file=path.name)
-    db.session.commit()
     for warning in definition.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"Imported {definition.form_id} as survey {version.survey_id}, version {version.number} "
@@ -94,8 +93,6 @@ def open_round_command(survey: str, name: str, closes):
     with write_transaction():
         round_ = create_round(version, name.strip(), closes.date())
         invitations = open_round(round_)
-        record("round.open", f"round {round_.id}", name=round_.name, invited=len(invitations),
-               survey_version=version.id, closes_on=round_.closes_on.isoformat())
     click.echo(f"Opened round {round_.id} \"{round_.name}\" ({version.survey.form_id} version {version.number}), "
                f"open until {round_.closes_on.isoformat()}: {len(invitations)} invitation(s) created, none mailed yet "
                f"(flask --app wsgi invitations send {round_.id}).")
@@ -106,12 +103,12 @@ def open_round_command(survey: str, name: str, closes):
 @click.argument("round_id", metavar="ROUND", type=int)
 def close_round_command(round_id: int):
     """Close an open round: no new answers; partial responses are kept."""
-    with write_transaction():
-        round_ = _round(round_id)
-        if round_.status != "open":
-            raise click.ClickException(f"Round {round_id} is {round_.status}; only an open round can be closed.")
-        close_round(round_)
-        record("round.close", f"round {round_.id}", name=round_.name)
+    try:
+        with write_transaction():
+            round_ = _round(round_id)
+            close_round(round_)
+    except RoundError as error:
+        raise click.ClickException(f"Round {round_id} is {round_.status}; only an open round can be closed.") from error
     click.echo(f"Closed round {round_.id} \"{round_.name}\".")
 
 
@@ -120,16 +117,15 @@ def close_round_command(round_id: int):
 @click.argument("closes", metavar="YYYY-MM-DD", type=click.DateTime(formats=["%Y-%m-%d"]))
 def change_closing_date_command(round_id: int, closes):
     """Move the closing date of a draft or open round (e.g. give partners another week)."""
-    with write_transaction():
-        round_ = _round(round_id)
-        previous = round_.closes_on
-        problem = change_closing_date(round_, closes.date())
-        if problem == "closed":
-            raise click.ClickException(f"Round {round_id} is closed; a closed round keeps its closing date.")
-        if problem == "past":
-            raise click.BadParameter(f"{closes.date().isoformat()} is in the past", param_hint="YYYY-MM-DD")
-        record("round.closing_date", f"round {round_.id}", name=round_.name, previous=previous.isoformat(),
-               closes_on=round_.closes_on.isoformat())
+    try:
+        with write_transaction():
+            round_ = _round(round_id)
+            previous = round_.closes_on
+            change_closing_date(round_, closes.date())
+    except RoundError as error:
+        if error.problem == "closed":
+            raise click.ClickException(f"Round {round_id} is closed; a closed round keeps its closing date.") from error
+        raise click.BadParameter(f"{closes.date().isoformat()} is in the past", param_hint="YYYY-MM-DD") from error
     click.echo(f"Round {round_.id} \"{round_.name}\" now closes on {round_.closes_on.isoformat()} "
                f"(was {previous.isoformat()}).")
 

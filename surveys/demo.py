@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from engagement.auth import create_user
+from engagement.database import write_transaction
 from engagement.extensions import db
 from engagement.models import User
 from partners.models import Contact, Organisation
@@ -44,6 +45,11 @@ SAMPLE_PARTNERS = [
 
 def load_demo() -> tuple[Round, list]:
     """Create (once) everything the demo needs and return the open round and its invitations."""
+    with write_transaction():
+        return _create_demo()
+
+
+def _create_demo() -> tuple[Round, list]:
     survey = db.session.scalar(db.select(Survey).filter_by(form_id="alliance87_engagement"))
     if survey is None:
         version, _definition = import_survey(DEFAULT_SURVEY_FILE.read_bytes(), DEFAULT_SURVEY_FILE.name)
@@ -66,7 +72,6 @@ def load_demo() -> tuple[Round, list]:
         closes = (datetime.now(UTC) + timedelta(days=30)).date()
         round_ = create_round(version, DEMO_ROUND, closes)
         open_round(round_)
-    db.session.commit()
     return round_, list(round_.invitations)
 
 

@@ -68,9 +68,9 @@ def link_for(invitation: Invitation) -> str:
     """The absolute personal link, as mailed and exported."""
     base = current_app.config["BASE_URL"].rstrip("/")
     if has_request_context():
-        return base + url_for("surveys.welcome", token=token_for(invitation))
+        return base + url_for("partner.welcome", token=token_for(invitation))
     with current_app.test_request_context():  # commands and mail jobs build links outside any request
-        return base + url_for("surveys.welcome", token=token_for(invitation))
+        return base + url_for("partner.welcome", token=token_for(invitation))
 
 
 def lookup_hash(token: str) -> str | None:

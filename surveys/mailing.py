@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from engagement.audit import record
 from engagement.database import run_write
 from engagement.extensions import db
+from engagement.timestamps import as_utc
 
 from .invitations import link_for
 from .models import Invitation, Response, Round
@@ -55,12 +56,6 @@ class SendReport:
 
 class RoundNotOpen(RuntimeError):
     """Mails are sent only for an open round: a draft's links do not work yet and a closed round takes no answers."""
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite gives back naive UTC
-        return moment.replace(tzinfo=UTC)
-    return moment
 
 
 def mail_language(invitation: Invitation) -> str:
@@ -168,7 +163,7 @@ def _due_for_reminder(invitation: Invitation, now: datetime) -> bool:
     if invitation.response is not None and invitation.response.status == "submitted":
         return False
     hours = current_app.config.get("REMINDER_MIN_HOURS", 20)
-    last = _aware(invitation.last_reminded_at)
+    last = as_utc(invitation.last_reminded_at)
     return last is None or last <= now - timedelta(hours=hours)
 
 
@@ -244,7 +239,6 @@ def _send_run(round_: Round, kind: str, invitation_ids=None, seconds: float | No
     due = candidates(round_, kind, invitation_ids)
     report.skipped = considered - len(due)
     report.remaining = len(due)
-    db.session.commit()  # end the reading transaction; each mail gets its own
     deadline = None if seconds is None else time.monotonic() + seconds
     try:
         with mail_sender() as send:

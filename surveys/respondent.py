@@ -9,7 +9,7 @@ from flask import abort, session
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 
-from engagement.database import DriverStatement, run_write
+from engagement.database import run_write
 from engagement.extensions import db
 from partners.models import Contact, Organisation
 
@@ -17,6 +17,7 @@ from . import answers as answer_store
 from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
 from .models import Answer, Invitation, Response, Round
+from .relevance import partner_attributes, visible_pages, visible_questions
 from .versions import definition_for_id
 
 
@@ -99,18 +100,20 @@ class Visit:
         return self.response is not None and self.response.status == "submitted"
 
     def shown(self) -> set[str]:
-        return answer_store.visible_questions(self.definition, self.values, self.partner)
+        return visible_questions(self.definition, self.values, self.partner)
 
     def pages(self, shown: set[str] | None = None) -> list[Page]:
-        return answer_store.visible_pages(self.definition, self.shown() if shown is None else shown)
+        return visible_pages(self.definition, self.shown() if shown is None else shown)
 
 
 def round_is_open(round_, today: date | None = None) -> bool:
     return round_.status == "open" and (today or datetime.now(UTC).date()) <= round_.closes_on
 
 
+@lru_cache(maxsize=2)
 def _visit_query(dialect: str):
-    """Every partner request runs it (see DriverStatement): the link's row and, as one JSON object, its answers."""
+    """Every partner request runs it: the link's row and, as one JSON object, its answers (one statement, one
+    snapshot)."""
     invitations, rounds = Invitation.__table__, Round.__table__
     contacts, organisations, responses = Contact.__table__, Organisation.__table__, Response.__table__
     answers = Answer.__table__
@@ -138,8 +141,6 @@ def _visit_query(dialect: str):
     )
 
 
-_VISIT = DriverStatement(_visit_query)
-
 
 def open_visit(token: str) -> Visit:
     """Look up a link: 404 for an unknown or malformed token (revealing nothing), 410 for a closed round."""
@@ -148,8 +149,7 @@ def open_visit(token: str) -> Visit:
         abort(404)
     # One statement, by the token's hash, for everything a partner page needs, answers included (one snapshot); the
     # version's large JSON sheets stay in the database, since the parsed definition is cached per process.
-    rows = _VISIT.rows_alone({"token_hash": wanted})
-    row = rows[0] if rows else None
+    row = db.session.execute(_visit_query(db.engine.dialect.name), {"token_hash": wanted}).first()
     if row is None or not hash_matches(row[1], wanted):
         abort(404)
     (invitation_id, _hash, round_id, round_name, round_status, closes_on, version_id, round_created,
@@ -171,7 +171,7 @@ def open_visit(token: str) -> Visit:
     organisation = VisitOrganisation(*organisation)
     visit = Visit(token=token, invitation=VisitInvitation(invitation_id), round=round_, organisation=organisation,
                   definition=definition, response=response, language=language,
-                  partner=answer_store.partner_attributes(organisation), version=(version_id, round_created))
+                  partner=partner_attributes(organisation), version=(version_id, round_created))
     visit.values = values
     return visit
 
@@ -253,18 +253,18 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
         for name in answer_store.hidden_answers(visit.definition, values, visit.partner):
             changes[name] = None
             values.pop(name, None)
-    touch = _TOUCH_AND_MOVE if current_page is not None else _TOUCH
+    touch = _touch_statement(current_page is not None)
     parameters = {"response_id": response_id, "now": datetime.now(UTC), "page": current_page}
 
     def work():
         # Check and touch the response in one statement: on PostgreSQL it also locks the row, so a submit from
         # another tab cannot commit between this check and the answers below.
-        if touch.rowcount(parameters) != 1:
+        if db.session.execute(touch, parameters).rowcount != 1:
             return False
         answer_store.store(response_id, changes)
         return True
 
-    saved = run_write(work, driver=True)
+    saved = run_write(work)
     if saved:
         visit.values = values
         if current_page is not None:
@@ -272,6 +272,7 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
     return saved
 
 
+@lru_cache(maxsize=2)
 def _touch_statement(with_page: bool):
     """Mark the response as changed now (and where the partner is), unless it was submitted."""
     responses = Response.__table__
@@ -282,9 +283,6 @@ def _touch_statement(with_page: bool):
             .where(responses.c.id == bindparam("response_id"), responses.c.status != "submitted")
             .values(values))
 
-
-_TOUCH = DriverStatement(lambda dialect: _touch_statement(False))  # every autosave runs it
-_TOUCH_AND_MOVE = DriverStatement(lambda dialect: _touch_statement(True))
 
 
 def submit(visit: Visit) -> bool:

@@ -3,7 +3,7 @@
 import io
 from datetime import UTC, date, datetime
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -12,16 +12,18 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 
 from engagement.audit import record
-from engagement.auth import secretariat_required
+from engagement.auth import require_secretariat
 from engagement.database import run_write, write_transaction
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
+from engagement.timestamps import as_utc
 from engagement.urls import MAX_ID, same_site_path
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 
 from .mailing import SendReport, candidates, not_submitted, send_invitations, send_reminders
 from .models import Invitation, Round, Survey, SurveyVersion
 from .rounds import (
+    RoundError,
     change_closing_date,
     check_round,
     clean_audience,
@@ -29,15 +31,16 @@ from .rounds import (
     count_audience,
     create_round,
     invitation_status,
-    invite_audience,
+    invite_late_partners,
     late_contacts,
     open_round,
     round_invitations,
     write_invitations_csv,
 )
-from .routes import bp
 from .versions import definition_for
 
+bp = Blueprint("rounds", __name__)
+bp.before_request(require_secretariat)
 ROUND_PAGE = "rounds/round.html"
 NEW_ROUND_PAGE = "rounds/new.html"
 
@@ -46,6 +49,14 @@ PROBLEMS = {
     ("name", "too_long"): _l("The name is too long (200 characters at most)."),
     ("closes_on", "missing"): _l("Choose the date the round closes."),
     ("closes_on", "past"): _l("The closing date is in the past: choose today or a later date."),
+}
+# Why a round's state refused a change (rounds.RoundError), as the Secretariat reads it.
+REFUSALS = {
+    "not_draft": _l("Only a draft round can be opened."),
+    "closes_in_past": _l("The closing date is in the past: this round cannot be opened."),
+    "not_open": _l("This can be done only while the round is open."),
+    "closed": _l("A closed round keeps its closing date."),
+    "past": PROBLEMS["closes_on", "past"],
 }
 STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
 INVITATION_STATUS_LABELS = {"invited": _l("Invited"), "started": _l("Started"), "submitted": _l("Submitted")}
@@ -62,10 +73,8 @@ class RoundForm(FlaskForm):
     pathfinder = SelectField(_l("Pathfinder Country"))
     action_group = SelectField(_l("Action Group"))
 
-    def __init__(self, **kwargs):
+    def __init__(self, versions: list[tuple[SurveyVersion, Survey]], **kwargs):
         super().__init__(**kwargs)
-        versions = db.session.execute(db.select(SurveyVersion, Survey).join(Survey)
-                                      .order_by(Survey.title, SurveyVersion.number.desc())).all()
         self.survey_version.choices = [
             (version.id, _("%(title)s – version %(number)s", title=survey.title, number=version.number)
              + (f" ({version.form_version})" if version.form_version else ""))
@@ -139,11 +148,7 @@ def report_message(report: SendReport, continued: bool = False) -> tuple[str, bo
 
 def when(moment: datetime | None) -> str:
     """A stored time as the Secretariat reads it: UTC, to the minute."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:  # SQLite gives back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return "" if moment is None else as_utc(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _round_or_404(round_id: int) -> Round:
@@ -180,10 +185,11 @@ def round_context(round_: Round, **extra) -> dict:
 
 
 @bp.route("/secretariat/rounds/new", methods=["GET", "POST"])
-@secretariat_required
 def new_round():
     """A form for a new round; it is saved as a draft, opened from its own page."""
-    form = RoundForm()
+    versions = db.session.execute(db.select(SurveyVersion, Survey).join(Survey)
+                                  .order_by(Survey.title, SurveyVersion.number.desc())).all()
+    form = RoundForm(versions)
     if request.method == "GET" and not form.survey_version.data and form.survey_version.choices:
         form.survey_version.data = form.survey_version.choices[0][0]
     if request.method == "GET" and is_htmx():  # the audience filter changed: count who would be invited
@@ -194,12 +200,9 @@ def new_round():
         if form.check():
             with write_transaction():
                 version = db.session.get(SurveyVersion, form.survey_version.data)
-                round_ = create_round(version, form.name.data.strip(), form.closes_on.data, form.audience())
-                record("round.create", f"round {round_.id}", name=round_.name, survey_version=version.id,
-                       closes_on=round_.closes_on.isoformat(), audience=round_.audience)
-                round_id = round_.id
+                round_id = create_round(version, form.name.data.strip(), form.closes_on.data, form.audience()).id
             flash(_("Round saved as a draft. Check it, then open it to invite the partners."))
-            return redirect_to(url_for("surveys.round_page", round_id=round_id))
+            return redirect_to(url_for("rounds.round_page", round_id=round_id))
         audience_size = count_audience(form.audience()) if not (form.category.errors or form.region.errors or
                                                                 form.pathfinder.errors or form.action_group.errors) else 0
         return render(NEW_ROUND_PAGE, block="round_form", status=422, form=form, audience_size=audience_size,
@@ -208,7 +211,6 @@ def new_round():
 
 
 @bp.get("/secretariat/rounds/<int:round_id>")
-@secretariat_required
 def round_page(round_id: int):
     """A round: its facts, the actions its state allows, and every invitation with its status."""
     round_ = _round_or_404(round_id)
@@ -218,81 +220,55 @@ def round_page(round_id: int):
 def _back_to_round(round_id: int, message: str):
     """Tell what happened on the round page (POST-redirect-GET; a whole-page redirect for htmx too)."""
     flash(message)
-    return redirect_to(url_for("surveys.round_page", round_id=round_id))
+    return redirect_to(url_for("rounds.round_page", round_id=round_id))
+
+
+def _change_round(round_id: int, change, done) -> "Response":
+    """Run a change of the round's state under the write lock (two clicks change it once) and say what happened."""
+    try:
+        with write_transaction():
+            result = change(_round_or_404(round_id))
+    except RoundError as refusal:
+        return _back_to_round(round_id, REFUSALS[refusal.problem])
+    return _back_to_round(round_id, done(result))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/open")
-@secretariat_required
 def open_round_view(round_id: int):
     """Open a draft round: one invitation per matching active contact (mails are sent separately)."""
-    with write_transaction():  # the state is read and changed under the write lock, so two clicks open it once
-        round_ = _round_or_404(round_id)
-        if round_.status != "draft":
-            return _back_to_round(round_id, _("Only a draft round can be opened; this one is %(status)s.",
-                                              status=str(STATUS_LABELS[round_.status]).lower()))
-        if round_.closes_on < datetime.now(UTC).date():
-            return _back_to_round(round_id, _("The closing date is in the past: this round cannot be opened."))
-        invitations = open_round(round_)
-        record("round.open", f"round {round_id}", name=round_.name, invited=len(invitations))
-    return _back_to_round(round_id, ngettext(
+    return _change_round(round_id, open_round, lambda invitations: ngettext(
         "Round opened: %(num)d invitation created. Send the invitations when you are ready.",
         "Round opened: %(num)d invitations created. Send the invitations when you are ready.", len(invitations)))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/close")
-@secretariat_required
 def close_round_view(round_id: int):
     """Close an open round: no new answers; partial responses stay for the analysis."""
-    with write_transaction():
-        round_ = _round_or_404(round_id)
-        if round_.status != "open":
-            return _back_to_round(round_id, _("Only an open round can be closed."))
-        if request.form.get("confirm") != "yes":
-            return _back_to_round(round_id, _("Tick “Yes, close this round” to close it."))
-        close_round(round_)
-        record("round.close", f"round {round_id}", name=round_.name)
-    return _back_to_round(round_id, _("Round closed. Partners can no longer answer; started responses are kept "
-                                      "for the analysis."))
+    if request.form.get("confirm") != "yes":
+        return _back_to_round(round_id, _("Tick “Yes, close this round” to close it."))
+    return _change_round(round_id, close_round, lambda _result: _(
+        "Round closed. Partners can no longer answer; started responses are kept for the analysis."))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/closing-date")
-@secretariat_required
 def change_closing_date_view(round_id: int):
     """Move a draft or open round's closing date, e.g. to give partners another week."""
     try:
         closes_on = date.fromisoformat(request.form.get("closes_on", "").strip())
     except ValueError:
         return _back_to_round(round_id, _("Give the new closing date as a date (YYYY-MM-DD)."))
-    with write_transaction():
-        round_ = _round_or_404(round_id)
-        previous = round_.closes_on
-        problem = change_closing_date(round_, closes_on)
-        if problem == "closed":
-            return _back_to_round(round_id, _("A closed round keeps its closing date."))
-        if problem == "past":
-            return _back_to_round(round_id, PROBLEMS["closes_on", "past"])
-        record("round.closing_date", f"round {round_id}", name=round_.name, previous=previous.isoformat(),
-               closes_on=closes_on.isoformat())
-    return _back_to_round(round_id, _("The round now closes on %(date)s.", date=closes_on.isoformat()))
+    return _change_round(round_id, lambda round_: change_closing_date(round_, closes_on), lambda _result: _(
+        "The round now closes on %(date)s.", date=closes_on.isoformat()))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/invite-late")
-@secretariat_required
 def invite_late(round_id: int):
     """Invite partners added to the registry since the round opened (those matching its filter)."""
-    with write_transaction():
-        round_ = _round_or_404(round_id)
-        if round_.status != "open":
-            return _back_to_round(round_id, _("Partners can be added only while the round is open."))
-        invitations = invite_audience(round_)
-        record("round.invite_late", f"round {round_id}", invited=len(invitations))
-    if not invitations:
-        return _back_to_round(round_id, _("No new partner contact to add: everyone matching the round is already "
-                                          "invited."))
-    return _back_to_round(round_id, ngettext(
+    return _change_round(round_id, invite_late_partners, lambda invitations: ngettext(
         "%(num)d partner contact added to the round. Send the invitation when you are ready.",
         "%(num)d partner contacts added to the round. Send their invitations when you are ready.",
-        len(invitations)))
+        len(invitations)) if invitations else _(
+        "No new partner contact to add: everyone matching the round is already invited."))
 
 
 def _report_response(round_: Round, report: SendReport | None, message: str | None = None, failed=False,
@@ -320,7 +296,6 @@ def _report_response(round_: Round, report: SendReport | None, message: str | No
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/send")
-@secretariat_required
 def send_invitations_view(round_id: int):
     """Mail every invitation not sent yet; a second click sends nothing twice."""
     round_ = _round_or_404(round_id)
@@ -330,7 +305,6 @@ def send_invitations_view(round_id: int):
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/remind")
-@secretariat_required
 def remind(round_id: int):
     """Remind everyone who has not submitted, or only the invitations named by `invitation_id` fields."""
     round_ = _round_or_404(round_id)
@@ -352,7 +326,6 @@ def remind(round_id: int):
 
 
 @bp.get("/secretariat/rounds/<int:round_id>/invitations.csv")
-@secretariat_required
 def export_invitations(round_id: int):
     """Every invitation with its status and personal link, as CSV; admins only, since a link opens the survey."""
     if not current_user.is_admin:

@@ -7,13 +7,16 @@ from typing import TextIO
 
 from sqlalchemy.orm import selectinload
 
+from engagement.audit import record
 from engagement.extensions import db
+from engagement.spreadsheets import neutralise
 from engagement.text import strip_bidi_controls
+from engagement.timestamps import as_utc
 from partners.models import Contact, Organisation
 from partners.registry import where_partners
 
 from .invitations import assign_token, link_for
-from .models import Invitation, Round, Survey, SurveyVersion
+from .models import Invitation, Round, SurveyVersion
 
 
 def audience_query(audience: dict):
@@ -29,10 +32,13 @@ def round_name(text: str | None) -> str:
 
 
 def create_round(version: SurveyVersion, name: str, closes_on: date, audience: dict | None = None) -> Round:
-    """Add a draft round (the caller checks it with check_round and commits)."""
-    round_ = Round(survey_version=version, name=round_name(name), closes_on=closes_on, audience=audience or {}, status="draft")
+    """Add a draft round (the caller checks it with check_round), in the caller's write transaction."""
+    round_ = Round(survey_version=version, name=round_name(name), closes_on=closes_on, audience=audience or {},
+                   status="draft")
     db.session.add(round_)
     db.session.flush()
+    record("round.create", f"round {round_.id}", name=round_.name, survey_version=version.id,
+           closes_on=round_.closes_on.isoformat(), audience=round_.audience)
     return round_
 
 
@@ -54,33 +60,60 @@ def invite_audience(round_: Round) -> list[Invitation]:
     return created
 
 
-def open_round(round_: Round) -> list[Invitation]:
-    """Open a draft round and invite its audience; the caller commits."""
+class RoundError(ValueError):
+    """A round cannot change this way in its state; `problem` says why (the pages and commands word it)."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _today(today: date | None) -> date:
+    return today or datetime.now(UTC).date()
+
+
+def open_round(round_: Round, today: date | None = None) -> list[Invitation]:
+    """Open a draft round and invite its audience (mails are sent separately)."""
+    if round_.status != "draft":
+        raise RoundError("not_draft")
+    if round_.closes_on < _today(today):
+        raise RoundError("closes_in_past")
     round_.status = "open"
     round_.opened_at = datetime.now(UTC)
-    round_.opens_on = round_.opens_on or datetime.now(UTC).date()
-    return invite_audience(round_)
+    round_.opens_on = round_.opens_on or _today(today)
+    invitations = invite_audience(round_)
+    record("round.open", f"round {round_.id}", name=round_.name, invited=len(invitations))
+    return invitations
 
 
 def close_round(round_: Round) -> None:
     """Stop new answers; partial responses stay for the analysis."""
+    if round_.status != "open":
+        raise RoundError("not_open")
     round_.status = "closed"
     round_.closed_at = datetime.now(UTC)
+    record("round.close", f"round {round_.id}", name=round_.name)
 
 
-def change_closing_date(round_: Round, closes_on: date, today: date | None = None) -> str | None:
+def change_closing_date(round_: Round, closes_on: date, today: date | None = None) -> None:
     """Move the closing date of a draft or open round (a deadline extended, or brought forward); partners' links
-    follow at once, and later mails give the new date. Returns the problem ("closed", "past") or None."""
+    follow at once, and later mails give the new date."""
     if round_.status not in ("draft", "open"):
-        return "closed"
-    if closes_on < (today or datetime.now(UTC).date()):
-        return "past"
+        raise RoundError("closed")
+    if closes_on < _today(today):
+        raise RoundError("past")
+    record("round.closing_date", f"round {round_.id}", name=round_.name, previous=round_.closes_on.isoformat(),
+           closes_on=closes_on.isoformat())
     round_.closes_on = closes_on
-    return None
 
 
-class RoundError(ValueError):
-    """A round cannot be created or changed this way; the message says why, in the Secretariat's words."""
+def invite_late_partners(round_: Round) -> list[Invitation]:
+    """Invite partners added to the registry since the round opened (those matching its filter)."""
+    if round_.status != "open":
+        raise RoundError("not_open")
+    invitations = invite_audience(round_)
+    record("round.invite_late", f"round {round_.id}", invited=len(invitations))
+    return invitations
 
 
 def check_round(name: str, closes_on: date | None, today: date | None = None) -> dict[str, str]:
@@ -95,14 +128,6 @@ def check_round(name: str, closes_on: date | None, today: date | None = None) ->
     elif closes_on < (today or datetime.now(UTC).date()):
         problems["closes_on"] = "past"
     return problems
-
-
-def latest_version(survey_ref: str) -> SurveyVersion | None:
-    """The newest version of a survey named by its form_id or its id."""
-    survey = db.session.scalar(db.select(Survey).filter_by(form_id=survey_ref))
-    if survey is None and survey_ref.isdigit():
-        survey = db.session.get(Survey, int(survey_ref))
-    return survey.versions[-1] if survey is not None and survey.versions else None
 
 
 def clean_audience(audience: dict | None) -> dict:
@@ -148,18 +173,8 @@ EXPORT_COLUMNS = ("organisation", "contact_name", "contact_email", "language", "
                   "last_reminded_at", "reminders")
 
 
-def spreadsheet_safe(value) -> str:
-    """Neutralise a cell a spreadsheet would run as a formula (= + - @ tab CR) with a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _timestamp(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:  # SQLite gives back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    return "" if moment is None else as_utc(moment).isoformat(timespec="seconds")
 
 
 def export_rows(round_: Round) -> list[dict]:
@@ -182,5 +197,5 @@ def write_invitations_csv(round_: Round, stream: TextIO) -> int:
     writer.writeheader()
     rows = export_rows(round_)
     for row in rows:
-        writer.writerow({key: spreadsheet_safe(strip_bidi_controls(value)) for key, value in row.items()})
+        writer.writerow({key: neutralise(strip_bidi_controls(value)) for key, value in row.items()})
     return len(rows)

@@ -1,77 +1,58 @@
 """The partner's pages: welcome, one page per section, review, submit, receipt. Thin views over respondent.py."""
 
+import math
+import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache, wraps
 
-from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask_babel import force_locale, refresh
 from flask_babel import gettext as _
-from flask_babel import refresh
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
 from limits import parse
 from markupsafe import Markup, escape
-from werkzeug.exceptions import NotFound
 
 from engagement.errors import error_page
 from engagement.extensions import csrf, limiter
-from engagement.htmx import RenderCache, is_htmx, redirect_to, render
+from engagement.htmx import is_htmx, redirect_to, render
 
 from . import answers as answer_store
 from .definition import Grid, Section
 from .invitations import form_token_matches
+from .relevance import layout
 from .respondent import RoundClosed, Visit, open_visit, save_page, set_language, start, submit
+from .versions import definition_for_id
 
-bp = Blueprint("surveys", __name__)
+bp = Blueprint("partner", __name__)
 PAGE = "surveys/page.html"
 TYPED = ("text", "integer", "decimal", "date")  # typed answers autosave as the partner types, others on change
+# A partner page is a few kilobytes of form fields: anything much larger is refused before it is read.
+PARTNER_MAX_CONTENT_LENGTH = 64 * 1024
+SAFE_RETURN = re.compile(r"/s/[A-Za-z0-9_-]{43}(/[A-Za-z0-9_/-]*)?")  # a partner page, nothing else
 
 
-def rendered() -> RenderCache:
-    """Survey pages and autosave replies as rendered, shared by partners with the same answers on that page (most
-    partners open a section before answering it): rendering was half of a page's CPU time. One per app."""
-    cache = current_app.extensions.get("surveys.rendered")
-    if cache is None:
-        cache = current_app.extensions.setdefault("surveys.rendered",
-                                                  RenderCache(current_app.config["RENDER_CACHE_SIZE"]))
-    return cache
+@bp.before_request
+def refuse_large_bodies():
+    """Werkzeug refuses a body over this (413) before parsing it, by its declared length or as it is read."""
+    request.max_content_length = current_app.config.get("PARTNER_MAX_CONTENT_LENGTH", PARTNER_MAX_CONTENT_LENGTH)
 
 
-def token_limit(view):
-    """Unknown links cost a guess: once an address has had TOKEN_LOOKUP_LIMIT look-ups fail (404), every partner URL
-    answers 429 from it until the window ends. Only failed look-ups count, so a whole ministry behind one address
-    can still answer; one counter for every partner URL, so a guesser gets no fresh allowance from each route.
-
-    The counter is read and counted with the limiter's own storage (shared by the workers), without Flask-Limiter's
-    per-route machinery, which cost a sixth of an autosave.
-    """
-
-    @wraps(view)
-    def limited(*args, **kwargs):
-        if not limiter.enabled:
-            return view(*args, **kwargs)
-        limit = _lookup_limit(current_app.config.get("TOKEN_LOOKUP_LIMIT", "30/minute"))
-        key = (current_app.config.get("RATELIMIT_KEY_PREFIX", ""), "invitation-lookup", get_remote_address())
-        if not limiter.limiter.test(limit, *key):
-            abort(429)
-        try:
-            response = view(*args, **kwargs)
-        except NotFound:
-            limiter.limiter.hit(limit, *key)
-            raise
-        if getattr(response, "status_code", None) == 404:
-            limiter.limiter.hit(limit, *key)
+@bp.after_request
+def count_refusals(response):
+    """An unknown link (404) or an oversized body (413) costs the address one of TOKEN_LOOKUP_LIMIT tries; past it,
+    the answer is 429. A partner's valid link never asks the counter, so it is never refused for someone else's
+    guesses from the same address (a ministry behind one proxy)."""
+    if response.status_code not in (404, 413) or not limiter.enabled:
         return response
-
-    limited.counts_failed_lookups = True
-    return limited
-
-
-@limiter.request_filter
-def _partner_urls_count_their_own() -> bool:
-    """Flask-Limiter's own per-request evaluation is skipped for partner URLs: no limit of its applies to them (they
-    count failed look-ups in token_limit), and working that out cost a sixteenth of an autosave."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    return getattr(view, "counts_failed_lookups", False)
+    limit = _lookup_limit(current_app.config.get("TOKEN_LOOKUP_LIMIT", "30/minute"))
+    key = (current_app.config.get("RATELIMIT_KEY_PREFIX", ""), "invitation-lookup", get_remote_address())
+    if limiter.limiter.hit(limit, *key):
+        return response
+    reset_at, _remaining = limiter.limiter.get_window_stats(limit, *key)
+    return error_page(429, retry_after=max(1, math.ceil(reset_at - time.time())))
 
 
 def partner_form(view):
@@ -81,7 +62,6 @@ def partner_form(view):
 
     @wraps(view)
     def checked(token, *args, **kwargs):
-        # The form is read first, as Flask-WTF does: an oversized request is refused (413) before anything else.
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
         if current_app.config.get("WTF_CSRF_ENABLED", True) and not form_token_matches(token, sent):
             raise CSRFError("The form token is missing or does not belong to this link.")
@@ -105,8 +85,7 @@ def round_closed(error):
 def _visit(token: str) -> Visit:
     visit = open_visit(token)
     g.language = visit.language
-    if "_flask_babel" in g:  # Flask-Babel's per-request state: only then may it have read the locale already
-        refresh()
+    refresh()  # the locale may have been read already in this request
     return visit
 
 
@@ -118,19 +97,46 @@ def _page_index(visit: Visit, name: str, shown: set[str]):
     return pages, None
 
 
-def _page_context(visit: Visit, page, errors=None, notice=None, shown=None, posted=None):
+def _page_context(visit: Visit, page, errors=None, shown=None, posted=None) -> dict:
+    """The page of a section: the questions (drawn once for everyone with the same answers there, see
+    `drawn_questions`, unless the page shows errors) inside this partner's own form."""
     shown = visit.shown() if shown is None else shown
     pages, index = _page_index(visit, page.name, shown)
-    values = dict(visit.values)
-    if posted:
-        values.update(posted)
-    # Question names are plain identifiers: the autosave URL of each is this prefix and its name.
-    autosave_url = url_for("surveys.autosave", token=visit.token, question_name="_")[:-1]
-    return {"visit": visit, "definition": visit.definition, "page": page, "pages": pages, "index": index or 0,
-            "shown": shown, "values": values, "errors": errors or {}, "notice": notice, "lang": visit.language,
-            "autosave": True, "autosave_url": autosave_url, "words": _words(visit.definition, visit.language),
-            "grids": answer_store.layout(visit.definition).grids[page.name],
-            "t": lambda text: visit.definition.text(text, visit.language)}
+    values = {**visit.values, **(posted or {})}
+    context = _questions_context(visit.definition, visit.language, page, values, shown, errors or {})
+    if errors:
+        questions = render_block(PAGE, "questions", **context)
+    else:
+        here = layout(visit.definition).page_questions[page.name]
+        names = [n for q in here for n in ((q.name, q.other_name) if q.or_other else (q.name,))]
+        questions = drawn_questions(visit.version, visit.language, page.name,
+                                    tuple((name, values[name]) for name in names if values.get(name)),
+                                    frozenset(q.name for q in here if q.name in shown))
+    context.update(visit=visit, pages=pages, index=index or 0, questions=Markup(questions))
+    return context
+
+
+def _questions_context(definition, language: str, page, values: dict, shown, errors: dict) -> dict:
+    """What the questions of a page are drawn from, and nothing else: no link, no organisation. URLs in them are
+    relative to the page (an autosave posts to ../answer/<question>)."""
+    return {"definition": definition, "page": page, "values": values, "shown": shown, "errors": errors,
+            "lang": language, "autosave": True, "words": _words(definition, language),
+            "grids": layout(definition).grids[page.name],
+            "t": lambda text: definition.text(text, language)}
+
+
+@lru_cache(maxsize=256)
+def drawn_questions(version: tuple, language: str, page_name: str, answers: tuple, shown: frozenset) -> str:
+    """The questions of a page as drawn for these answers, kept for the next partner in the same place (most open
+    a section before answering it): drawing them was half of a page's CPU time.
+
+    Safe by construction: the key is exactly the arguments and the drawing reads nothing else, so a copy can only
+    reach a partner who would have drawn the same; no token or organisation can be in it.
+    """
+    definition = definition_for_id(*version)
+    with force_locale(language):
+        return render_block(PAGE, "questions", **_questions_context(
+            definition, language, definition.page(page_name), dict(answers), shown, {}))
 
 
 @dataclass
@@ -155,7 +161,7 @@ class Words:
 
 def _words(definition, language: str) -> Words:
     """Every question's and group's wording in a language, built once per survey version and language."""
-    cache = answer_store.layout(definition).wording
+    cache = layout(definition).wording
     words = cache.get(language)
     if words is None:
         words = cache[language] = _build_words(definition, language)
@@ -194,100 +200,66 @@ def _build_words(definition, language: str) -> Words:
 
 
 @bp.get("/s/<token>")
-@token_limit
 def welcome(token):
     """The welcome page: who is invited, to what, until when, and how answers are used."""
     visit = _visit(token)
     if visit.submitted:
-        return redirect(url_for("surveys.receipt", token=token), 303)
+        return redirect(url_for("partner.receipt", token=token), 303)
     minutes = current_app.config["SURVEY_DEFAULT_MINUTES"]
     return render("surveys/welcome.html", visit=visit, minutes=minutes, lang=visit.language,
                   t=lambda text: visit.definition.text(text, visit.language))
 
 
 @bp.post("/s/<token>/start")
-@token_limit
 @partner_form
 def begin(token):
     """Start, or continue where the partner left."""
     visit = _visit(token)
     if visit.submitted:
-        return redirect_to(url_for("surveys.receipt", token=token))
+        return redirect_to(url_for("partner.receipt", token=token))
     response = start(visit)
     shown = visit.shown()
     pages = visit.pages(shown)
     target = response.current_page if any(p.name == response.current_page for p in pages) else (
         pages[0].name if pages else None)
     if target is None:
-        return redirect_to(url_for("surveys.review", token=token))
-    return redirect_to(url_for("surveys.page", token=token, name=target))
+        return redirect_to(url_for("partner.review", token=token))
+    return redirect_to(url_for("partner.page", token=token, name=target))
 
 
 @bp.post("/s/<token>/language")
-@token_limit
 @partner_form
 def language(token):
     """Switch the language of the survey; answers stay as they are."""
     visit = _visit(token)
     set_language(visit, request.form.get("language", ""))
     back = request.form.get("next", "")
-    if not back.startswith(f"/s/{token}"):
-        back = url_for("surveys.welcome", token=token)
+    if not (SAFE_RETURN.fullmatch(back) and back.startswith(f"/s/{token}")):
+        back = url_for("partner.welcome", token=token)
     return redirect_to(back)
 
 
 @bp.get("/s/<token>/page/<name>")
-@token_limit
 def page(token, name):
     """One section of the survey, with the partner's answers so far."""
     visit = _visit(token)
     if visit.submitted:
-        return redirect(url_for("surveys.receipt", token=token), 303)
+        return redirect(url_for("partner.receipt", token=token), 303)
     if visit.response is None:
-        return redirect(url_for("surveys.welcome", token=token), 303)
+        return redirect(url_for("partner.welcome", token=token), 303)
     survey_page = visit.definition.page(name)
     if survey_page is None:
         abort(404)
-    return _survey_page(visit, survey_page)
-
-
-def _survey_page(visit: Visit, survey_page):
-    """The page as rendered for any partner with the same answers on it, with this partner's link and CSRF token.
-
-    Besides the survey version, language and section, a page depends only on the answers to its own questions,
-    which of them are shown and where the section stands among the shown ones (no piping, no choice filters).
-    """
-    if session.get("_flashes"):
-        return render(PAGE, **_page_context(visit, survey_page))
-    shown = visit.shown()
-    pages, index = _page_index(visit, survey_page.name, shown)
-    values = visit.values
-    answers = tuple((q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
-                    for q in answer_store.layout(visit.definition).page_questions[survey_page.name])
-    key = ("page", visit.version, visit.language, survey_page.name, index, len(pages), answers)
-    return _shared(key, (visit.token, visit.form_token), [text for _shown, *texts in answers for text in texts], 200,
-                   lambda: render(PAGE, **_page_context(visit, survey_page, shown=shown)))
-
-
-def _shared(key, secrets: tuple, content: list, status: int, draw):
-    """The response kept under `key` with this partner's `secrets` put back, else draw() and keep it (unless its
-    `content`, the answers and messages in it, holds a secret)."""
-    html = rendered().get(key, secrets)
-    if html is None:
-        response = draw()
-        rendered().put(key, response.get_data(as_text=True), secrets, content)
-        return response
-    return current_app.response_class(html, status, {"Vary": "HX-Request"})  # as render() would make it
+    return render(PAGE, **_page_context(visit, survey_page))
 
 
 @bp.post("/s/<token>/page/<name>")
-@token_limit
 @partner_form
 def save(token, name):
     """Save the whole page (the form without JavaScript), then go where the partner asked: next, back, review."""
     visit = _visit(token)
     if visit.submitted:
-        return redirect_to(url_for("surveys.receipt", token=token))
+        return redirect_to(url_for("partner.receipt", token=token))
     if visit.response is None:
         start(visit)
     survey_page = visit.definition.page(name)
@@ -296,7 +268,7 @@ def save(token, name):
     action = request.form.get("action", "save")
     forward = action in ("next", "review")
     before = visit.shown()
-    questions = answer_store.layout(visit.definition).page_questions[name]
+    questions = layout(visit.definition).page_questions[name]
     changes, errors, shown = answer_store.validate_questions(
         visit.definition, questions, request.form, visit.values, visit.partner, visit.language,
         require=forward, shown_before=before)
@@ -312,23 +284,22 @@ def save(token, name):
     elif action == "back" and index:
         destination = pages[index - 1].name
     if not save_page(visit, changes, current_page=destination or name, clean_hidden=destination != name):
-        return redirect_to(url_for("surveys.receipt", token=token))  # submitted from another tab meanwhile
+        return redirect_to(url_for("partner.receipt", token=token))  # submitted from another tab meanwhile
     if action.startswith("lang:"):
         set_language(visit, action.removeprefix("lang:"))
         g.language = visit.language
-        return redirect_to(url_for("surveys.page", token=token, name=name))
+        return redirect_to(url_for("partner.page", token=token, name=name))
     if errors or appeared:
         for question in appeared:
             errors.setdefault(question.name, _("New question, shown because of your answers: please answer it."))
         posted = {k: v for k, v in request.form.items()}
         return render(PAGE, status=422, **_page_context(visit, survey_page, errors=errors, posted=posted))
     if destination is None:
-        return redirect_to(url_for("surveys.review", token=token))
-    return redirect_to(url_for("surveys.page", token=token, name=destination))
+        return redirect_to(url_for("partner.review", token=token))
+    return redirect_to(url_for("partner.page", token=token, name=destination))
 
 
 @bp.post("/s/<token>/answer/<question_name>")
-@token_limit
 @partner_form
 def autosave(token, question_name):
     """Save one answer as the partner goes (htmx); reply with its saved state and the questions it shows or hides."""
@@ -350,34 +321,24 @@ def autosave(token, question_name):
     if not errors and not save_page(visit, changes, current_page=None, clean_hidden=False):
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
     changed = [] if shown is before else [
-        q for q in answer_store.layout(visit.definition).page_questions[survey_page.name]
+        q for q in layout(visit.definition).page_questions[survey_page.name]
         if (q.name in before) != (q.name in shown)]
-    status = 422 if errors else 200
-    # The reply depends on the question, its errors and the questions it showed or hid (with their answers).
-    values = visit.values
-    others = tuple((q.name, q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
-                   for q in changed)
-    problems = tuple((name, str(error), bool(getattr(error, "pending", False))) for name, error in errors.items())
-    key = ("autosave", visit.version, visit.language, question.name, problems, others)
-    content = [message for _name, message, _pending in problems] + [t for _n, _s, *texts in others for t in texts]
-
-    def draw():
+    if is_htmx():  # the fragment needs only the questions' context
+        context = _questions_context(visit.definition, visit.language, survey_page, visit.values, shown, errors)
+    else:
         context = _page_context(visit, survey_page, errors=errors, shown=shown)
-        context.update(question=question, changed=changed, saved=not errors)
-        return render(PAGE, block="autosave_result", status=status, **context)
-
-    return _shared(key, (visit.token,), content, status, draw) if is_htmx() else draw()
+    context.update(question=question, changed=changed, saved=not errors)
+    return render(PAGE, block="autosave_result", status=422 if errors else 200, **context)
 
 
 @bp.get("/s/<token>/review")
-@token_limit
 def review(token):
     """Every answer on one page, with links back to change them, and the submit button."""
     visit = _visit(token)
     if visit.submitted:
-        return redirect(url_for("surveys.receipt", token=token), 303)
+        return redirect(url_for("partner.receipt", token=token), 303)
     if visit.response is None:
-        return redirect(url_for("surveys.welcome", token=token), 303)
+        return redirect(url_for("partner.welcome", token=token), 303)
     missing = answer_store.missing_required(visit.definition, visit.values, visit.partner)
     return render("surveys/review.html", **_review_context(visit, missing=missing))
 
@@ -387,7 +348,7 @@ def _review_context(visit: Visit, **extra):
     the review of a whole survey is the partner's longest page)."""
     shown = visit.shown()
     pages = visit.pages(shown)
-    questions = answer_store.layout(visit.definition).page_questions
+    questions = layout(visit.definition).page_questions
     answered_pages = [(page, [q for q in questions[page.name] if q.answerable and q.name in shown]) for page in pages]
     missing = extra.get("missing") or []
     return dict(visit=visit, definition=visit.definition, pages=pages, shown=shown, answered_pages=answered_pages,
@@ -397,26 +358,24 @@ def _review_context(visit: Visit, **extra):
 
 
 @bp.post("/s/<token>/submit")
-@token_limit
 @partner_form
 def submit_response(token):
     """Submit the answers; a second submit (a double click, another tab) changes nothing and shows the receipt."""
     visit = _visit(token)
     if visit.response is None:
-        return redirect_to(url_for("surveys.welcome", token=token))
+        return redirect_to(url_for("partner.welcome", token=token))
     if not visit.submitted:
         missing = answer_store.missing_required(visit.definition, visit.values, visit.partner)
         if missing:
             return render("surveys/review.html", status=422, **_review_context(visit, missing=missing))
         submit(visit)
-    return redirect_to(url_for("surveys.receipt", token=token))
+    return redirect_to(url_for("partner.receipt", token=token))
 
 
 @bp.get("/s/<token>/receipt")
-@token_limit
 def receipt(token):
     """Thank-you page with a printable, read-only copy of the submitted answers."""
     visit = _visit(token)
     if not visit.submitted:
-        return redirect(url_for("surveys.welcome", token=token), 303)
+        return redirect(url_for("partner.welcome", token=token), 303)
     return render("surveys/receipt.html", **_review_context(visit))

@@ -1,21 +1,23 @@
 """Secretariat pages for survey definitions: the list of surveys and versions, and uploading an XLSForm."""
 
-from flask import flash, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
 from engagement.audit import record
-from engagement.auth import secretariat_required
+from engagement.auth import require_secretariat
+from engagement.database import write_transaction
 from engagement.extensions import db
 from engagement.htmx import redirect_to, render
 
 from .models import Survey, SurveyVersion
-from .routes import bp
 from .versions import definition_for, import_survey
 from .xlsform import SurveyFileError
 
+bp = Blueprint("surveys", __name__)
+bp.before_request(require_secretariat)
 SURVEYS_PAGE = "surveys/library.html"
 ACCEPTED = (".xlsx", ".xls", ".yaml", ".yml")
 
@@ -31,14 +33,12 @@ def _library(form, problems=None, warnings=None, status=200):
 
 
 @bp.get("/secretariat/surveys")
-@secretariat_required
 def survey_library():
     """Every survey with its versions, and the upload form for a new one."""
     return _library(SurveyUploadForm())
 
 
 @bp.post("/secretariat/surveys")
-@secretariat_required
 def upload_survey():
     """Import an uploaded survey file: a new version when its form_id is known; nothing stored when it is refused."""
     form = SurveyUploadForm()
@@ -50,12 +50,11 @@ def upload_survey():
         form.file.errors.append(_("Choose an .xlsx, .xls or .yaml file."))
         return _library(form, status=422)
     try:
-        version, definition = import_survey(upload.read(), filename)
+        with write_transaction():
+            version, definition = import_survey(upload.read(), filename)
+            record("survey.import", f"{definition.form_id} v{version.number}", file=filename)
     except SurveyFileError as error:
-        db.session.rollback()
         return _library(form, problems=[str(p) for p in error.problems], status=422)
-    record("survey.import", f"{definition.form_id} v{version.number}", file=filename)
-    db.session.commit()
     flash(_("%(title)s imported as version %(number)d.", title=version.survey.title, number=version.number))
     if definition.warnings:
         flash(_("%(n)d warning(s): see the version's page.", n=len(definition.warnings)))
@@ -63,7 +62,6 @@ def upload_survey():
 
 
 @bp.get("/secretariat/surveys/versions/<int:version_id>")
-@secretariat_required
 def survey_version(version_id):
     """A version's questionnaire as the partner will see it, page by page, with the import's warnings."""
     version = db.get_or_404(SurveyVersion, version_id)

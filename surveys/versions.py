@@ -35,7 +35,7 @@ def definition_for_id(version_id: int, created_at) -> SurveyDefinition:
 def import_survey(source, filename: str) -> tuple[SurveyVersion, SurveyDefinition]:
     """Store a survey file as a new version (a new survey when its form_id is new); raises SurveyFileError.
 
-    The caller commits. Nothing is added to the session when the file is refused.
+    Runs inside the caller's write transaction; nothing is added to the session when the file is refused.
     """
     sheets, definition = load_survey_file(source, filename)
     survey = db.session.scalar(db.select(Survey).filter_by(form_id=definition.form_id))
@@ -56,9 +56,8 @@ def import_survey(source, filename: str) -> tuple[SurveyVersion, SurveyDefinitio
 
 
 def latest_version(form_id_or_id: str) -> SurveyVersion | None:
-    """The newest version of a survey named by its form_id or numeric id."""
-    query = db.select(Survey)
-    query = query.filter_by(id=int(form_id_or_id)) if str(form_id_or_id).isdigit() else query.filter_by(
-        form_id=form_id_or_id)
-    survey = db.session.scalar(query)
-    return survey.versions[-1] if survey and survey.versions else None
+    """The newest version of a survey named by its form_id, or failing that by its numeric id."""
+    survey = db.session.scalar(db.select(Survey).filter_by(form_id=form_id_or_id))
+    if survey is None and str(form_id_or_id).isdigit():
+        survey = db.session.get(Survey, int(form_id_or_id))
+    return survey.versions[-1] if survey is not None and survey.versions else None

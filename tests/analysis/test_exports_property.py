@@ -6,10 +6,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.exports import prepare, restore
 from engagement.extensions import db
+from engagement.spreadsheets import unneutralise
 from surveys.models import Answer, Invitation, Response, Round
-from tests.analysis.test_frames import answer, round_with
+from tests.analysis.test_exports import export_bytes
+from tests.analysis.test_loader import answer, round_with
 
 COLOURS = ["red", "blue", "other"]
 FRUITS = ["apple", "pear", "cherry", "other"]
@@ -64,7 +65,7 @@ def from_wide(row: dict[str, str]) -> dict[str, str]:
             values[name] = row[name]
     for name in ("colour_other", "fruits_other", "why_red", "comment"):
         if row[name]:
-            values[name] = restore(row[name])
+            values[name] = unneutralise(row[name])
     ranks = {code: row[f"priorities/{code}"] for code in SERVICES if row[f"priorities/{code}"]}
     if ranks:
         values["priorities"] = " ".join(sorted(ranks, key=lambda code: int(ranks[code])))
@@ -84,7 +85,7 @@ def from_long(rows: pd.DataFrame) -> dict[str, str]:
         if question in ("fruits", "priorities"):
             values.setdefault(question, []).append(option)
         else:
-            values[question] = [restore(value)]
+            values[question] = [unneutralise(value)]
     return {name: " ".join(parts) for name, parts in values.items()}
 
 
@@ -101,8 +102,8 @@ def test_answers_survive_export_and_read_back(app, responses, bom):
         db.session.execute(db.delete(Response))
         db.session.commit()
         ids = [answer(invitation, values).id for invitation, values in zip(invitations, responses)]
-        wide = read(b"".join(prepare(db.session, round_.id, bom=bom).chunks(db.session)))
-        long = read(b"".join(prepare(db.session, round_.id, "long", bom=bom).chunks(db.session)))
+        wide = read(export_bytes(round_.id, bom=bom))
+        long = read(export_bytes(round_.id, "long", bom=bom))
         db.session.remove()
 
     assert list(wide["response_id"]) == [str(i) for i in ids]

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event
 
 from analysis import monitoring
-from analysis.charts import cumulative_line_svg
+from analysis.figures import cumulative_line_svg
 from engagement.extensions import db
 from surveys.models import Invitation, Response
 from tests.factories import open_round_for, organisation, survey_from_rows

@@ -16,7 +16,7 @@ from surveys.demo import load_demo
 from surveys.models import Answer, Invitation, Response, Round
 from surveys.rounds import create_round
 from surveys.versions import definition_for
-from tests.analysis.synthetic import Partner, fill_round
+from synthetic.responses import Partner, fill_round
 
 SECTIONS = [
     "fieldwork", "profile", "engagement", "funnel", "satisfaction", "importance", "ranking", "heat-maps",
@@ -259,7 +259,7 @@ def test_report_command_in_french_and_for_a_missing_round(app, filled, runner, t
 
 
 def test_values_that_round_to_zero_are_shown_without_a_minus_sign():
-    from analysis.report import format_value
+    from analysis.report.model import format_value
 
     assert [format_value(-0.3, "nps"), format_value(-0.004, "pp"), format_value(-0.001, "signed")] == [
         "+0", "+0 pp", "+0.00"]
@@ -272,7 +272,8 @@ def test_organisation_level_weighting_counts_each_organisation_once():
     import pandas as pd
 
     from analysis.frames import RoundData
-    from analysis.report import Filters, build_report
+    from analysis.report.builder import build_report
+    from analysis.report.model import Filters
     from tests.analysis.builders import grid, likert, page, survey
 
     definition = survey(page("services", grid("satisfaction", likert("sat_web"))))

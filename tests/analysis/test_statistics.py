@@ -6,25 +6,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.statistics import (
+from analysis.intervals import bootstrap_interval, newcombe_difference, wilson_interval
+from analysis.rates import organisation_weights, partial_responses, response_rates
+from analysis.summaries import (
     CONCENTRATE,
     KEEP_UP,
     LOW_PRIORITY,
     OVERKILL,
-    bootstrap_interval,
     breakdowns,
     choice_frequencies,
     compare_rounds,
     importance_satisfaction,
     likert_summary,
-    newcombe_difference,
     nps_summary,
-    organisation_weights,
-    partial_responses,
     ranking_summary,
-    response_rates,
     service_funnel,
-    wilson_interval,
 )
 from tests.analysis.builders import default_like_survey, grid, likert, page, question, survey
 

@@ -13,7 +13,7 @@ from partners.models import Contact, Organisation
 from surveys.models import Invitation, Response, Round
 from surveys.rounds import close_round
 from surveys.versions import definition_for
-from tests.analysis.synthetic import fill_round
+from synthetic.responses import fill_round
 from tests.browser_support import sign_in
 
 pytestmark = pytest.mark.browser

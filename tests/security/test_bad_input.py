@@ -120,6 +120,37 @@ def test_an_oversized_request_is_413_and_changes_nothing(app, client, partner):
             "What you sent is too large", htmx=False)
 
 
+def test_a_partner_post_over_64_kb_is_refused_before_its_form_is_read(app, client, partner, monkeypatch):
+    """A 4 MB body to any /s/... URL (a real link or a random one) is refused by its declared length: the form
+    parser never runs, so it costs no CPU, and changes nothing."""
+    from werkzeug.formparser import FormDataParser
+
+    token, _round_id = partner
+
+    def parse_nothing(*args, **kwargs):
+        raise AssertionError("the oversized form was parsed")
+
+    monkeypatch.setattr(FormDataParser, "parse", parse_nothing)
+    body = "why_member=" + "x" * (4 * 1024 * 1024)  # under MAX_CONTENT_LENGTH, far over a partner page
+    for url in (f"/s/{token}/answer/why_member", f"/s/{token}/page/first", f"/s/{'B' * 43}/answer/why_member"):
+        refused(app, client, url, body, 413, "What you sent is too large",
+                content_type="application/x-www-form-urlencoded")
+    monkeypatch.undo()
+    assert client.post(f"/s/{token}/answer/why_member", {"why_member": "x" * 5000, "why_member__present": "1"},
+                       htmx=True).status_code == 422  # a long answer still gets its own message
+
+
+def test_a_bad_return_address_on_the_language_switch_goes_to_the_welcome_page(app, client, partner):
+    token, _round_id = partner
+    for back in (f"/s/{token}/review\r\nSet-Cookie: x=1", "//evil.example",
+                 f"/s/{token}/%0d%0a", f"/s/{token}/../../secretariat", f"/s/{token}/review\n"):
+        response = client.post(f"/s/{token}/language", {"language": "fr", "next": back})
+        assert response.status_code == 303, back
+        assert response.headers["Location"] == f"/s/{token}", back
+    assert client.post(f"/s/{token}/language", {"language": "en", "next": f"/s/{token}/review"}
+                       ).headers["Location"] == f"/s/{token}/review"
+
+
 def test_an_oversized_upload_is_413(app, admin):
     big = io.BytesIO(b"organisation\n" + b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1024))
     admin.get("/partners/import")

@@ -6,9 +6,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engagement.extensions import db
-from surveys.answers import allowed_names, normalise, partner_attributes
+from surveys.answers import normalise
 from surveys.definition import OTHER
 from surveys.models import Answer, Invitation
+from surveys.relevance import allowed_names, partner_attributes
 from surveys.versions import definition_for
 from tests.factories import invited_partner, survey_from_yaml
 from tests.security.conftest import started

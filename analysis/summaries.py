@@ -1,8 +1,9 @@
-"""The statistics of the collective analysis (DOMAIN.md, "The collective analysis: methods the Secretariat needs").
+"""The summaries of the collective analysis (DOMAIN.md, "The collective analysis: methods the Secretariat needs").
 
-Response rates, Likert summaries with Wilson intervals and NA%, the service funnel, importance vs satisfaction with
-Martilla-James quadrants, NPS with a bootstrap interval, rankings, multiple-choice frequencies, 1/k organisation
-weights, breakdowns by category, region and Pathfinder status, and the change since an earlier round (Newcombe).
+Likert summaries with Wilson intervals and NA%, the service funnel, importance vs satisfaction with Martilla-James
+quadrants, NPS with a bootstrap interval, rankings, multiple-choice frequencies, breakdowns by category, region and
+Pathfinder status, and the change since an earlier round (Newcombe). The intervals themselves are in
+analysis.intervals; response rates, partial responses and the organisation weights in analysis.rates.
 
 Conventions shared by every summary:
 
@@ -22,10 +23,8 @@ Conventions shared by every summary:
   shows as x.5 (e.g. 3.5 when half the answers are 1-3 and half are 4-5). With weights it is the weighted median:
   the lowest score whose cumulative weight reaches half the total, averaged with the next score when it reaches
   exactly half.
-- Bootstrap intervals (means, NPS) are percentile intervals over respondents, 2,000 resamples, a fixed seed. A
-  resample of n respondents is drawn as multinomial counts over the respondents pooled by (value, weight): every
-  statistic here depends only on the weighted distribution of values, so this is the same distribution as
-  resampling row indices, at a cost that does not grow with n.
+- Bootstrap intervals (means, NPS) are percentile intervals over respondents, 2,000 resamples, a fixed seed (see
+  analysis.intervals).
 """
 
 from __future__ import annotations
@@ -35,13 +34,12 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.intervals import RESAMPLES, SEED, Z, bootstrap_column, newcombe_difference, wilson_interval
 from analysis.items import LIKERT_CODES, NOT_AWARE, ServicePair, choice_codes, discover_items, is_used
+from analysis.rates import By, group_columns, organisation_weights
 from analysis.suppression import MIN_CELL, is_low_base
 from surveys.definition import SurveyDefinition
 
-Z = 1.96
-RESAMPLES = 2000
-SEED = 87  # fixed so that a report rebuilt from the same answers shows the same intervals
 BREAKDOWNS = ("category", "region", "pathfinder")
 LOW_RELEVANCE_ABOVE = 0.5
 RANK_POINTS = {1: 3, 2: 2, 3: 1}
@@ -61,200 +59,7 @@ KEEP_UP = "Keep up the good work"
 LOW_PRIORITY = "Low priority"
 OVERKILL = "Possible overkill"
 
-By = str | Sequence[str] | None
 Weights = str | pd.Series | None
-
-
-# -- intervals -----------------------------------------------------------------------------------------------------
-
-
-def wilson_interval(x, n, z: float = Z):
-    """Wilson score interval for x successes out of n; (nan, nan) when n = 0. Works on scalars and arrays."""
-    x_ = np.asarray(x, dtype=float)
-    n_ = np.asarray(n, dtype=float)
-    z2 = z * z
-    with np.errstate(divide="ignore", invalid="ignore"):
-        centre = (x_ + z2 / 2) / (n_ + z2)
-        half = z * np.sqrt(np.maximum(x_ * (n_ - x_) / n_, 0) + z2 / 4) / (n_ + z2)
-    low = np.where(x_ <= 0, 0.0, np.clip(centre - half, 0, 1))
-    high = np.where(x_ >= n_, 1.0, np.clip(centre + half, 0, 1))
-    empty = ~(n_ > 0)
-    low, high = np.where(empty, np.nan, low), np.where(empty, np.nan, high)
-    if low.ndim == 0:
-        return float(low), float(high)
-    return low, high
-
-
-def newcombe_difference(x1, n1, x2, n2, z: float = Z):
-    """p1 - p2 with Newcombe's hybrid score interval (method 10 of Newcombe 1998): (difference, low, high)."""
-    x1_, n1_, x2_, n2_ = (np.asarray(v, dtype=float) for v in (x1, n1, x2, n2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p1, p2 = x1_ / n1_, x2_ / n2_
-    l1, u1 = wilson_interval(x1_, n1_, z)
-    l2, u2 = wilson_interval(x2_, n2_, z)
-    difference = p1 - p2
-    low = difference - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    high = difference + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    if np.ndim(difference) == 0:
-        return float(difference), float(low), float(high)
-    return difference, low, high
-
-
-def mean_statistic(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted mean of each resample: weights[r, j] is the weight of values[j] in resample r."""
-    return weights @ values / weights.sum(axis=1)
-
-
-def nps_statistic(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """NPS (-100..+100) of each resample of 0-10 scores."""
-    promoters = weights[:, values >= 9].sum(axis=1)
-    detractors = weights[:, values <= 6].sum(axis=1)
-    return 100 * (promoters - detractors) / weights.sum(axis=1)
-
-
-STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "mean": mean_statistic,
-    "nps": nps_statistic,
-}
-
-
-def bootstrap_interval(
-    values,
-    statistic: str | Callable[[np.ndarray, np.ndarray], np.ndarray] = "mean",
-    resamples: int = RESAMPLES,
-    seed: int = SEED,
-    weights=None,
-    level: float = 0.95,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval over respondents (one value per respondent; NaN values are left out).
-
-    ``statistic`` is "mean", "nps" or a function (distinct values, weight matrix resamples x values) -> one estimate
-    per resample, like ``mean_statistic``; it must depend on the weighted distribution of values only.
-    """
-    values = np.asarray(values, dtype=float)
-    weights = np.ones_like(values) if weights is None else np.asarray(weights, dtype=float)
-    keep = ~np.isnan(values)
-    if not keep.any():
-        return (np.nan, np.nan)
-    pooled, counts = np.unique(np.column_stack([values[keep], weights[keep]]), axis=0, return_counts=True)
-    return _pooled_interval(pooled[:, 0], pooled[:, 1], counts, statistic, resamples, seed, level)
-
-
-def _pooled_interval(values, weights, counts, statistic, resamples, seed, level) -> tuple[float, float]:
-    statistic = STATISTICS[statistic] if isinstance(statistic, str) else statistic
-    n = int(counts.sum())
-    draws = np.random.default_rng(seed).multinomial(n, counts / n, size=resamples)
-    estimates = statistic(np.asarray(values, dtype=float), draws * np.asarray(weights, dtype=float))
-    tail = (1 - level) / 2
-    low, high = np.quantile(estimates, [tail, 1 - tail])
-    return float(low), float(high)
-
-
-# -- who answered ----------------------------------------------------------------------------------------------------
-
-
-def organisation_weights(respondents: pd.DataFrame) -> pd.Series:
-    """1/k per response, k the number of respondents from the same organisation (1 without an organisation)."""
-    k = respondents.groupby("organisation_id")["response_id"].transform("size").fillna(1)
-    return pd.Series(1.0 / k.to_numpy(), index=respondents["response_id"].to_numpy(), name="weight")
-
-
-def partial_responses(
-    answers: pd.DataFrame,
-    definition: SurveyDefinition,
-    *,
-    profile_page: str | None = None,
-    items: Sequence[str] | None = None,
-    share: float = 0.5,
-) -> pd.Series:
-    """Which responses count as partial: answered the profile and at least ``share`` of the items shown to them.
-
-    The profile is the first page (or ``profile_page``); answering it means at least one answer on it. The items are
-    ``items`` if given, else the questions of the grids on the services page (the first page whose name contains
-    "service" and holds a grid, as in the default survey), else every Likert item of the survey. An item counts as
-    shown when it has no relevance condition of its own or of an enclosing group, or when it was answered: the
-    answers cannot tell a conditional item that was skipped from one that was hidden. A response with no item shown
-    is not partial. Returns a boolean Series indexed by response_id over every response in ``answers``; apply it
-    to in-progress responses (``response_rates`` does).
-    """
-    page = definition.page(profile_page) if profile_page else definition.pages[0]
-    profile = {q.name for q in page.questions() if q.answerable}
-    names = list(items) if items is not None else _service_items(definition)
-    conditional = {
-        n
-        for n in names
-        if (q := definition.question(n)) is not None and (q.relevant is not None or q.conditions)
-    }
-    asked = answers[answers["question"].isin([*profile, *names])]
-    answered = asked[asked["value"].fillna("") != ""]
-    ids = pd.Index(answers["response_id"].unique())
-    has_profile = ids.isin(answered.loc[answered["question"].isin(list(profile)), "response_id"])
-    on_items = answered[answered["question"].isin(names)]
-    n_answered = on_items.groupby("response_id").size().reindex(ids, fill_value=0)
-    n_conditional = (
-        on_items[on_items["question"].isin(list(conditional))]
-        .groupby("response_id")
-        .size()
-        .reindex(ids, fill_value=0)
-    )
-    shown = len(names) - len(conditional) + n_conditional
-    partial = has_profile & (shown > 0) & (n_answered >= share * shown)
-    return pd.Series(partial.to_numpy(), index=ids, name="partial")
-
-
-def _service_items(definition: SurveyDefinition) -> list[str]:
-    for page in definition.pages:
-        names = [q.name for q in page.questions() if q.grid and q.answerable]
-        if "service" in page.name.lower() and names:
-            return names
-    return discover_items(definition).likert_names()
-
-
-def response_rates(invitations: pd.DataFrame, partial=None, by: By = None) -> pd.DataFrame:
-    """Completion, inclusive and organisational response rates, overall or per group of ``by``.
-
-    Eligible = invited - ineligible. Complete = submitted (on an eligible invitation); partial = in progress and
-    marked partial (``partial``: a boolean Series by response_id, as ``partial_responses`` returns, or a collection of
-    response ids). completion_rate = complete / eligible; inclusive_rate = (complete + partial) / eligible;
-    organisational_rate = organisations with at least one complete / organisations invited.
-    """
-    keys = _keys(by)
-    if isinstance(partial, pd.Series):
-        partial_ids = partial.index[partial.eq(True)]
-    else:
-        partial_ids = list(partial or [])
-    ineligible = invitations["ineligible"].fillna("").astype(str) != ""
-    status = invitations["response_status"]
-    complete = ~ineligible & (status == "submitted")
-    frame = pd.DataFrame(
-        {
-            "invited": 1,
-            "ineligible": ineligible.astype(int),
-            "eligible": (~ineligible).astype(int),
-            "started": (~ineligible & status.notna()).astype(int),
-            "complete": complete.astype(int),
-            "partial": (
-                ~ineligible & (status == "in_progress") & invitations["response_id"].isin(list(partial_ids))
-            ).astype(int),
-            "organisation_id": invitations["organisation_id"],
-            "complete_organisation": invitations["organisation_id"].where(complete),
-        }
-    )
-    for key in keys:
-        frame[key] = invitations[key]
-    grouped = frame.groupby(keys if keys else np.zeros(len(frame), dtype=int), observed=True, sort=True)
-    table = grouped[["invited", "ineligible", "eligible", "started", "complete", "partial"]].sum()
-    table["organisations"] = grouped["organisation_id"].nunique()
-    table["organisations_complete"] = grouped["complete_organisation"].nunique()
-    table["completion_rate"] = table["complete"] / table["eligible"].where(table["eligible"] > 0)
-    table["inclusive_rate"] = (table["complete"] + table["partial"]) / table["eligible"].where(
-        table["eligible"] > 0
-    )
-    table["organisational_rate"] = table["organisations_complete"] / table["organisations"]
-    return table.reset_index() if keys else table.reset_index(drop=True)
-
-
-# -- summaries -------------------------------------------------------------------------------------------------------
 
 
 def likert_summary(
@@ -308,7 +113,7 @@ def likert_summary(
     for s in range(1, 6):
         out[f"n_{s}"] = t[f"s{s}"]
     if mean_ci:
-        _bootstrap_column(out, a.assign(score=score)[score > 0], keys, "mean", resamples, seed, min_n)
+        bootstrap_column(out, a.assign(score=score)[score > 0], keys, "mean", resamples, seed, min_n)
     return out.reset_index()
 
 
@@ -363,7 +168,7 @@ def importance_satisfaction(
     gap, importance_t2b, satisfaction_t2b, t2b_gap, importance_grand_mean, satisfaction_grand_mean, quadrant.
     """
     pairs = list(pairs) if pairs is not None else discover_items(definition).pairs
-    keys = _keys(by)
+    keys = group_columns(by)
     columns = [
         *keys, "service", "importance", "satisfaction", "importance_n", "importance_mean", "satisfaction_n",
         "satisfaction_mean", "n_paired", "gap", "importance_t2b", "satisfaction_t2b", "t2b_gap",
@@ -475,7 +280,7 @@ def nps_summary(
         out["nps"] = 100 * (t["w_promoters"] - t["w_detractors"]) / t["w_valid"]
     out["nps_low"], out["nps_high"] = np.nan, np.nan
     out["low_base"] = is_low_base(out["n"])
-    _bootstrap_column(out, a.assign(score=score)[valid.to_numpy()], keys, "nps", resamples, seed, min_n)
+    bootstrap_column(out, a.assign(score=score)[valid.to_numpy()], keys, "nps", resamples, seed, min_n)
     return out.reset_index()
 
 
@@ -564,7 +369,7 @@ def compare_rounds(
     ``suppressed`` flag is True. Columns: the ``on`` columns, n_previous, n_current, t2b_previous, t2b_current,
     t2b_change, t2b_change_low, t2b_change_high, mean_previous, mean_current, mean_change, suppressed.
     """
-    keys = _keys(on)
+    keys = group_columns(on)
     wanted = [*keys, "n", "n_eff", "t2b", "mean"]
     table = previous[wanted].merge(current[wanted], on=keys, suffixes=("_previous", "_current"))
     change, low, high = newcombe_difference(
@@ -591,8 +396,8 @@ def breakdowns(
 ) -> pd.DataFrame:
     """One summary overall and by each dimension, stacked: columns breakdown ("all" or the dimension), group, ...
 
-    ``summary`` is any function here that takes ``by=`` (likert_summary, nps_summary, response_rates, ...); the other
-    arguments are passed on to it.
+    ``summary`` is any function that takes ``by=`` (likert_summary, nps_summary, rates.response_rates, ...); the
+    other arguments are passed on to it.
     """
     frames = [summary(*args, **kwargs).assign(group="all")]
     frames += [
@@ -604,12 +409,6 @@ def breakdowns(
 
 
 # -- shared machinery ------------------------------------------------------------------------------------------------
-
-
-def _keys(by) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
 
 
 def _names(questions, default: Callable[[], list[str]]) -> list[str]:
@@ -628,7 +427,7 @@ def _weights(weights: Weights, respondents: pd.DataFrame | None) -> pd.Series | 
 
 def _frame(answers, names, respondents, by, weights) -> tuple[pd.DataFrame, list[str]]:
     """The answers to ``names`` with their group columns, a weight ``w`` and ``question`` as an ordered category."""
-    keys = _keys(by)
+    keys = group_columns(by)
     a = answers.loc[answers["question"].isin(names), ["response_id", "question", "value"]]
     question = a["question"]
     # A categorical question (as load_round gives it) is recoded on its categories, not converted row by row.
@@ -697,43 +496,6 @@ def _weighted_median(w_scores: np.ndarray) -> np.ndarray:
     k = np.argmax(after, axis=1)
     median = np.where(at_half & after.any(axis=1), (j + k + 2) / 2, j + 1.0)
     return np.where(total > 0, median, np.nan)
-
-
-def _bootstrap_column(
-    out: pd.DataFrame, scored: pd.DataFrame, keys, statistic, resamples, seed, min_n=0
-) -> None:
-    """Fill ``<statistic>_low``/``_high`` of ``out`` from the valid scores, one percentile bootstrap per row.
-
-    Rows with fewer than ``min_n`` valid answers are left NaN. Each row draws from a generator seeded afresh, so a
-    row's interval does not depend on which other rows are computed with it.
-    """
-    if scored.empty:
-        return
-    group = [*keys, "question"]
-    pooled = scored.groupby([*group, "score", "w"], observed=True).size().rename("count").reset_index()
-    labels = pooled[group].astype({"question": str})
-    rows_group = pooled.groupby(group, observed=True, sort=False).ngroup().to_numpy()  # sorted: runs of rows
-    starts = np.flatnonzero(np.r_[True, rows_group[1:] != rows_group[:-1]])
-    ends = np.r_[starts[1:], len(pooled)]
-    scores, weights, counts = (pooled[c].to_numpy(float) for c in ("score", "w", "count"))
-    statistic_of = STATISTICS[statistic] if isinstance(statistic, str) else statistic
-    found, estimates = [], []
-    for start, end in zip(starts, ends):
-        n = int(counts[start:end].sum())
-        if n < min_n:
-            continue
-        draws = np.random.default_rng(seed).multinomial(n, counts[start:end] / n, size=resamples)
-        estimates.append(statistic_of(scores[start:end], draws * weights[start:end]))
-        row = tuple(labels.iloc[start])
-        found.append(row if keys else row[0])
-    if not found:
-        return
-    tail = (1 - 0.95) / 2
-    low, high = np.quantile(np.vstack(estimates), [tail, 1 - tail], axis=1)
-    index = pd.MultiIndex.from_tuples(found, names=group) if keys else pd.Index(found)
-    intervals = pd.DataFrame({"low": low, "high": high}, index=index).reindex(out.index)
-    out[f"{statistic}_low"] = intervals["low"].to_numpy()
-    out[f"{statistic}_high"] = intervals["high"].to_numpy()
 
 
 def _ticks(a: pd.DataFrame) -> pd.DataFrame:

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import event
 
-from analysis.frames import RESPONDENT_COLUMNS, iter_responses, load_round
+from analysis.frames import RESPONDENT_COLUMNS
+from analysis.loader import iter_responses, load_round
 from engagement.extensions import db
 from surveys.models import Answer, Invitation, Response
 from tests.factories import open_round_for, organisation, survey_from_rows

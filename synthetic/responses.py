@@ -17,9 +17,9 @@ from sqlalchemy import func, insert, select, text
 
 from engagement.extensions import db
 from partners.models import Contact, Organisation
-from surveys.answers import partner_attributes
 from surveys.definition import OTHER, Question, SurveyDefinition
 from surveys.models import Answer, Invitation, Response
+from surveys.relevance import partner_attributes
 
 CATEGORIES = {
     "government_pathfinder": 14, "government": 12, "employers": 6, "workers": 7, "un": 10, "igo": 5,

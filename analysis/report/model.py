@@ -1,0 +1,196 @@
+"""The report's shape: ordered sections of blocks, each a published table and its chart, with how a cell reads on the
+page and in the CSV download; and ``_``, the report's translation (the gettext given to build_report)."""
+
+from __future__ import annotations
+
+import contextvars
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+from markupsafe import Markup
+
+from analysis.suppression import DASH, LOW_BASE_BELOW, MIN_CELL, SuppressionRecord
+
+_translate: contextvars.ContextVar[Callable[..., str] | None] = contextvars.ContextVar("translate", default=None)
+
+
+def _(text: str, **values) -> str:
+    """The text in the report's language (the gettext given to build_report), with %(name)s values filled in."""
+    translate = _translate.get()
+    if translate is not None:
+        return translate(text, **values)
+    return text % values if values else text
+
+
+@contextmanager
+def translation(gettext: Callable[..., str] | None) -> Iterator[None]:
+    """Within the block, ``_`` translates with ``gettext`` (None: the English text, %-formatted)."""
+    token = _translate.set(gettext)
+    try:
+        yield
+    finally:
+        _translate.reset(token)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which partners the report covers, from the registry's attributes; empty means everyone."""
+
+    category: str = ""
+    region: str = ""
+    pathfinder: str = ""  # "yes", "no" or ""
+    # "" counts every respondent once (a census of partners); "organisation" weights each 1/k, where k people
+    # answered for the same organisation (DOMAIN.md), so every organisation counts once.
+    weighting: str = ""
+
+    def active(self) -> dict[str, str]:
+        return {k: v for k, v in (("category", self.category), ("region", self.region),
+                                  ("pathfinder", self.pathfinder)) if v}  # fmt: skip
+
+    def keep(self, frame: pd.DataFrame) -> pd.Series:
+        """Rows of a respondents or invitations frame that pass the filters."""
+        keep = pd.Series(True, index=frame.index)
+        if self.category:
+            keep &= frame["category"].astype(object) == self.category
+        if self.region:
+            keep &= frame["region"].astype(object) == self.region
+        if self.pathfinder:
+            keep &= frame["pathfinder"].astype(bool) == (self.pathfinder == "yes")
+        return keep
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text, int, pct, mean, signed, pp, nps
+
+
+@dataclass
+class Table:
+    """A published table: values by column, the cells hidden by suppression, the rows with a low base."""
+
+    key: str
+    caption: str
+    columns: list[Column]
+    rows: list[dict]
+    hidden: list[set[str]] = field(default_factory=list)
+    low_base: list[bool] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    limit: int | None = None  # rows shown on the page (the CSV has all)
+
+    def __post_init__(self):
+        self.hidden = self.hidden or [set() for _row in self.rows]
+        self.low_base = self.low_base or [False for _row in self.rows]
+
+    def cell(self, index: int, column: Column) -> str:
+        """One cell as the page shows it: '–' when suppressed, '' when there is nothing to show."""
+        if column.key in self.hidden[index]:
+            return DASH
+        return format_value(self.rows[index].get(column.key), column.kind)
+
+    def display(self) -> list[tuple[list[str], bool]]:
+        """The rows shown on the page: (cells, low base)."""
+        shown = range(len(self.rows) if self.limit is None else min(self.limit, len(self.rows)))
+        return [([self.cell(i, c) for c in self.columns], self.low_base[i]) for i in shown]
+
+    def csv_rows(self) -> list[list]:
+        """Header and rows for the CSV download: numbers unformatted (percentages as 0-100), '–' when suppressed."""
+        header = [c.label for c in self.columns] + [_("Low base (n %(low)s to %(high)s)", low=MIN_CELL,
+                                                      high=LOW_BASE_BELOW - 1)]
+        body = []
+        for index, row in enumerate(self.rows):
+            values = [DASH if c.key in self.hidden[index] else csv_value(row.get(c.key), c.kind)
+                      for c in self.columns]
+            body.append(values + [_("yes") if self.low_base[index] else ""])
+        return [header, *body]
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The table as a frame of strings, suppressed cells as '–'."""
+        header, *body = self.csv_rows()
+        return pd.DataFrame(body, columns=header)
+
+
+@dataclass
+class Block:
+    """A chart and the table that gives its numbers (its text alternative), or a table alone."""
+
+    table: Table
+    heading: str = ""
+    chart: Markup | None = None
+    message: str = ""  # shown instead of the chart, e.g. "not enough responses"
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    message: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    round_id: int
+    round_name: str
+    survey_title: str
+    filters: Filters
+    threshold: int
+    language: str
+    respondents: int
+    previous_round: str | None
+    generated_at: datetime
+    sections: list[Section]
+    suppression: list[SuppressionRecord]
+
+    def table(self, key: str) -> Table | None:
+        for section in self.sections:
+            for block in section.blocks:
+                if block.table.key == key:
+                    return block.table
+        return None
+
+    def section_keys(self) -> list[str]:
+        return [s.key for s in self.sections]
+
+
+def format_value(value, kind: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if kind in ("signed", "pp", "nps", "pct") and round(float(value) * (100 if kind in ("pp", "pct") else 1),
+                                                         2 if kind == "signed" else 0) == 0:
+        value = 0.0  # no "-0" from a value that rounds to zero
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "pct":
+        return f"{100 * value:.0f}%"
+    if kind == "mean":
+        return f"{value:.2f}"
+    if kind == "signed":
+        return f"{value:+.2f}"
+    if kind == "pp":
+        return f"{100 * value:+.0f} pp"
+    if kind == "nps":
+        return f"{value:+.0f}"
+    return str(value)
+
+
+def csv_value(value, kind: str):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if kind == "int":
+        return int(value)
+    if kind in ("pct", "pp"):
+        return round(100 * float(value), 1)
+    if kind in ("mean", "signed"):
+        return round(float(value), 3)
+    if kind == "nps":
+        return round(float(value), 1)
+    return str(value)
