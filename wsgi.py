@@ -11,7 +11,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from analysis.cli import register_cli as register_analysis_cli
     from analysis.routes import bp as analysis_bp
-    from engagement import auth
+    from engagement import audit, auth
     from engagement.cli import register_cli as register_shell_cli
     from engagement.config import load_config
     from engagement.errors import init_error_handlers
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engagement.i18n import LANGUAGE_NAMES, select_locale
     from engagement.logging import init_request_logging
     from engagement.security import init_security_headers
+    from engagement.urls import IdConverter
     from partners.cli import register_cli as register_partners_cli
     from partners.routes import bp as registry_bp
     from surveys.cli import register_cli as register_surveys_cli
@@ -34,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=os.path.join(root, "templates"),
         static_folder=os.path.join(root, "static"),
     )
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(load_config(app.instance_path, test_config))
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -56,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_health(app)
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(partner_pages_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(rounds_bp)

@@ -1,4 +1,4 @@
-"""Secretariat pages: rounds overview, monitoring dashboard, audit log, the collective analysis report."""
+"""Secretariat pages: rounds overview, monitoring dashboard, the collective analysis report."""
 
 import csv
 import io
@@ -17,12 +17,11 @@ from sqlalchemy import func
 from wtforms import SelectField
 
 from engagement.audit import record
-from engagement.auth import admin_required, require_secretariat
+from engagement.auth import require_secretariat
 from engagement.database import run_write
 from engagement.errors import error_page
 from engagement.extensions import db
 from engagement.htmx import render
-from engagement.models import AuditEntry
 from engagement.spreadsheets import neutralise
 from partners.models import Contact, Organisation
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
@@ -37,8 +36,6 @@ from .report.model import Filters
 
 bp = Blueprint("analysis", __name__, url_prefix="/secretariat")
 bp.before_request(require_secretariat)
-
-AUDIT_PAGE_SIZE = 50
 
 
 def category_label(code: str) -> str:
@@ -115,23 +112,6 @@ def dashboard(round_id: int):
                   round=round_, form=form, filters=filters, data=data, chart=chart, labels=labels,
                   updated_at=now, due=due, languages=definition_for(round_.survey_version).languages,
                   poll_url=url_for("analysis.dashboard", round_id=round_id, **filters))
-
-
-@bp.get("/audit")
-@admin_required
-def audit_log():
-    """Who did what and when, newest first; only admins read it."""
-    actions = db.session.scalars(db.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
-    action = request.args.get("action", "")
-    page = request.args.get("page", 1, type=int)
-    query = db.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    unknown_action = bool(action) and action not in actions
-    if action and not unknown_action:
-        query = query.where(AuditEntry.action == action)
-    entries = db.paginate(query, page=max(page, 1), per_page=AUDIT_PAGE_SIZE, error_out=False)
-    return render("analysis/audit.html", block="entries", status=400 if unknown_action else 200,
-                  entries=entries, actions=actions, action="" if unknown_action else action,
-                  unknown_action=action if unknown_action else None)
 
 
 # -- exports: the round's responses as CSV, long CSV and XLSX, streamed --------------------------------------

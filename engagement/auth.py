@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Blueprint, abort, current_app, flash, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from htmx_flask import request
@@ -19,6 +20,8 @@ from .database import run_write
 from .extensions import db, limiter, login_manager
 from .htmx import redirect_to, render
 from .models import ROLES, User
+from .text import strip_bidi_controls
+from .urls import same_site_path
 
 bp = Blueprint("auth", __name__)
 _hasher = PasswordHasher()
@@ -43,13 +46,18 @@ def check_password(user: User | None, password: str) -> bool:
         return False
 
 
+def normalise_email(text: str) -> str:
+    """An account's email as stored and looked up: lower case, no spaces around, no direction controls."""
+    return strip_bidi_controls(text).strip().lower()
+
+
 def create_user(email: str, password: str, role: str) -> User:
     """Create or reset a secretariat account (the caller commits)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < 10:
         raise ValueError("the password must have at least 10 characters")
-    email = email.strip().lower()
+    email = normalise_email(email)
     user = db.session.scalar(db.select(User).filter_by(email=email)) or User(email=email)
     user.password_hash = hash_password(password)
     user.role = role
@@ -91,33 +99,34 @@ def _return_path() -> str | None:
     return request.full_path.rstrip("?") if request.method == "GET" else None
 
 
-def _sign_in_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()
-    return f"sign-in-account:{email}"
+def _account_key() -> str:
+    return f"sign-in-account:{normalise_email(request.form.get('email') or '')[:254]}"
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("analysis.rounds_overview")
+def _account_and_address_key() -> str:
+    return f"{_account_key()}|{get_remote_address()}"
 
 
+# Three counters: guesses at one account from one address are stopped soon, without locking the colleague whose
+# email was typed out of anyone else's address; an account's own ceiling stops guesses spread over many addresses;
+# and one address trying many accounts is stopped too.
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("SIGN_IN_LIMIT_PER_ADDRESS", "20/minute"), methods=["POST"],
-               scope="sign-in-address")
-@limiter.limit(lambda: current_app.config.get("SIGN_IN_LIMIT_PER_ACCOUNT", "10/minute"), methods=["POST"],
-               key_func=_sign_in_key, scope="sign-in-account")
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"], scope="sign-in-address")
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"], methods=["POST"],
+               key_func=_account_and_address_key, scope="sign-in-account-address")
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], methods=["POST"], key_func=_account_key,
+               scope="sign-in-account")
 def sign_in():
     """Sign a secretariat user in, renewing the session so no earlier cookie carries over."""
     form = SignInForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
+        email = normalise_email(form.email.data)
         user = db.session.scalar(db.select(User).filter_by(email=email))
         if check_password(user, form.password.data) and user.active:
             run_write(lambda: renew_session_nonce(user))
             session.clear()
             login_user(user)
-            return redirect_to(_safe_next(request.args.get("next")))
+            return redirect_to(same_site_path(request.args.get("next")) or url_for("analysis.rounds_overview"))
         form.password.errors.append(_("Email or password is not correct."))
     return render("auth/sign_in.html", form=form, status=200 if request.method == "GET" else 422 if form.errors else 200)
 

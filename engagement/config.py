@@ -50,8 +50,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL")
         or f"sqlitefile://{Path(instance_path).resolve() / 'rate-limits.sqlite'}",
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "engagement"),  # several apps may share one Redis
-        # Separate counters: sign-in attempts per account and per address, failed link look-ups per address.
-        "SIGN_IN_LIMIT_PER_ACCOUNT": env.get("SIGN_IN_LIMIT_PER_ACCOUNT", "10/minute"),
+        # Separate counters: sign-in attempts per account and address together (someone typing a colleague's email
+        # locks only their own address out), per account from every address (a ceiling for guesses spread over
+        # many addresses, out of reach of any one address: 25/hour < 50/hour), per address; failed link look-ups
+        # per address.
+        "SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS": env.get("SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS", "10/minute;25/hour"),
+        "SIGN_IN_LIMIT_PER_ACCOUNT": env.get("SIGN_IN_LIMIT_PER_ACCOUNT", "50/hour"),
         "SIGN_IN_LIMIT_PER_ADDRESS": env.get("SIGN_IN_LIMIT_PER_ADDRESS", "20/minute"),
         "TOKEN_LOOKUP_LIMIT": env.get("TOKEN_LOOKUP_LIMIT", "30/minute"),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted; 0 trusts none, so a client

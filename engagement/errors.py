@@ -1,13 +1,17 @@
 """Error pages, in the reader's language, registered in one loop; a failed request never leaks a traceback."""
 
+import math
+import time
+
 from flask import Flask, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .database import DatabaseBusy
-from .extensions import db
+from .extensions import db, limiter
 from .htmx import render
 
 MESSAGES = {
@@ -28,6 +32,10 @@ MESSAGES = {
 def error_page(status: int, detail: str | None = None, retry_after: int | None = None):
     """The error page (or its message, for htmx); 429 and 503 say when to try again."""
     title, message = MESSAGES.get(status, MESSAGES[500])
+    if status == 429 and retry_after and not detail:
+        detail = ngettext("Too many attempts in a short time. Please wait %(num)d minute and try again.",
+                          "Too many attempts in a short time. Please wait %(num)d minutes and try again.",
+                          math.ceil(int(retry_after) / 60))
     response = render("error.html", block="error_message", status=status, title=title, message=detail or message)
     if status == 503:
         retry_after = retry_after or 2
@@ -36,15 +44,31 @@ def error_page(status: int, detail: str | None = None, retry_after: int | None =
     return response
 
 
+def retry_after(error: HTTPException) -> int:
+    """Whole seconds until a refused request would pass: the end of the window of the limit that refused it, from
+    the limiter's storage, or what the code that refused said (abort(429, retry_after=...)); else a minute, the
+    window of the limits that do not say."""
+    told = getattr(error, "retry_after", None)
+    if isinstance(told, int) and told > 0:
+        return told
+    refused = limiter.current_limit
+    if refused is not None and refused.breached:
+        return max(1, math.ceil(refused.window.reset_time - time.time()))
+    return 60
+
+
 def init_error_handlers(app: Flask) -> None:
     def handle_http(error: HTTPException):
         detail = error.description if getattr(error, "show_detail", False) else None
-        retry_after = dict(error.get_headers()).get("Retry-After") if error.code == 429 else None
-        return error_page(error.code or 500, detail, retry_after=retry_after)
+        return error_page(error.code or 500, detail)
+
+    def too_many(error: HTTPException):
+        return error_page(429, retry_after=retry_after(error))
 
     for code in MESSAGES:
-        if code not in (500, 503):
+        if code not in (429, 500, 503):
             app.register_error_handler(code, handle_http)
+    app.register_error_handler(429, too_many)
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error):

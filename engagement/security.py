@@ -31,7 +31,10 @@ def init_security_headers(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure or app.config.get("PRODUCTION"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if "text/html" in (response.content_type or "") and not headers.get("Cache-Control"):
-            # Answers and invitation pages must not be kept by shared caches.
+        page = "text/html" in (response.content_type or "")
+        download = "attachment" in headers.get("Content-Disposition", "")
+        if (page or download) and not headers.get("Cache-Control"):
+            # Answers, invitation pages and every download (names, emails, answers, personal links) must not be
+            # kept by the browser's disk cache or a shared cache.
             headers["Cache-Control"] = "no-store"
         return response

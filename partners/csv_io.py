@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from engagement.audit import record
 from engagement.extensions import db
 from engagement.spreadsheets import neutralise, unneutralise
+from engagement.text import strip_bidi_controls
 
 from . import registry
 from .countries import country_code, country_name, region_for
@@ -333,5 +334,5 @@ def export_csv(organisations: list[Organisation]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in export_rows(organisations):
-        writer.writerow([neutralise(cell) for cell in row])
+        writer.writerow([neutralise(strip_bidi_controls(cell)) for cell in row])
     return "\ufeff" + out.getvalue()

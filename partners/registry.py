@@ -13,6 +13,7 @@ from sqlalchemy import String, func, literal, or_, select
 
 from engagement.audit import record
 from engagement.extensions import db
+from engagement.text import strip_bidi_controls
 
 from .countries import GLOBAL, region_for
 from .models import Contact, Organisation
@@ -52,7 +53,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
 def normalise_email(text: str) -> str:
-    return (text or "").strip().lower()
+    return strip_bidi_controls(text or "").strip().lower()
 
 
 def is_email(text: str) -> bool:
@@ -60,8 +61,9 @@ def is_email(text: str) -> bool:
 
 
 def clean_name(text: str) -> str:
-    """Names compared and stored with their spaces tidied, so ' Ministry  of Labour' is one organisation."""
-    return " ".join((text or "").split())
+    """Names compared and stored with their spaces tidied and no direction controls, so ' Ministry  of Labour' is
+    one organisation and a name reads as what it is."""
+    return " ".join(strip_bidi_controls(text or "").split())
 
 
 @dataclass

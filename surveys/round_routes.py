@@ -17,6 +17,7 @@ from engagement.database import run_write, write_transaction
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
 from engagement.timestamps import as_utc
+from engagement.urls import MAX_ID, same_site_path
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 
 from .mailing import SendReport, candidates, not_submitted, send_invitations, send_reminders
@@ -287,8 +288,8 @@ def _report_response(round_: Round, report: SendReport | None, message: str | No
                           sent_so_far=report.sent if report is not None else 0)
         response.headers["HX-Trigger"] = "invitations-changed"
         return response
-    back = request.form.get("next", "")
-    if back.startswith("/secretariat/") and "//" not in back and "\\" not in back:  # e.g. the dashboard
+    back = same_site_path(request.form.get("next")) or ""
+    if back.startswith("/secretariat/") and "//" not in back:  # e.g. the dashboard
         flash(message)
         return redirect_to(back)
     return _back_to_round(round_.id, message)
@@ -312,7 +313,7 @@ def remind(round_id: int):
     raw = request.form.getlist("invitation_id")
     chosen = None
     if raw:
-        if not all(value.strip().isdigit() for value in raw):
+        if not all(value.strip().isdecimal() and int(value) <= MAX_ID for value in raw):
             return _report_response(round_, None, _("No reminder sent: an invitation number is not valid."),
                                     True, 422)
         chosen = sorted({int(value) for value in raw})
@@ -335,5 +336,4 @@ def export_invitations(round_id: int):
     run_write(lambda: record("invitations.export", f"round {round_id}", rows=rows))
     filename = f"round-{round_id}-invitations.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

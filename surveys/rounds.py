@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from engagement.audit import record
 from engagement.extensions import db
 from engagement.spreadsheets import neutralise
+from engagement.text import strip_bidi_controls
 from engagement.timestamps import as_utc
 from partners.models import Contact, Organisation
 from partners.registry import where_partners
@@ -25,9 +26,15 @@ def audience_query(audience: dict):
     return where_partners(query, audience).order_by(Organisation.name, Contact.id)
 
 
+def round_name(text: str | None) -> str:
+    """A round's name as stored: no direction controls, no surrounding spaces."""
+    return strip_bidi_controls(text or "").strip()
+
+
 def create_round(version: SurveyVersion, name: str, closes_on: date, audience: dict | None = None) -> Round:
     """Add a draft round (the caller checks it with check_round), in the caller's write transaction."""
-    round_ = Round(survey_version=version, name=name, closes_on=closes_on, audience=audience or {}, status="draft")
+    round_ = Round(survey_version=version, name=round_name(name), closes_on=closes_on, audience=audience or {},
+                   status="draft")
     db.session.add(round_)
     db.session.flush()
     record("round.create", f"round {round_.id}", name=round_.name, survey_version=version.id,
@@ -112,9 +119,9 @@ def invite_late_partners(round_: Round) -> list[Invitation]:
 def check_round(name: str, closes_on: date | None, today: date | None = None) -> dict[str, str]:
     """Problems with a new round's name and closing date, as {field: code} (empty when it can be created)."""
     problems = {}
-    if not (name or "").strip():
+    if not round_name(name):
         problems["name"] = "missing"
-    elif len(name.strip()) > 200:
+    elif len(round_name(name)) > 200:
         problems["name"] = "too_long"
     if closes_on is None:
         problems["closes_on"] = "missing"
@@ -190,5 +197,5 @@ def write_invitations_csv(round_: Round, stream: TextIO) -> int:
     writer.writeheader()
     rows = export_rows(round_)
     for row in rows:
-        writer.writerow({key: neutralise(value) for key, value in row.items()})
+        writer.writerow({key: neutralise(strip_bidi_controls(value)) for key, value in row.items()})
     return len(rows)

@@ -4,6 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from engagement.extensions import db
+from engagement.text import strip_bidi_controls
 
 from .definition import SurveyDefinition
 from .models import Survey, SurveyVersion
@@ -38,7 +39,7 @@ def import_survey(source, filename: str) -> tuple[SurveyVersion, SurveyDefinitio
     """
     sheets, definition = load_survey_file(source, filename)
     survey = db.session.scalar(db.select(Survey).filter_by(form_id=definition.form_id))
-    title = definition.text(definition.title, definition.default_language)
+    title = strip_bidi_controls(definition.text(definition.title, definition.default_language))
     if survey is None:
         survey = Survey(form_id=definition.form_id, title=title)
         db.session.add(survey)

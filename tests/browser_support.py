@@ -3,13 +3,14 @@
 tests/conftest.py imports them, so there is one Chromium per test session wherever a browser test lives.
 """
 
+import re
 import threading
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
-from surveys.demo import load_demo
+from surveys.demo import DEMO_ADMIN, DEMO_ANALYST, load_demo
 from surveys.invitations import token_for
 
 CHROMIUM = "/usr/bin/chromium"
@@ -45,6 +46,17 @@ def demo_links(app, live_server):
     with app.app_context():
         _round, invitations = load_demo()
         return {inv.contact.organisation.name: f"{live_server}/s/{token_for(inv)}" for inv in invitations}
+
+
+def sign_in(page, base: str, role: str = "admin") -> None:
+    """Sign in through the form as the demo's account of `role` (tests/conftest.py's ACCOUNTS); the demo must be
+    loaded (the demo_links fixture)."""
+    email, password = {"admin": DEMO_ADMIN, "analyst": DEMO_ANALYST}[role]
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/secretariat/$"))
 
 
 class CspWatcher:

@@ -14,6 +14,9 @@ from sqlalchemy import create_engine, text
 
 from engagement import auth
 from engagement.extensions import db
+from engagement.models import User
+from surveys.demo import DEMO_ADMIN, DEMO_ANALYST
+from tests import factories
 from wsgi import create_app
 
 # Argon2 with production costs takes most of a second per hash on a busy machine; tests use the same algorithm
@@ -21,6 +24,9 @@ from wsgi import create_app
 auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# The Secretariat's accounts of every test: the demo's, so a test that loads the demo signs in the same people.
+ACCOUNTS = {"admin": DEMO_ADMIN, "analyst": DEMO_ANALYST}
+ADMIN, ANALYST = ACCOUNTS["admin"], ACCOUNTS["analyst"]
 
 
 def _database_url(tmp_path) -> tuple[str, callable]:
@@ -87,6 +93,10 @@ class HtmxClient:
         self.client = client
         self.csrf = None
 
+    @property
+    def application(self):
+        return self.client.application
+
     def _remember(self, response):
         match = CSRF_FIELD.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
         if match:
@@ -128,6 +138,49 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def account(role: str) -> tuple[str, str]:
+    """(email, password) of the test account of `role`, created when it does not exist yet (in an app context)."""
+    email, password = ACCOUNTS[role]
+    if db.session.scalar(db.select(User).filter_by(email=email)) is None:
+        factories.user(email, role, password)
+    return email, password
+
+
+def post_sign_in(client: HtmxClient, email: str, password: str, **kwargs):
+    """The sign-in form as a browser sends it (opened first, for its CSRF token); returns the response."""
+    client.get("/sign-in", **{key: kwargs[key] for key in ("base_url", "environ_base") if key in kwargs})
+    return client.post("/sign-in", {"email": email, "password": password}, **kwargs)
+
+
+def signed_in(client: HtmxClient, role: str = "admin") -> HtmxClient:
+    """`client` signed in as the test account of `role`, holding the CSRF token of its renewed session."""
+    with client.application.app_context():
+        email, password = account(role)
+    response = post_sign_in(client, email, password)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    client.get("/secretariat/")  # the session was renewed at sign-in: pick up its CSRF token
+    return client
+
+
+@pytest.fixture
+def accounts(app):
+    """Both test accounts, for tests that go through the sign-in form themselves; {role: (email, password)}."""
+    with app.app_context():
+        return {role: account(role) for role in ACCOUNTS}
+
+
+@pytest.fixture
+def admin(app):
+    """A client signed in as the Secretariat's admin."""
+    return signed_in(HtmxClient(app.test_client()), "admin")
+
+
+@pytest.fixture
+def analyst(app):
+    """A client signed in as an analyst: reads everything, changes nothing."""
+    return signed_in(HtmxClient(app.test_client()), "analyst")
 
 
 # One Chromium for the session, shared by tests/browser and tests/security.

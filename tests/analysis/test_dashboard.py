@@ -14,26 +14,14 @@ from partners.models import Organisation
 from surveys.models import Invitation, Response, Round
 from surveys.rounds import close_round
 from tests.analysis.test_monitoring import QUESTIONS, make_partners, respond
-from tests.conftest import HtmxClient
-from tests.factories import open_round_for, survey_from_rows, user
-
-ADMIN = ("admin@example.org", "correct horse battery")
-ANALYST = ("analyst@example.org", "analyst horse battery")
-
-
-def sign_in(client, email, password):
-    client.get("/sign-in")
-    response = client.post("/sign-in", {"email": email, "password": password})
-    assert response.status_code == 303
-    return client
+from tests.conftest import ADMIN, HtmxClient
+from tests.factories import open_round_for, survey_from_rows
 
 
 @pytest.fixture
 def setup(app):
-    """Accounts, six partners (8 contacts), an open round whose invitations were mailed; tokens by email."""
+    """Six partners (8 contacts), an open round whose invitations were mailed; tokens by email."""
     with app.app_context():
-        user(ADMIN[0], "admin", ADMIN[1])
-        user(ANALYST[0], "analyst", ANALYST[1])
         make_partners()
         version = survey_from_rows(QUESTIONS)
         round_, tokens = open_round_for(version)
@@ -41,16 +29,6 @@ def setup(app):
             invitation.invited_at = datetime.now(UTC)
         db.session.commit()
         return {"round_id": round_.id, "tokens": tokens}
-
-
-@pytest.fixture
-def admin(app, setup):
-    return sign_in(HtmxClient(app.test_client()), *ADMIN)
-
-
-@pytest.fixture
-def analyst(app, setup):
-    return sign_in(HtmxClient(app.test_client()), *ANALYST)
 
 
 def dashboard_url(setup, **query):
@@ -190,11 +168,8 @@ def test_rounds_overview_lists_rounds_with_links_to_dashboards(app, setup, admin
     assert re.findall(r'<td class="num">([^<]*)</td>', row) == ["8", "0", "1", "12%"]
 
 
-def test_rounds_overview_without_rounds(app, client):
-    with app.app_context():
-        user(*ADMIN[:1], "admin", ADMIN[1])
-    sign_in(client, *ADMIN)
-    assert "No rounds yet." in client.get("/secretariat/").get_data(as_text=True)
+def test_rounds_overview_without_rounds(admin):
+    assert "No rounds yet." in admin.get("/secretariat/").get_data(as_text=True)
 
 
 def test_unknown_round_is_404(app, setup, admin):

@@ -14,7 +14,7 @@ from engagement.models import AuditEntry
 from engagement.spreadsheets import FORMULA_STARTS
 from tests.analysis.builders import page, question, survey
 from tests.analysis.test_loader import FULL, answer, round_with
-from tests.factories import user
+from tests.conftest import ANALYST, signed_in
 
 META = [
     "response_id",
@@ -321,16 +321,6 @@ def test_prepare_refuses_unknown_round_and_format(app, answered):
 
 # -- downloads ---------------------------------------------------------------------------------------------
 
-ANALYST = ("analyst@example.org", "analyst password 1")
-
-
-def sign_in_analyst(app, client):
-    with app.app_context():
-        user(ANALYST[0], "analyst", ANALYST[1])
-    client.get("/sign-in")
-    response = client.post("/sign-in", {"email": ANALYST[0], "password": ANALYST[1]})
-    assert response.status_code == 303
-
 
 def audit_entries(app) -> list[AuditEntry]:
     with app.app_context():
@@ -349,7 +339,7 @@ def audit_entries(app) -> list[AuditEntry]:
 )
 def test_analyst_downloads_a_streamed_export(app, client, answered, path, format_, filename):
     round_id, first, _second = answered
-    sign_in_analyst(app, client)
+    signed_in(client, "analyst")
     response = client.get(f"/secretariat/rounds/{round_id}/{path}")
     assert response.status_code == 200
     assert response.is_streamed
@@ -373,7 +363,7 @@ def test_analyst_downloads_a_streamed_export(app, client, answered, path, format
 
 def test_download_options_from_the_query(app, client, answered):
     round_id, _first, _second = answered
-    sign_in_analyst(app, client)
+    signed_in(client, "analyst")
     response = client.get(f"/secretariat/rounds/{round_id}/export.csv?labels=fr&bom=1&anonymised=1")
     data = response.get_data()
     assert data.startswith(exports.BOM)
@@ -393,7 +383,7 @@ def test_download_needs_sign_in(app, client, answered):
 
 def test_download_of_unknown_round_or_language(app, client, answered):
     round_id, _first, _second = answered
-    sign_in_analyst(app, client)
+    signed_in(client, "analyst")
     assert client.get("/secretariat/rounds/999/export.csv").status_code == 404
     bad = client.get(f"/secretariat/rounds/{round_id}/export.xlsx?labels=xx")
     assert bad.status_code == 400

@@ -17,10 +17,7 @@ from surveys.models import Answer, Invitation, Response, Round
 from surveys.rounds import create_round
 from surveys.versions import definition_for
 from synthetic.responses import Partner, fill_round
-from tests.conftest import HtmxClient
-from tests.factories import user
 
-ANALYST = ("analyst@example.org", "analyst horse battery")
 SECTIONS = [
     "fieldwork", "profile", "engagement", "funnel", "satisfaction", "importance", "ranking", "heat-maps",
     "action-groups", "pathfinder", "barriers", "other-questions", "nps", "free-text", "questionnaire", "methods",
@@ -48,16 +45,6 @@ def demo_round(count: int, **options) -> int:
 def filled(app):
     with app.app_context():
         return demo_round(300, submitted_share=1.0)
-
-
-@pytest.fixture
-def analyst(app):
-    with app.app_context():
-        user(*ANALYST[:1], role="analyst", password=ANALYST[1])
-    client = HtmxClient(app.test_client())
-    client.get("/sign-in")
-    assert client.post("/sign-in", {"email": ANALYST[0], "password": ANALYST[1]}).status_code == 303
-    return client
 
 
 def page(client, round_id, query="", htmx=False):

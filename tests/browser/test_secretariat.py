@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from engagement.extensions import db
 from partners.models import Organisation
-from surveys.demo import DEMO_ADMIN, DEMO_ANALYST
 from surveys.models import Invitation, Round
+from tests.browser_support import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,17 +21,9 @@ EXCEL_CSV = (
 )
 
 
-def sign_in(page, base, account):
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email").fill(account[0])
-    page.get_by_label("Password").fill(account[1])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/secretariat/$"))
-
-
 def test_admin_imports_partners_and_opens_a_round(app, js_page, live_server, demo_links, tmp_path):
     page = js_page
-    sign_in(page, live_server, DEMO_ADMIN)
+    sign_in(page, live_server, "admin")
     csv_file = tmp_path / "partners.csv"
     csv_file.write_bytes(EXCEL_CSV.encode("utf-8"))
     page.goto(f"{live_server}/partners/import")
@@ -70,7 +62,7 @@ def test_admin_imports_partners_and_opens_a_round(app, js_page, live_server, dem
 
 def test_analyst_reads_everything_and_has_nothing_to_press(app, js_page, live_server, demo_links):
     page = js_page
-    sign_in(page, live_server, DEMO_ANALYST)
+    sign_in(page, live_server, "analyst")
     expect(page.get_by_role("link", name="New round")).to_have_count(0)
     page.goto(f"{live_server}/secretariat/rounds/1/dashboard")
     expect(page.locator("h1")).to_contain_text("demo")

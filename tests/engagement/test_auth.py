@@ -2,26 +2,11 @@
 
 import re
 
-import pytest
+from werkzeug.routing import IntegerConverter
 
 from engagement.extensions import db
 from engagement.models import User
-from tests.factories import user
-
-ADMIN = ("admin@example.org", "correct horse battery")
-ANALYST = ("analyst@example.org", "analyst horse battery")
-
-
-@pytest.fixture
-def accounts(app):
-    with app.app_context():
-        user(ADMIN[0], "admin", ADMIN[1])
-        user(ANALYST[0], "analyst", ANALYST[1])
-
-
-def sign_in(client, email, password, **kwargs):
-    client.get("/sign-in")
-    return client.post("/sign-in", {"email": email, "password": password}, **kwargs)
+from tests.conftest import ADMIN, post_sign_in
 
 
 def secretariat_rules(app, methods):
@@ -38,8 +23,7 @@ def secretariat_rules(app, methods):
 def build(rule) -> str:
     values = {}
     for name in rule.arguments:
-        converter = rule._converters[name]
-        values[name] = 1 if type(converter).__name__ in ("IntegerConverter", "NumberConverter") else "x"
+        values[name] = 1 if isinstance(rule._converters[name], IntegerConverter) else "x"
     return rule.build(values, append_unknown=False)[1]
 
 
@@ -91,7 +75,7 @@ def test_sign_in_returns_to_the_page_asked_for_and_not_elsewhere(client, account
 
 
 def test_htmx_sign_in_answers_with_hx_redirect(client, accounts):
-    response = sign_in(client, *ADMIN, htmx=True)
+    response = post_sign_in(client, *ADMIN, htmx=True)
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].startswith("/secretariat")
 
@@ -100,7 +84,7 @@ def test_inactive_account_cannot_sign_in(app, client, accounts):
     with app.app_context():
         db.session.scalar(db.select(User).filter_by(email=ADMIN[0])).active = False
         db.session.commit()
-    response = sign_in(client, *ADMIN)
+    response = post_sign_in(client, *ADMIN)
     assert response.status_code == 422
 
 
@@ -119,46 +103,42 @@ def test_anonymous_get_of_every_secretariat_url_goes_to_sign_in(app, client):
         assert fragment.get_data() == b""
 
 
-def test_expired_session_htmx_post_is_sent_to_sign_in(app, client, accounts):
-    sign_in(client, *ADMIN)
-    client.get("/partners/")
+def test_expired_session_htmx_post_is_sent_to_sign_in(app, admin):
+    admin.get("/partners/")
     # Signed out elsewhere (or the password was reset): this browser's cookie still has its CSRF token.
     with app.app_context():
         account = db.session.scalar(db.select(User).filter_by(email=ADMIN[0]))
         account.session_nonce = "changed"
         db.session.commit()
-    response = client.post("/partners/new", {"name": "X"}, htmx=True)
+    response = admin.post("/partners/new", {"name": "X"}, htmx=True)
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].startswith("/sign-in")
 
 
-def test_page_left_open_after_sign_out_elsewhere_is_sent_to_sign_in(client, accounts):
-    sign_in(client, *ADMIN)
-    client.get("/partners/")
-    token = client.csrf
-    client.post("/sign-out")  # in another tab of the same browser
-    client.csrf = token
-    response = client.post("/partners/new", {"name": "X"}, htmx=True)
+def test_page_left_open_after_sign_out_elsewhere_is_sent_to_sign_in(admin):
+    admin.get("/partners/")
+    token = admin.csrf
+    admin.post("/sign-out")  # in another tab of the same browser
+    admin.csrf = token
+    response = admin.post("/partners/new", {"name": "X"}, htmx=True)
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].startswith("/sign-in")
-    assert client.get("/partners/").status_code == 303
+    assert admin.get("/partners/").status_code == 303
 
 
-def test_analyst_reads_but_every_post_is_refused(app, client, accounts):
-    sign_in(client, *ANALYST)
-    assert client.get("/partners/").status_code == 200
+def test_analyst_reads_but_every_post_is_refused(app, analyst):
+    assert analyst.get("/partners/").status_code == 200
     rules = secretariat_rules(app, ["POST"])
     assert rules
     for rule in rules:
         url = build(rule)
-        assert client.post(url, {"name": "changed"}).status_code == 403, url
-        refused = client.post(url, {"name": "changed"}, htmx=True)
+        assert analyst.post(url, {"name": "changed"}).status_code == 403, url
+        refused = analyst.post(url, {"name": "changed"}, htmx=True)
         assert refused.status_code == 403, url
         assert re.search(r'id="error-message"', refused.get_data(as_text=True)), url
 
 
-def test_sign_out_needs_csrf(client, accounts):
-    sign_in(client, *ADMIN)
-    response = client.post("/sign-out", csrf=False)
+def test_sign_out_needs_csrf(admin):
+    response = admin.post("/sign-out", csrf=False)
     assert response.status_code == 400
-    assert client.get("/partners/").status_code == 200
+    assert admin.get("/partners/").status_code == 200

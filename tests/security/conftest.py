@@ -1,20 +1,12 @@
-"""Fixtures of the security tests: the demo round, signed-in clients, and a snapshot of every table to prove "nothing changed"."""
+"""Fixtures of the security tests: the demo round under the signed-in clients, and a snapshot of every table to prove "nothing changed"."""
 
 import pytest
 from sqlalchemy import inspect
 
 from engagement.extensions import db
-from surveys.demo import DEMO_ADMIN, DEMO_ANALYST, load_demo
+from surveys.demo import load_demo
 from surveys.invitations import token_for
 from tests.conftest import HtmxClient
-
-
-def sign_in(client: HtmxClient, email: str, password: str) -> HtmxClient:
-    client.get("/sign-in")
-    response = client.post("/sign-in", {"email": email, "password": password})
-    assert response.status_code == 303, response.get_data(as_text=True)
-    client.get("/secretariat/")  # the session was renewed at sign-in: pick up its CSRF token
-    return client
 
 
 @pytest.fixture
@@ -31,13 +23,15 @@ def tokens(demo):
 
 
 @pytest.fixture
-def admin(app, demo):
-    return sign_in(HtmxClient(app.test_client()), *DEMO_ADMIN)
+def admin(demo, admin):
+    """tests/conftest.py's signed-in admin, over the demo round: what the security tests attack."""
+    return admin
 
 
 @pytest.fixture
-def analyst(app, demo):
-    return sign_in(HtmxClient(app.test_client()), *DEMO_ANALYST)
+def analyst(demo, analyst):
+    """tests/conftest.py's signed-in analyst, over the demo round."""
+    return analyst
 
 
 def snapshot(app) -> dict[str, list[tuple]]:

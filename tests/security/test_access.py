@@ -1,6 +1,7 @@
 """Access: every secretariat URL needs sign-in and the right role; a partner's link opens only their own answers."""
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from engagement.extensions import db
 from partners.models import Contact, Organisation
@@ -33,7 +34,7 @@ def build(rule, values):
     """The rule's URL with real ids where known, and a plausible value for any other argument."""
     filled = {}
     for name in rule.arguments:
-        numeric = type(rule._converters[name]).__name__ in ("IntegerConverter", "NumberConverter")
+        numeric = isinstance(rule._converters[name], IntegerConverter)
         filled[name] = values.get(name, 1 if numeric else "x")
     return rule.build(filled, append_unknown=False)[1]
 

@@ -1,6 +1,7 @@
 """Bad input changes nothing: a 4xx with a message the sender can act on, and the database as it was."""
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -242,3 +243,38 @@ def test_refusals_are_readable_as_htmx_fragments(app, demo):
     assert response.status_code == 404
     assert 'id="error-message"' in response.get_data(as_text=True)
     assert "<html" not in response.get_data(as_text=True)
+
+
+HUGE = "99999999999999999999"  # past 64 bits: SQLite and PostgreSQL refuse it as an integer
+
+
+def test_an_id_larger_than_any_in_the_database_is_404_not_a_server_error(app, admin):
+    """Every secretariat URL with a number in its path, asked for with one that overflows the database's integers."""
+    tables = snapshot(app)
+    asked = 0
+    for rule in app.url_map.iter_rules():
+        if "<int:" not in rule.rule:
+            continue
+        url = re.sub(r"<int:\w+>", HUGE, rule.rule).replace("<table_key>", "x").replace("<token>", "x")
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = admin.get(url) if method == "GET" else admin.post(url, {"confirm": "yes"})
+            assert response.status_code == 404, (method, url, response.status_code)
+            asked += 1
+    assert asked >= 15
+    assert snapshot(app) == tables
+
+
+
+@pytest.mark.parametrize("page", [HUGE, "2147483648", "-1", "0", "x", "9" * 400])
+def test_a_page_number_out_of_range_is_never_a_server_error(app, admin, page):
+    assert admin.get(f"/secretariat/audit?page={page}").status_code in (200, 404)
+    listing = admin.get(f"/partners/?page={page}")
+    assert listing.status_code == 200
+    assert "Ministry of Labour of Ghana" in listing.get_data(as_text=True)  # the last (and only) page of the demo
+
+
+@pytest.mark.parametrize("number", [HUGE, "²"])
+def test_an_invitation_number_past_any_id_is_refused_not_a_server_error(app, admin, demo, number):
+    admin.get(f"/secretariat/rounds/{demo[0]}")
+    refused(app, admin, f"/secretariat/rounds/{demo[0]}/remind", {"invitation_id": number}, 422,
+            "an invitation number is not valid")

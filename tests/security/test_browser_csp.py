@@ -5,19 +5,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from surveys.demo import DEMO_ADMIN
-from tests.browser_support import CspWatcher
+from tests.browser_support import CspWatcher, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 def test_dashboard_and_registry_run_without_a_csp_violation(app, js_page, live_server, demo_links):
     page = js_page
-    page.goto(f"{live_server}/sign-in")
-    page.get_by_label("Email").fill(DEMO_ADMIN[0])
-    page.get_by_label("Password").fill(DEMO_ADMIN[1])
-    page.get_by_role("button", name=re.compile("Sign in", re.IGNORECASE)).click()
-    expect(page).to_have_url(re.compile(r"/secretariat/"))
+    sign_in(page, live_server, "admin")
     assert page.evaluate("typeof htmx") == "object"  # htmx loaded, so its behaviour is what is checked
 
     page.goto(f"{live_server}/secretariat/rounds/1/dashboard")

@@ -7,9 +7,8 @@ from itsdangerous.timed import TimestampSigner
 
 from engagement.extensions import db
 from partners.models import Contact, Organisation
-from surveys.demo import DEMO_ADMIN
-from tests.conftest import HtmxClient
-from tests.security.conftest import sign_in, snapshot, started
+from tests.conftest import HtmxClient, signed_in
+from tests.security.conftest import snapshot, started
 
 
 def post_rules(app):
@@ -114,7 +113,7 @@ def _form_opened_yesterday(app, monkeypatch) -> HtmxClient:
     """The Secretariat's "new organisation" form, signed in and opened 25 hours ago."""
     with monkeypatch.context() as patch:
         _sign_tokens_yesterday(patch)
-        admin = sign_in(HtmxClient(app.test_client()), *DEMO_ADMIN)
+        admin = signed_in(HtmxClient(app.test_client()), "admin")
         assert admin.get("/partners/new").status_code == 200
     return admin
 

@@ -143,3 +143,27 @@ def test_pages_hold_nothing_the_csp_would_block(app, client, admin, demo, patter
     for name, response in pages_to_check(app, client, admin, demo).items():
         html = response.get_data(as_text=True)
         assert not pattern.search(html), f"{what} on the {name} page: {pattern.search(html)}"
+
+
+def test_no_download_may_be_stored_by_a_browser_or_proxy(app, admin, demo):
+    """Downloads carry partners' names, emails, answers and personal links: no browser or proxy may store them.
+    Every .csv/.xlsx route must be listed here, so a new download cannot be left out."""
+    round_id = demo[0]
+    report = admin.get(f"/secretariat/rounds/{round_id}/report").get_data(as_text=True)
+    table = re.search(rf"/secretariat/rounds/{round_id}/report/([\w-]+)\.csv", report).group(1)
+    downloads = {
+        "/partners/export.csv": "/partners/export.csv",
+        "/secretariat/rounds/<int:round_id>/invitations.csv": f"/secretariat/rounds/{round_id}/invitations.csv",
+        "/secretariat/rounds/<int:round_id>/export.csv": f"/secretariat/rounds/{round_id}/export.csv",
+        "/secretariat/rounds/<int:round_id>/export-long.csv": f"/secretariat/rounds/{round_id}/export-long.csv",
+        "/secretariat/rounds/<int:round_id>/export.xlsx": f"/secretariat/rounds/{round_id}/export.xlsx",
+        "/secretariat/rounds/<int:round_id>/report/<table_key>.csv":
+            f"/secretariat/rounds/{round_id}/report/{table}.csv",
+    }
+    routes = {rule.rule for rule in app.url_map.iter_rules() if re.search(r"\.(csv|xlsx)$", rule.rule)}
+    assert routes == set(downloads)
+    for url in downloads.values():
+        response = admin.get(url)
+        assert response.status_code == 200 and response.get_data(), url  # a streamed body is read to its end
+        assert response.headers["Content-Disposition"].startswith("attachment"), url
+        assert response.headers.get("Cache-Control") == "no-store", url

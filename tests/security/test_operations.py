@@ -125,7 +125,7 @@ def test_backup_refuses_postgresql_and_points_to_pg_dump(tmp_path):
     assert not (tmp_path / "x.sqlite").exists()
 
 
-
+@pytest.mark.slow
 def test_a_second_gunicorn_on_a_served_port_refuses_to_start(tmp_path):
     """gunicorn.conf.py gives each worker its own SO_REUSEPORT socket, so a second server on the same port (a
     forgotten `make demo` on another database) would quietly share its connections: its on_starting refuses."""

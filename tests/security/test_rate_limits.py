@@ -1,5 +1,6 @@
-"""Rate limits: sign-in per account, sign-in per address and unknown invitation links each have their own counter,
-and the counters are shared by every gunicorn worker (Redis, or the SQLite file when there is no Redis)."""
+"""Rate limits: sign-in per account and address, per account from anywhere, per address, and unknown invitation
+links each have their own counter; every 429 says when to try again; and the counters are shared by every gunicorn
+worker (Redis, or the SQLite file when there is no Redis)."""
 
 import secrets
 import shutil
@@ -16,7 +17,7 @@ from engagement.extensions import db, limiter
 from engagement.rate_limits import SQLiteFileStorage
 from surveys.demo import DEMO_ADMIN, DEMO_ANALYST, load_demo
 from surveys.invitations import token_for
-from tests.conftest import HtmxClient, _database_url
+from tests.conftest import HtmxClient, _database_url, post_sign_in
 from tests.security import servers
 from wsgi import create_app
 
@@ -30,7 +31,8 @@ def limited_app(tmp_path):
     application = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-        "SIGN_IN_LIMIT_PER_ACCOUNT": "3/minute", "SIGN_IN_LIMIT_PER_ADDRESS": "6/minute",
+        "SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS": "3/minute", "SIGN_IN_LIMIT_PER_ACCOUNT": "5/minute",
+        "SIGN_IN_LIMIT_PER_ADDRESS": "6/minute",
         "TOKEN_LOOKUP_LIMIT": "4/minute", "OUTBOX_DIR": str(tmp_path / "outbox"),
     })
     with application.app_context():
@@ -46,29 +48,48 @@ def limited_app(tmp_path):
 
 
 def _sign_in(client, email, password, address="10.0.0.1"):
-    return client.post("/sign-in", {"email": email, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return post_sign_in(client, email, password, environ_base={"REMOTE_ADDR": address})
 
 
-def test_sign_in_per_account_limit_does_not_lock_other_accounts_or_partners(limited_app):
+def assert_says_when_to_try_again(response, longest: int = 60):
+    """A 429 with Retry-After (whole seconds until the window that refused it ends) and a page that says so."""
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= longest, response.headers.get("Retry-After")
+    page = response.get_data(as_text=True)
+    assert "Too many attempts" in page and "try again" in page
+
+
+def test_someone_typing_a_colleagues_email_elsewhere_does_not_lock_the_colleague_out(limited_app):
     client = HtmxClient(limited_app.test_client())
-    client.get("/sign-in")
     statuses = [_sign_in(client, DEMO_ADMIN[0], "wrong password").status_code for _ in range(4)]
     assert statuses == [422, 422, 422, 429]
-    # Another address, same account: still locked (the counter is the account's).
-    assert _sign_in(client, DEMO_ADMIN[0], DEMO_ADMIN[1], address="10.0.0.2").status_code == 429
-    # Same address, another account: the account counter of the admin does not touch it.
+    # The same account at another address: the admin at their own desk signs in.
+    assert _sign_in(client, DEMO_ADMIN[0], DEMO_ADMIN[1], address="10.0.0.2").status_code == 303
+    # The guessing address stays locked for that account, even with the right password.
+    assert_says_when_to_try_again(_sign_in(client, DEMO_ADMIN[0], DEMO_ADMIN[1]))
+    # Same address, another account: the admin's counter does not touch it.
     assert _sign_in(client, DEMO_ANALYST[0], DEMO_ANALYST[1]).status_code == 303
     # A partner at the same address opens the survey.
     token = limited_app.config["test_tokens"][0]
     assert client.client.get(f"/s/{token}", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200
 
 
+def test_an_account_has_a_ceiling_across_every_address(limited_app):
+    """Guesses spread over many addresses (a botnet) still meet the account's own limit."""
+    client = HtmxClient(limited_app.test_client())
+    statuses = [_sign_in(client, DEMO_ADMIN[0], "wrong password", address=f"10.0.1.{i}").status_code
+                for i in range(5)]
+    assert statuses == [422] * 5
+    assert_says_when_to_try_again(_sign_in(client, DEMO_ADMIN[0], "wrong password", address="10.0.1.99"))
+    assert_says_when_to_try_again(_sign_in(client, DEMO_ADMIN[0], DEMO_ADMIN[1], address="10.0.2.1"))
+    assert _sign_in(client, DEMO_ANALYST[0], DEMO_ANALYST[1], address="10.0.2.1").status_code == 303
+
+
 def test_sign_in_per_address_limit_counts_every_account_from_one_address(limited_app):
     client = HtmxClient(limited_app.test_client())
-    client.get("/sign-in")
-    statuses = [_sign_in(client, f"user{i}@example.org", "wrong password").status_code for i in range(7)]
-    assert statuses == [422] * 6 + [429]
+    statuses = [_sign_in(client, f"user{i}@example.org", "wrong password").status_code for i in range(6)]
+    assert statuses == [422] * 6
+    assert_says_when_to_try_again(_sign_in(client, "user6@example.org", "wrong password"))
     # The admin, from another address, is not locked out by someone guessing at this one.
     assert _sign_in(client, DEMO_ADMIN[0], DEMO_ADMIN[1], address="10.0.0.9").status_code == 303
     # Partners behind the guessing address still open their survey: a different counter.
@@ -91,7 +112,6 @@ def test_unknown_links_are_limited_per_address_and_valid_links_do_not_count(limi
     # Other addresses are not affected, and sign-in from the guessing address still works.
     assert client.get(f"/s/{token}", environ_base={"REMOTE_ADDR": "10.0.0.4"}).status_code == 200
     signer = HtmxClient(client)
-    signer.get("/sign-in")
     assert _sign_in(signer, DEMO_ADMIN[0], DEMO_ADMIN[1], address="10.0.0.3").status_code == 303
 
 
@@ -99,12 +119,21 @@ def test_the_429_page_says_what_to_do(limited_app):
     client = limited_app.test_client()
     for _ in range(4):
         client.get(f"/s/{UNKNOWN}")
-    page = client.get(f"/s/{UNKNOWN}")
-    assert page.status_code == 429
-    assert "Too many attempts" in page.get_data(as_text=True)
+    assert_says_when_to_try_again(client.get(f"/s/{UNKNOWN}"))
     fragment = client.get(f"/s/{UNKNOWN}", headers={"HX-Request": "true"})
-    assert fragment.status_code == 429
+    assert_says_when_to_try_again(fragment)
     assert 'id="error-message"' in fragment.get_data(as_text=True)
+
+
+def test_retry_after_counts_down_to_the_end_of_the_window_that_refused(limited_app):
+    limited_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"] = "2/hour"
+    client = HtmxClient(limited_app.test_client())
+    for i in range(2):
+        _sign_in(client, DEMO_ADMIN[0], "wrong password", address=f"10.0.3.{i}")
+    refused = _sign_in(client, DEMO_ADMIN[0], "wrong password", address="10.0.3.9")
+    assert_says_when_to_try_again(refused, longest=3600)
+    assert int(refused.headers["Retry-After"]) > 3000  # the hour's window, not a guess of a minute
+    assert "60 minutes" in refused.get_data(as_text=True)
 
 
 def test_forwarded_addresses_are_ignored_unless_a_proxy_is_trusted(limited_app):

@@ -10,7 +10,7 @@ import pytest
 from engagement.config import DEFAULT_SECRET_KEY, ConfigurationError
 from engagement.extensions import db
 from surveys.demo import DEMO_ADMIN, load_demo
-from tests.conftest import HtmxClient, _database_url
+from tests.conftest import HtmxClient, _database_url, post_sign_in
 from wsgi import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,11 +22,6 @@ def set_cookie_of(response, name="session") -> str:
         if header.startswith(f"{name}="):
             return header
     raise AssertionError(f"no {name} cookie set: {response.headers.getlist('Set-Cookie')}")
-
-
-def _sign_in(client, email, password, **kwargs):
-    client.get("/sign-in", **kwargs)
-    return client.post("/sign-in", {"email": email, "password": password}, **kwargs)
 
 
 @pytest.fixture
@@ -47,7 +42,7 @@ def production_app(tmp_path, monkeypatch):
 
 def test_production_session_cookie_is_secure_httponly_and_lax(production_app):
     client = HtmxClient(production_app.test_client())
-    response = _sign_in(client, *DEMO_ADMIN, base_url="https://localhost")
+    response = post_sign_in(client, *DEMO_ADMIN, base_url="https://localhost")
     assert response.status_code == 303
     cookie = set_cookie_of(response).lower()
     assert "; secure" in cookie
@@ -57,7 +52,7 @@ def test_production_session_cookie_is_secure_httponly_and_lax(production_app):
 
 def test_development_session_cookie_is_httponly_and_lax_without_secure(app, demo):
     client = HtmxClient(app.test_client())
-    response = _sign_in(client, *DEMO_ADMIN)
+    response = post_sign_in(client, *DEMO_ADMIN)
     cookie = set_cookie_of(response).lower()
     assert "; httponly" in cookie and "samesite=lax" in cookie
     assert "; secure" not in cookie  # plain http on a newcomer's laptop must still work
@@ -69,20 +64,17 @@ def test_sign_in_starts_a_new_session(app, demo):
     with client.client.session_transaction() as session:
         session["planted"] = "by someone who set this cookie beforehand"
     planted_cookie = client.client.get_cookie("session").value
-    assert _sign_in(client, *DEMO_ADMIN).status_code == 303
+    assert post_sign_in(client, *DEMO_ADMIN).status_code == 303
     with client.client.session_transaction() as session:
         assert "planted" not in session
         assert session.get("_user_id")
     assert client.client.get_cookie("session").value != planted_cookie
 
 
-def test_sign_out_ends_the_session_and_an_old_cookie_no_longer_works(app, demo):
-    client = HtmxClient(app.test_client())
-    _sign_in(client, *DEMO_ADMIN)
-    client.get("/secretariat/")
-    old_cookie = client.client.get_cookie("session").value
-    assert client.post("/sign-out").status_code == 303
-    assert client.get("/secretariat/").status_code == 303
+def test_sign_out_ends_the_session_and_an_old_cookie_no_longer_works(app, demo, admin):
+    old_cookie = admin.client.get_cookie("session").value
+    assert admin.post("/sign-out").status_code == 303
+    assert admin.get("/secretariat/").status_code == 303
     thief = app.test_client()
     thief.set_cookie("session", old_cookie)
     stale = thief.get("/secretariat/")

@@ -14,19 +14,10 @@ from surveys.invitations import token_for
 from surveys.models import Invitation, Response, Round
 from surveys.rounds import EXPORT_COLUMNS, check_round, create_round, open_round
 from surveys.versions import DEFAULT_SURVEY_FILE, import_survey
-from tests.factories import organisation, user
+from tests.conftest import signed_in
+from tests.factories import organisation
 
-ADMIN = ("admin@example.org", "correct horse battery")
-ANALYST = ("analyst@example.org", "another long password")
 EVIL = "<script>alert(1)</script> Partners"
-
-
-def sign_in(app, client, role="admin"):
-    email, password = ADMIN if role == "admin" else ANALYST
-    with app.app_context():
-        user(email, role, password)
-    client.get("/sign-in")
-    assert client.post("/sign-in", {"email": email, "password": password}).status_code == 303
 
 
 def registry(app):
@@ -83,7 +74,7 @@ def test_check_round_names_each_problem():
 
 def test_new_round_page_and_its_audience_count_fragment(app, client):
     registry(app)
-    sign_in(app, client)
+    signed_in(client)
     page = client.get("/secretariat/rounds/new")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<html" in html
@@ -100,7 +91,7 @@ def test_new_round_page_and_its_audience_count_fragment(app, client):
 
 def test_creating_a_round_saves_a_draft_and_audits_it(app, client):
     version_id = registry(app)
-    sign_in(app, client)
+    signed_in(client)
     client.get("/secretariat/rounds/new")
     response = client.post("/secretariat/rounds/new", new_round_form(version_id, region="africa", pathfinder="yes"))
     assert response.status_code == 303
@@ -120,7 +111,7 @@ def test_creating_a_round_saves_a_draft_and_audits_it(app, client):
 
 def test_creating_a_round_with_htmx_redirects_the_whole_page(app, client):
     version_id = registry(app)
-    sign_in(app, client)
+    signed_in(client)
     client.get("/secretariat/rounds/new")
     response = client.post("/secretariat/rounds/new", new_round_form(version_id), htmx=True)
     assert response.status_code == 204
@@ -139,7 +130,7 @@ def test_creating_a_round_with_htmx_redirects_the_whole_page(app, client):
 @pytest.mark.parametrize("htmx", [False, True])
 def test_a_bad_round_is_refused_with_a_clear_message_and_nothing_saved(app, client, changes, message, htmx):
     version_id = registry(app)
-    sign_in(app, client)
+    signed_in(client)
     client.get("/secretariat/rounds/new")
     response = client.post("/secretariat/rounds/new", new_round_form(version_id, **changes), htmx=htmx)
     body = response.get_data(as_text=True)
@@ -155,7 +146,7 @@ def test_a_bad_round_is_refused_with_a_clear_message_and_nothing_saved(app, clie
 
 def test_opening_a_draft_invites_its_audience_only(app, client):
     version_id = registry(app)
-    sign_in(app, client)
+    signed_in(client)
     client.get("/secretariat/rounds/new")
     client.post("/secretariat/rounds/new", new_round_form(version_id, region="africa"))
     with app.app_context():
@@ -189,7 +180,7 @@ def test_a_draft_whose_closing_date_passed_cannot_be_opened(app, client):
         round_ = create_round(db.session.get(SurveyVersion, version_id), "Late", date(2020, 1, 1))
         db.session.commit()
         round_id = round_.id
-    sign_in(app, client)
+    signed_in(client)
     page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
     assert "this round cannot be opened" in page and "Open the round" not in page
     client.post(f"/secretariat/rounds/{round_id}/open")
@@ -200,7 +191,7 @@ def test_a_draft_whose_closing_date_passed_cannot_be_opened(app, client):
 def test_round_page_full_and_fragment(app, client):
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
-    sign_in(app, client)
+    signed_in(client)
     page = client.get(f"/secretariat/rounds/{round_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<html" in html
@@ -217,7 +208,7 @@ def test_round_page_full_and_fragment(app, client):
 def test_names_with_markup_are_escaped_on_the_round_page(app, client):
     version_id = registry(app)
     round_id = make_open_round(app, version_id, name="<img src=x onerror=alert(1)>")
-    sign_in(app, client)
+    signed_in(client)
     html = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; Partners" in html
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -232,7 +223,7 @@ def test_closing_stops_answers_and_keeps_started_responses(app, client):
         db.session.add(Response(invitation=invitation, status="in_progress"))
         db.session.commit()
     assert client.get(f"/s/{token}").status_code == 200
-    sign_in(app, client)
+    signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
 
     unconfirmed = client.post(f"/secretariat/rounds/{round_id}/close")
@@ -264,7 +255,7 @@ def test_partners_added_after_opening_can_be_invited(app, client):
                      contacts=[("Wanjiru Kamau", "wanjiru@labour.example.ke", "en")])
         organisation("Americas Late Org", category="workers", country="MX", region="americas", pathfinder=False,
                      contacts=[("Late Americas", "late@americas.example.org", "es")])
-    sign_in(app, client)
+    signed_in(client)
     page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
     assert "1 contact added to the registry since the round opened matches it." in page
     response = client.post(f"/secretariat/rounds/{round_id}/invite-late")
@@ -292,7 +283,7 @@ def outbox(tmp_path):
 def test_send_invitations_from_the_page_full_and_htmx(app, client, tmp_path):
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
-    sign_in(app, client)
+    signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     response = client.post(f"/secretariat/rounds/{round_id}/send")
     assert response.status_code == 303
@@ -315,7 +306,7 @@ def test_sending_from_the_page_goes_in_timed_batches_that_the_page_continues(app
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
     app.config["MAIL_SEND_SECONDS"] = 0  # one mail per run
-    sign_in(app, client)
+    signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     first = client.post(f"/secretariat/rounds/{round_id}/send", htmx=True).get_data(as_text=True)
     assert "1 invitation sent." in first and "4 more to send: sending goes on." in first
@@ -350,7 +341,7 @@ def test_sending_from_the_page_goes_in_timed_batches_that_the_page_continues(app
 def test_a_batched_reminder_to_chosen_invitations_carries_the_choice_to_the_next_batch(app, client, tmp_path):
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
-    sign_in(app, client)
+    signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     client.post(f"/secretariat/rounds/{round_id}/send")
     app.config["MAIL_SEND_SECONDS"] = 0
@@ -370,7 +361,7 @@ def test_a_batched_reminder_to_chosen_invitations_carries_the_choice_to_the_next
 def test_remind_route_for_all_or_chosen_invitations(app, client, tmp_path):
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
-    sign_in(app, client)
+    signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     client.post(f"/secretariat/rounds/{round_id}/send")
     with app.app_context():
@@ -412,7 +403,7 @@ def test_remind_refuses_invitations_of_another_round_or_garbage(app, client, tmp
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
     other_id = make_open_round(app, version_id, name="Other round")
-    sign_in(app, client)
+    signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     client.post(f"/secretariat/rounds/{round_id}/send")
     with app.app_context():
@@ -440,7 +431,7 @@ def test_no_sending_for_a_draft_round(app, client, tmp_path):
         round_id = create_round(db.session.get(SurveyVersion, version_id), "Draft",
                                 datetime.now(UTC).date() + timedelta(days=3)).id
         db.session.commit()
-    sign_in(app, client)
+    signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     response = client.post(f"/secretariat/rounds/{round_id}/send", htmx=True)
     assert response.status_code == 422
@@ -454,7 +445,7 @@ def test_no_sending_for_a_draft_round(app, client, tmp_path):
 def test_export_csv_from_the_page(app, client):
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
-    sign_in(app, client)
+    signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     client.post(f"/secretariat/rounds/{round_id}/send")
     with app.app_context():
@@ -487,7 +478,7 @@ def test_extending_the_closing_date_reopens_the_links_of_a_round_whose_date_pass
         db.session.get(Round, round_id).closes_on = date.today() - timedelta(days=2)  # the deadline went by
         db.session.commit()
     assert client.get(f"/s/{token}").status_code == 410
-    sign_in(app, client)
+    signed_in(client)
     page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
     assert f'action="/secretariat/rounds/{round_id}/closing-date"' in page and 'type="date"' in page
 
@@ -512,7 +503,7 @@ def test_a_bad_closing_date_is_refused_and_changes_nothing(app, client, value, m
     round_id = make_open_round(app, version_id)
     with app.app_context():
         before = db.session.get(Round, round_id).closes_on
-    sign_in(app, client)
+    signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     assert client.post(f"/secretariat/rounds/{round_id}/closing-date", {"closes_on": value}).status_code == 303
     assert message in client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
@@ -524,7 +515,7 @@ def test_a_bad_closing_date_is_refused_and_changes_nothing(app, client, value, m
 def test_a_closed_round_keeps_its_closing_date(app, client):
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
-    sign_in(app, client)
+    signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     client.post(f"/secretariat/rounds/{round_id}/close", {"confirm": "yes"})
     with app.app_context():
@@ -543,7 +534,7 @@ def test_analyst_reads_but_changes_nothing(app, client, tmp_path):
     version_id = registry(app)
     round_id = make_open_round(app, version_id)
     audited = audit_actions(app)
-    sign_in(app, client, role="analyst")
+    signed_in(client, "analyst")
     page = client.get(f"/secretariat/rounds/{round_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200

@@ -7,18 +7,10 @@ import pytest
 
 from engagement.extensions import db
 from surveys.models import SurveyVersion
-from tests import factories
+from tests.conftest import signed_in
 from tests.surveys.xlsform_builder import write_xlsform
 
 EVERY_TYPE = (Path(__file__).parent / "every_type.yaml").read_bytes()
-
-
-def sign_in(client, app, role="admin"):
-    with app.app_context():
-        factories.user(email=f"{role}@example.org", role=role)
-    client.get("/sign-in")
-    response = client.post("/sign-in", data={"email": f"{role}@example.org", "password": "correct horse battery"})
-    assert response.status_code == 303
 
 
 def versions(app):
@@ -27,7 +19,7 @@ def versions(app):
 
 
 def test_upload_imports_and_shows_the_questionnaire(app, client):
-    sign_in(client, app)
+    signed_in(client)
     client.get("/secretariat/surveys")
     response = client.post("/secretariat/surveys", data={"file": (io.BytesIO(EVERY_TYPE), "every_type.yaml")},
                            content_type="multipart/form-data")
@@ -38,7 +30,7 @@ def test_upload_imports_and_shows_the_questionnaire(app, client):
 
 
 def test_broken_upload_lists_every_problem_and_stores_nothing(app, client, tmp_path):
-    sign_in(client, app)
+    signed_in(client)
     path = tmp_path / "broken.xlsx"
     write_xlsform(path, {"survey": [{"type": "geopoint", "name": "where", "label": "<b>Where</b>"},
                                     {"type": "select_one nolist", "name": "pick", "label": "Pick"}]})
@@ -54,7 +46,7 @@ def test_broken_upload_lists_every_problem_and_stores_nothing(app, client, tmp_p
 
 @pytest.mark.parametrize("name, content", [("notes.txt", b"hello"), ("fake.xlsx", b"PK\x03\x04 garbage")])
 def test_wrong_files_are_refused(app, client, name, content):
-    sign_in(client, app)
+    signed_in(client)
     client.get("/secretariat/surveys")
     response = client.post("/secretariat/surveys", data={"file": (io.BytesIO(content), name)},
                            content_type="multipart/form-data")
@@ -63,7 +55,7 @@ def test_wrong_files_are_refused(app, client, name, content):
 
 
 def test_analyst_reads_but_cannot_upload(app, client):
-    sign_in(client, app, role="analyst")
+    signed_in(client, "analyst")
     page = client.get("/secretariat/surveys")
     assert page.status_code == 200 and 'enctype="multipart/form-data"' not in page.get_data(as_text=True)
     response = client.post("/secretariat/surveys", data={"file": (io.BytesIO(EVERY_TYPE), "every_type.yaml")},

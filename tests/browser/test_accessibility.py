@@ -1,0 +1,153 @@
+"""axe-core's WCAG 2.2 A and AA rules on every page a partner or the Secretariat sees, on a desktop and a phone.
+
+axe.min.js comes inside the axe-playwright-python package (no network). Playwright evaluates it through the
+DevTools protocol, which the page's Content-Security-Policy (script-src 'self') does not govern, so the pages are
+checked under their real policy.
+"""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from engagement.extensions import db
+from partners.models import Contact, Organisation
+from surveys.models import Invitation, Response, Round
+from surveys.rounds import close_round
+from surveys.versions import definition_for
+from synthetic.responses import fill_round
+from tests.browser_support import sign_in
+
+pytestmark = pytest.mark.browser
+
+RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+         "resultTypes": ["violations"]}
+AXE = Axe()
+WIDTHS = [1280, 360]
+GHANA, SENEGAL = "Ministry of Labour of Ghana", "Survivor Alliance Network"
+
+
+def violations(page) -> list[str]:
+    """axe's violations on the page as it is now: rule, impact, and the elements at fault."""
+    found = AXE.run(page, options=RULES).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(
+        f"    {' '.join(map(str, node['target']))}: {node['failureSummary'].splitlines()[-1].strip()}"
+        for node in v["nodes"]) for v in found]
+
+
+def check(page, url: str, problems: dict, status: int | None = None, then=None) -> None:
+    """Open `url` (and do `then` on it, e.g. send a form with mistakes); record axe's violations under `url`."""
+    response = page.goto(url)
+    if status is not None:
+        assert response.status == status, (url, response.status)
+    if then is not None:
+        then(page)
+    page.wait_for_load_state("networkidle")
+    found = violations(page)
+    if found:
+        problems[url + (" after " + then.__doc__ if then else "")] = found
+
+
+def assert_none(problems: dict, width: int) -> None:
+    assert not problems, f"axe violations at {width} px:\n" + "\n".join(
+        f"{url}\n  " + "\n  ".join(found) for url, found in problems.items())
+
+
+@pytest.fixture
+def context_at(browser):
+    contexts = []
+
+    def make(width: int):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def test_axe_does_report_a_violation(js_page, live_server):
+    """The control: an image without a text alternative is reported, so the tests below can fail."""
+    js_page.goto(f"{live_server}/sign-in")
+    js_page.evaluate("() => { const img = document.createElement('img'); img.src = '/static/favicon.svg';"
+                     " document.querySelector('main').append(img); }")
+    assert any(found.startswith("image-alt (critical)") for found in violations(js_page))
+
+
+def wrong_password(page):
+    """a wrong password"""
+    page.get_by_label("Email").fill("nobody@example.org")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Email or password is not correct.").wait_for()
+
+
+def empty_form(page):
+    """the form sent empty"""
+    page.locator("main form button[type=submit]").last.click()
+    page.locator(".error-message").first.wait_for()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_partner_page(app, live_server, demo_links, context_at, width):
+    page = context_at(width)
+    problems = {}
+    link = demo_links[GHANA]
+    check(page, link, problems, 200)
+    page.get_by_role("button", name="Start the survey").click()
+    page.wait_for_url("**/page/**")
+    with app.app_context():
+        round_ = db.session.scalar(db.select(Round))
+        names = [survey_page.name for survey_page in definition_for(round_.survey_version).pages]
+    for name in names:
+        check(page, f"{link}/page/{name}", problems)
+    check(page, f"{link}/review", problems, 200)
+
+    # The receipt of a partner who has submitted.
+    other = demo_links[SENEGAL]
+    page.goto(other)
+    page.get_by_role("button", name="Start the survey").click()
+    page.wait_for_url("**/page/**")
+    with app.app_context():
+        response = db.session.scalar(db.select(Response).join(Invitation).join(Contact).join(Organisation)
+                                     .where(Organisation.name == SENEGAL))
+        response.status = "submitted"
+        response.submitted_at = response.updated_at
+        db.session.commit()
+    check(page, f"{other}/receipt", problems, 200)
+    check(page, f"{live_server}/s/{'A' * 43}", problems, 404)
+
+    with app.app_context():
+        close_round(db.session.scalar(db.select(Round)))
+        db.session.commit()
+    check(page, link, problems, 410)
+    assert_none(problems, width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_secretariat_page(app, live_server, demo_links, context_at, width):
+    with app.app_context():
+        round_ = db.session.scalar(db.select(Round))
+        fill_round(round_.id, definition_for(round_.survey_version), 40)  # enough answers for every chart
+        db.session.commit()
+        round_id, version_id = round_.id, round_.survey_version_id
+        ghana = db.session.scalar(db.select(Organisation).filter_by(name=GHANA))
+        organisation_id, contact_id = ghana.id, ghana.contacts[0].id
+    page = context_at(width)
+    problems = {}
+    check(page, f"{live_server}/sign-in", problems, 200)
+    check(page, f"{live_server}/sign-in", problems, 200, then=wrong_password)
+    sign_in(page, live_server, "admin")
+    base = live_server
+    for path in ("/secretariat/", f"/secretariat/rounds/{round_id}", "/secretariat/rounds/new",
+                 f"/secretariat/rounds/{round_id}/dashboard", f"/secretariat/rounds/{round_id}/report",
+                 "/secretariat/audit", "/partners/", f"/partners/{organisation_id}", "/partners/new",
+                 f"/partners/{organisation_id}/edit", f"/partners/{organisation_id}/contacts/{contact_id}/edit",
+                 f"/partners/{organisation_id}/delete", "/partners/import", "/secretariat/surveys",
+                 f"/secretariat/surveys/versions/{version_id}"):
+        check(page, base + path, problems, 200)
+    check(page, f"{base}/partners/new", problems, 200, then=empty_form)
+    check(page, f"{base}/secretariat/rounds/new", problems, 200, then=empty_form)
+    check(page, f"{base}/partners/999999", problems, 404)
+    assert_none(problems, width)
