@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -548,8 +548,9 @@ class Page:
 
 
 class _PageReader(HTMLParser):
-    def __init__(self):
+    def __init__(self, url: str):
         super().__init__(convert_charrefs=True)
+        self.url = url  # form actions and hx-post URLs are relative to it, as a browser reads them
         self.page = Page()
         self.stack: list[tuple[str, str | None]] = []  # (tag, "form" | "autosave" | None)
         self.select: dict | None = None
@@ -558,10 +559,11 @@ class _PageReader(HTMLParser):
         a = {k: (v if v is not None else "") for k, v in attrs}
         role = None
         if tag == "form":
-            self.page.forms.append(Form(action=a.get("action", ""), method=a.get("method", "get").lower()))
+            self.page.forms.append(Form(action=path_of(urljoin(self.url, a.get("action") or self.url)),
+                                        method=a.get("method", "get").lower()))
             role = "form"
         if "hx-post" in a:
-            self.page.autosaves.append({"url": a["hx-post"], "controls": []})
+            self.page.autosaves.append({"url": path_of(urljoin(self.url, a["hx-post"])), "controls": []})
             role = role or "autosave"
         if "hx-headers" in a:
             try:
@@ -603,9 +605,9 @@ class _PageReader(HTMLParser):
                 pass
 
 
-def read_page(html: str) -> Page:
-    """The forms, autosave targets and htmx headers of a page."""
-    reader = _PageReader()
+def read_page(html: str, url: str) -> Page:
+    """The forms, autosave targets and htmx headers of the page served at `url` (a path)."""
+    reader = _PageReader(url)
     reader.feed(html)
     reader.close()
     return reader.page
@@ -638,7 +640,7 @@ def post_form(client, url: str, fields: list[tuple[str, str]], headers: dict | N
 def start_survey(client, link: str) -> str:
     """Open a personal link and press the welcome page's button; the path of the first page it leads to. `client`
     is an httpx.Client or a Flask test client (each keeps the tab's cookies)."""
-    answer = submit_form(client, read_page(_text(client.get(link))).main_form())
+    answer = submit_form(client, read_page(_text(client.get(link)), path_of(link)).main_form())
     if answer.status_code not in (302, 303):
         raise RuntimeError(f"starting the survey of {link} answered {answer.status_code}")
     return path_of(answer.headers["Location"])
@@ -679,7 +681,7 @@ def answer_survey(client, link: str, rng, most_pages: int = 40) -> str:
     for _step in range(most_pages):
         html = _text(client.get(location))
         for _attempt in range(5):
-            page = read_page(html)
+            page = read_page(html, location)
             forms = [form for form in page.forms if form.primary() and form.primary()["name"]]
             if not forms:  # no "save and continue/review" form: the review page
                 return location
@@ -697,8 +699,9 @@ def answer_survey(client, link: str, rng, most_pages: int = 40) -> str:
 
 def autosave_targets(page: Page, skip: set[str]) -> list[dict]:
     """The page's questions that autosave and are answered by choosing (radio buttons or a drop-down), skipping
-    the names in `skip`: {"url", "name", "values", "fields" (what else the element sends, e.g. a "present"
-    marker)}."""
+    the names in `skip`: {"url", "name", "values", "fields"}. "fields" is what htmx sends besides the answer: the
+    values of the enclosing form (its form token among them), as served."""
+    form = page.main_form()
     targets = []
     for element in page.autosaves:
         choices = [c for c in element["controls"] if c["type"] == "radio" and c["name"]]
@@ -707,7 +710,7 @@ def autosave_targets(page: Page, skip: set[str]) -> list[dict]:
             continue
         name = names.pop()
         values = [c["value"] for c in choices if c["value"] != "other"]
-        fields = [(c["name"], c["value"]) for c in element["controls"] if c["type"] == "hidden" and c["name"]]
+        fields = [(field, value) for field, value in form.fields() if field != name]
         targets.append({"url": element["url"], "name": name, "values": values, "fields": fields})
     return targets
 

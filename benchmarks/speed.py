@@ -178,7 +178,7 @@ class Sessions:
             for link in links[:count]:
                 client.cookies.clear()
                 first = start_survey(client, link)
-                page = read_page(client.get(first).text)
+                page = read_page(client.get(first).text, first)
                 self.partners.append({
                     "link": link,
                     "page": first,
@@ -253,7 +253,7 @@ async def writers_and_reader(server: Server, reviews: list, reader_page: dict, c
     async def review(connection: RawConnection, path: str) -> tuple[str, dict, bytes]:
         connection.cookies.clear()
         _status, _headers, html = await connection.request("GET", path)
-        form = read_page(html.decode()).main_form()
+        form = read_page(html.decode(), path).main_form()
         return form.action, dict(connection.cookies), urlencode(form.fields()).encode()
 
     prepared = []
@@ -353,7 +353,7 @@ def in_process_tabs(app, links: list[str], skip: set[str]) -> list[tuple]:
     for link in links:
         client = app.test_client()
         first = start_survey(client, link)
-        page = read_page(client.get(first).get_data(as_text=True))
+        page = read_page(client.get(first).get_data(as_text=True), first)
         tabs.append((client, first, autosave_targets(page, skip)[0], page.headers))
     return tabs
 

@@ -274,19 +274,21 @@ def load_values(response_id: int) -> dict[str, str]:
 
 
 def store(response_id: int, changes: Mapping[str, str | None]) -> None:
-    """Write answers inside the caller's write transaction: one upsert per answer, a delete per cleared one.
+    """Write answers inside the caller's write transaction: one upsert per answer, a delete per cleared one (Core
+    statements on the transaction's connection: every autosave runs them).
 
     Replaying the same save writes the same value again (harmless); of two saves, the one the server
     acknowledges last wins.
     """
+    connection = db.session.connection()
     now = datetime.now(UTC)
     saved = [{"response_id": response_id, "question": name, "value": value, "updated_at": now}
              for name, value in changes.items() if value is not None]
     cleared = [name for name, value in changes.items() if value is None]
     if saved:
-        db.session.execute(upsert_statement(Answer.__table__, db.engine.dialect.name,
+        connection.execute(upsert_statement(Answer.__table__, connection.dialect.name,
                                             ("response_id", "question", "value", "updated_at"),
                                             ("response_id", "question"), ("value", "updated_at")), saved)
     if cleared:
-        db.session.execute(db.delete(Answer.__table__).where(Answer.__table__.c.response_id == response_id,
+        connection.execute(db.delete(Answer.__table__).where(Answer.__table__.c.response_id == response_id,
                                                              Answer.__table__.c.question.in_(cleared)))

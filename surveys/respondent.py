@@ -149,7 +149,8 @@ def open_visit(token: str) -> Visit:
         abort(404)
     # One statement, by the token's hash, for everything a partner page needs, answers included (one snapshot); the
     # version's large JSON sheets stay in the database, since the parsed definition is cached per process.
-    row = db.session.execute(_visit_query(db.engine.dialect.name), {"token_hash": wanted}).first()
+    with db.engine.connect() as connection:  # one statement, on its own: no session needed around it
+        row = connection.execute(_visit_query(connection.dialect.name), {"token_hash": wanted}).first()
     if row is None or not hash_matches(row[1], wanted):
         abort(404)
     (invitation_id, _hash, round_id, round_name, round_status, closes_on, version_id, round_created,
@@ -259,7 +260,7 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
     def work():
         # Check and touch the response in one statement: on PostgreSQL it also locks the row, so a submit from
         # another tab cannot commit between this check and the answers below.
-        if db.session.execute(touch, parameters).rowcount != 1:
+        if db.session.connection().execute(touch, parameters).rowcount != 1:
             return False
         answer_store.store(response_id, changes)
         return True

@@ -6,7 +6,18 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache, wraps
 
-from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale, refresh
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
@@ -20,6 +31,7 @@ from engagement.extensions import csrf, limiter
 from engagement.htmx import is_htmx, redirect_to, render
 
 from . import answers as answer_store
+from .answers import NotYetSaved
 from .definition import Grid, Section
 from .invitations import form_token_matches
 from .relevance import layout
@@ -97,46 +109,75 @@ def _page_index(visit: Visit, name: str, shown: set[str]):
     return pages, None
 
 
-def _page_context(visit: Visit, page, errors=None, shown=None, posted=None) -> dict:
-    """The page of a section: the questions (drawn once for everyone with the same answers there, see
-    `drawn_questions`, unless the page shows errors) inside this partner's own form."""
-    shown = visit.shown() if shown is None else shown
-    pages, index = _page_index(visit, page.name, shown)
-    values = {**visit.values, **(posted or {})}
-    context = _questions_context(visit.definition, visit.language, page, values, shown, errors or {})
-    if errors:
-        questions = render_block(PAGE, "questions", **context)
-    else:
-        here = layout(visit.definition).page_questions[page.name]
-        names = [n for q in here for n in ((q.name, q.other_name) if q.or_other else (q.name,))]
-        questions = drawn_questions(visit.version, visit.language, page.name,
-                                    tuple((name, values[name]) for name in names if values.get(name)),
-                                    frozenset(q.name for q in here if q.name in shown))
-    context.update(visit=visit, pages=pages, index=index or 0, questions=Markup(questions))
-    return context
+# Where the partner's form token goes in a page kept for everyone in the same place; no text drawn from content can
+# hold it, since every such text is escaped and "<" never survives escaping.
+FORM_TOKEN_SLOT = "<form-token>"
 
 
-def _questions_context(definition, language: str, page, values: dict, shown, errors: dict) -> dict:
-    """What the questions of a page are drawn from, and nothing else: no link, no organisation. URLs in them are
-    relative to the page (an autosave posts to ../answer/<question>)."""
-    return {"definition": definition, "page": page, "values": values, "shown": shown, "errors": errors,
-            "lang": language, "autosave": True, "words": _words(definition, language),
-            "grids": layout(definition).grids[page.name],
+def _page_context(definition, language: str, page, index: int, total: int, values: dict, shown, errors: dict,
+                  form_token: str) -> dict:
+    """Everything a section's page is drawn from, and nothing else: of the partner, only the answers and where they
+    are in the survey. URLs in it are relative to the page (an autosave posts to ../answer/<question>)."""
+    return {"definition": definition, "page": page, "index": index, "total": total, "values": values,
+            "shown": shown, "errors": errors, "form_token": form_token, "lang": language, "autosave": True,
+            "words": _words(definition, language), "grids": layout(definition).grids[page.name],
             "t": lambda text: definition.text(text, language)}
 
 
+def _page(visit: Visit, page, status: int = 200, errors=None, shown=None, posted=None):
+    """A section's page: drawn once for every partner in the same place of it (see `drawn_page`), unless it shows
+    this partner's mistakes."""
+    shown = visit.shown() if shown is None else shown
+    pages, index = _page_index(visit, page.name, shown)
+    if errors or get_flashed_messages():
+        context = _page_context(visit.definition, visit.language, page, index or 0, len(pages),
+                                {**visit.values, **(posted or {})}, shown, errors or {}, visit.form_token)
+        return render(PAGE, status=status, **context)
+    here = layout(visit.definition).page_questions[page.name]
+    names = [n for q in here for n in ((q.name, q.other_name) if q.or_other else (q.name,))]
+    head, tail = drawn_page(visit.version, visit.language, page.name, index or 0, len(pages),
+                            tuple((name, visit.values[name]) for name in names if visit.values.get(name)),
+                            frozenset(q.name for q in here if q.name in shown))
+    response = make_response(head + visit.form_token + tail, status)  # the token is URL-safe base64
+    response.vary.add("HX-Request")
+    return response
+
+
 @lru_cache(maxsize=256)
-def drawn_questions(version: tuple, language: str, page_name: str, answers: tuple, shown: frozenset) -> str:
-    """The questions of a page as drawn for these answers, kept for the next partner in the same place (most open
-    a section before answering it): drawing them was half of a page's CPU time.
+def drawn_page(version: tuple, language: str, page_name: str, index: int, total: int, answers: tuple,
+               shown: frozenset) -> tuple[str, str]:
+    """A section's page as drawn for these answers, before and after its form token; kept for the next partner in
+    the same place (most open a section before answering it): drawing it was most of a page's CPU time.
 
     Safe by construction: the key is exactly the arguments and the drawing reads nothing else, so a copy can only
-    reach a partner who would have drawn the same; no token or organisation can be in it.
+    reach a partner who would have drawn the same, and no link, token or organisation can be in it.
     """
     definition = definition_for_id(*version)
     with force_locale(language):
-        return render_block(PAGE, "questions", **_questions_context(
-            definition, language, definition.page(page_name), dict(answers), shown, {}))
+        html = render_template(PAGE, **_page_context(definition, language, definition.page(page_name), index, total,
+                                                     dict(answers), shown, {}, Markup(FORM_TOKEN_SLOT)))
+    head, slot, tail = html.partition(FORM_TOKEN_SLOT)
+    if not slot or FORM_TOKEN_SLOT in tail:
+        raise ValueError(f"{PAGE} must show the form token exactly once")
+    return head, tail
+
+
+@lru_cache(maxsize=256)
+def drawn_autosave_reply(version: tuple, language: str, page_name: str, question_name: str, problems: tuple,
+                         changed: tuple) -> str:
+    """The reply to an autosave: the question's saved state or problem, and the questions it showed or hid
+    (`changed`: name, shown, answer, "other" text). Kept like `drawn_page`, by exactly what draws it."""
+    definition = definition_for_id(*version)
+    errors = {name: NotYetSaved(message) if pending else message for name, message, pending in problems}
+    values = {name: value for name, _shown, value, _other in changed if value}
+    values.update({definition.question(name).other_name: other for name, _shown, _value, other in changed if other})
+    context = _page_context(definition, language, definition.page(page_name), 0, 0, values,
+                            frozenset(name for name, shown, _value, _other in changed if shown), errors, "")
+    page_questions = layout(definition).page_questions[page_name]
+    context.update(question=definition.question(question_name), saved=not errors,
+                   changed=[q for q in page_questions if any(q.name == name for name, *_rest in changed)])
+    with force_locale(language):
+        return render_block(PAGE, "autosave_result", **context)
 
 
 @dataclass
@@ -250,7 +291,7 @@ def page(token, name):
     survey_page = visit.definition.page(name)
     if survey_page is None:
         abort(404)
-    return render(PAGE, **_page_context(visit, survey_page))
+    return _page(visit, survey_page)
 
 
 @bp.post("/s/<token>/page/<name>")
@@ -292,8 +333,7 @@ def save(token, name):
     if errors or appeared:
         for question in appeared:
             errors.setdefault(question.name, _("New question, shown because of your answers: please answer it."))
-        posted = {k: v for k, v in request.form.items()}
-        return render(PAGE, status=422, **_page_context(visit, survey_page, errors=errors, posted=posted))
+        return _page(visit, survey_page, 422, errors=errors, posted=dict(request.form.items()))
     if destination is None:
         return redirect_to(url_for("partner.review", token=token))
     return redirect_to(url_for("partner.page", token=token, name=destination))
@@ -323,12 +363,17 @@ def autosave(token, question_name):
     changed = [] if shown is before else [
         q for q in layout(visit.definition).page_questions[survey_page.name]
         if (q.name in before) != (q.name in shown)]
-    if is_htmx():  # the fragment needs only the questions' context
-        context = _questions_context(visit.definition, visit.language, survey_page, visit.values, shown, errors)
-    else:
-        context = _page_context(visit, survey_page, errors=errors, shown=shown)
-    context.update(question=question, changed=changed, saved=not errors)
-    return render(PAGE, block="autosave_result", status=422 if errors else 200, **context)
+    status = 422 if errors else 200
+    if not is_htmx():
+        return _page(visit, survey_page, status, errors=errors, shown=shown)
+    values = visit.values
+    problems = tuple((name, str(error), bool(getattr(error, "pending", False))) for name, error in errors.items())
+    changed = tuple((q.name, q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
+                    for q in changed)
+    reply = drawn_autosave_reply(visit.version, visit.language, survey_page.name, question.name, problems, changed)
+    response = make_response(reply, status)
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/s/<token>/review")

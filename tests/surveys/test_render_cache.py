@@ -1,5 +1,5 @@
-"""Partners in the same place of a page share the drawing of its questions (surveys.routes.drawn_questions): what is
-kept holds no link, form token or organisation, and a page served from it is exactly the page drawn afresh."""
+"""Partners in the same place of a page share its drawing (surveys.routes.drawn_page, drawn_autosave_reply): what
+is kept holds no link, form token or organisation, and a page served from it is exactly the page drawn afresh."""
 
 import re
 from functools import lru_cache
@@ -40,16 +40,17 @@ def partners(app):
 
 @pytest.fixture
 def kept(monkeypatch):
-    """Every drawing the cache keeps, as it is kept."""
+    """Every drawing the caches keep, as they keep it (a page as its two halves around the form token)."""
     drawings = []
-    draw = routes.drawn_questions.__wrapped__
+    for name in ("drawn_page", "drawn_autosave_reply"):
+        draw = getattr(routes, name).__wrapped__
 
-    def keeping(*key):
-        html = draw(*key)
-        drawings.append(html)
-        return html
+        def keeping(*key, draw=draw):
+            drawn = draw(*key)
+            drawings.extend(drawn if isinstance(drawn, tuple) else [drawn])
+            return drawn
 
-    monkeypatch.setattr(routes, "drawn_questions", lru_cache(maxsize=256)(keeping))
+        monkeypatch.setattr(routes, name, lru_cache(maxsize=256)(keeping))
     return drawings
 
 
@@ -62,7 +63,7 @@ def page(partner, name):
 
 def fresh(partner, name):
     """The page drawn with nothing kept."""
-    routes.drawn_questions.cache_clear()
+    routes.drawn_page.cache_clear()
     return page(partner, name)
 
 
@@ -74,7 +75,7 @@ def test_a_shared_page_is_the_fresh_page_with_nothing_of_another_partner(app, pa
         client.post(f"/s/{token}/language", {"language": language})
     page(ama, name)  # drawn and kept
     shared = page(rosa, name)
-    assert len(kept) == 1, "the second partner in the same place was drawn again"
+    assert len(kept) == 2, "the second partner in the same place was drawn again"
     with app.app_context():
         assert ama[1] not in shared and form_token(ama[1]) not in shared
         assert CSRF.search(shared).group(2) == form_token(rosa[1])
@@ -117,6 +118,10 @@ def test_nothing_kept_holds_a_link_or_an_organisation(app, kept):
     for token, _name in partners:
         client = HtmxClient(app.test_client())
         answer_every_page(client, token)
+        client.get(f"/s/{token}/page/services")  # a page kept, then an autosave that shows new questions
+        for use in ("not_aware", "used_regularly"):  # hides, then shows, the website's satisfaction row
+            client.post(f"/s/{token}/answer/use_website", {"use_website": use, "use_website__present": "1"},
+                        htmx=True)
     assert len(kept) > 5
     with app.app_context():
         secrets = [text for token, name in partners for text in (token, form_token(token), name)]
