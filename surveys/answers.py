@@ -64,15 +64,30 @@ def _read_field(question: Question, form: MultiDict) -> tuple[str | None, str | 
     other = form.get(question.other_name) if question.or_other else None
     present = f"{question.name}__present" in form
     if question.type == "rank":
+        chosen = [form.get(f"{question.name}__rank{n}", "").strip() for n in range(1, question.rank_positions + 1)
+                  if f"{question.name}__rank{n}" in form]
+        if chosen:  # the page's form: one drop-down per position, each offering every option
+            return ("" if not any(chosen) else _rank_from_choices(question, chosen)), other
         positions = {c.name: form.get(f"{question.name}[{c.name}]", "").strip() for c in question.choices
                      if f"{question.name}[{c.name}]" in form}
-        if positions:
+        if positions:  # one position per option (an older page's form)
             return ("" if not any(positions.values()) else _rank_from_positions(question, positions)), other
     if question.name not in form:
         return ("" if present else None), other
     if question.type == "select_multiple":
         return " ".join(v for v in form.getlist(question.name) if v), other
     return form.get(question.name, ""), other
+
+
+def _rank_from_choices(question: Question, chosen: list[str]) -> str:
+    """Codes in the order of the positions they were chosen for; marked for validation while positions are left
+    to fill, or when an option is chosen twice."""
+    codes = [code for code in chosen if code]
+    if len(set(codes)) != len(codes):
+        return RANK_CONFLICT
+    if len(codes) < question.rank_positions:
+        return f"{RANK_PARTIAL}{len(codes)}"
+    return " ".join(codes)
 
 
 def _rank_from_positions(question: Question, positions: dict[str, str]) -> str:

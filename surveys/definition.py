@@ -130,17 +130,17 @@ class Page:
     row: int = 0
 
     def questions(self) -> list[Question]:
-        return list(_walk(self.items))
+        return list(walk_questions(self.items))
 
 
-def _walk(items: list[Item]):
+def walk_questions(items):
     for item in items:
         if isinstance(item, Question):
             yield item
         elif isinstance(item, Grid):
             yield from item.questions
         else:
-            yield from _walk(item.items)
+            yield from walk_questions(item.items)
 
 
 @dataclass

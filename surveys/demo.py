@@ -21,6 +21,8 @@ from .versions import DEFAULT_SURVEY_FILE, import_survey
 DEMO_ADMIN = ("admin@alliance87.example", "demo-admin-2026")
 DEMO_ANALYST = ("analyst@alliance87.example", "demo-analyst-2026")
 DEMO_ROUND = "2026 partner engagement review (demo)"
+DEMO_ROUND_NAMES = {"fr": "Revue 2026 de l'engagement des partenaires (démo)",
+                    "es": "Revisión 2026 de la participación de los socios (demostración)"}
 
 SAMPLE_PARTNERS = [
     # organisation, category, country, region, pathfinder, action groups, gcg, contact, email, language
@@ -70,7 +72,7 @@ def _create_demo() -> tuple[Round, list]:
     round_ = db.session.scalar(db.select(Round).filter_by(name=DEMO_ROUND))
     if round_ is None:
         closes = (datetime.now(UTC) + timedelta(days=30)).date()
-        round_ = create_round(version, DEMO_ROUND, closes)
+        round_ = create_round(version, DEMO_ROUND, closes, translated_names=DEMO_ROUND_NAMES)
         open_round(round_)
     return round_, list(round_.invitations)
 

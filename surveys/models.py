@@ -59,9 +59,14 @@ class Round(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The filter the round was opened with (category, region, pathfinder, action_group), for inviting late partners.
     audience: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The round's name in other languages, {"fr": ..., "es": ...}: partners read it in their own.
+    translated_names: Mapped[dict] = mapped_column(JSON, default=dict)
 
     survey_version: Mapped[SurveyVersion] = relationship()
     invitations: Mapped[list["Invitation"]] = relationship(back_populates="round")
+
+    def name_in(self, language: str) -> str:
+        return (self.translated_names or {}).get(language) or self.name
 
 
 class Invitation(db.Model):

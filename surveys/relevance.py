@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .definition import Grid, Page, Question, Section, SurveyDefinition
+from .screens import Screens
 
 
 def partner_attributes(organisation) -> dict[str, str]:
@@ -44,6 +45,7 @@ class Layout:
     memo: dict | None  # shown questions by the values of `referenced`; None when a condition reads today()
     distinct: dict = field(default_factory=dict)
     wording: dict = field(default_factory=dict)  # the partner pages' texts by language (surveys.routes fills it)
+    screens: Screens | None = None  # the screens the pages make (surveys.screens)
 
 
 _layouts: dict[int, tuple[SurveyDefinition, Layout]] = {}
@@ -69,7 +71,7 @@ def layout(definition: SurveyDefinition) -> Layout:
                    referenced=tuple(referenced), reads=frozenset(referenced),
                    page_questions={page.name: page.questions() for page in definition.pages},
                    grids={page.name: _grids(page.items) for page in definition.pages},
-                   allowed=frozenset(allowed), memo=None if dated else {})
+                   allowed=frozenset(allowed), memo=None if dated else {}, screens=Screens(definition))
     if len(_layouts) >= 64:
         _layouts.clear()
     _layouts[id(definition)] = (definition, built)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engagement.database import run_write
 from engagement.extensions import db
+from engagement.i18n import LANGUAGE_NAMES
 from partners.models import Contact, Organisation
 
 from . import answers as answer_store
@@ -40,6 +41,10 @@ class VisitRound:
     name: str
     status: str
     closes_on: date
+    translated_names: dict
+
+    def name_in(self, language: str) -> str:
+        return (self.translated_names or {}).get(language) or self.name
 
 
 @dataclass(slots=True)
@@ -99,11 +104,27 @@ class Visit:
     def submitted(self) -> bool:
         return self.response is not None and self.response.status == "submitted"
 
+    @property
+    def open(self) -> bool:
+        """Whether the round still takes answers (a partner who submitted may still read the receipt after)."""
+        return round_is_open(self.round)
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages the partner may choose: those of the form that the pages speak too."""
+        return survey_languages(self.definition)
+
     def shown(self) -> set[str]:
         return visible_questions(self.definition, self.values, self.partner)
 
     def pages(self, shown: set[str] | None = None) -> list[Page]:
         return visible_pages(self.definition, self.shown() if shown is None else shown)
+
+
+def survey_languages(definition: SurveyDefinition) -> list[str]:
+    """The form's languages that the partner pages speak as well (a page never mixes two languages), else the
+    form's own language with the pages in English."""
+    return [code for code in definition.languages if code in LANGUAGE_NAMES] or [definition.default_language]
 
 
 def round_is_open(round_, today: date | None = None) -> bool:
@@ -125,7 +146,7 @@ def _visit_query(dialect: str):
     return (
         db.select(
             invitations.c.id, invitations.c.token_hash,
-            rounds.c.id, rounds.c.name, rounds.c.status, rounds.c.closes_on,
+            rounds.c.id, rounds.c.name, rounds.c.status, rounds.c.closes_on, rounds.c.translated_names,
             rounds.c.survey_version_id, rounds.c.created_at, contacts.c.language,
             organisations.c.name, organisations.c.category, organisations.c.country, organisations.c.region,
             organisations.c.pathfinder, organisations.c.action_groups, organisations.c.gcg_member,
@@ -143,7 +164,8 @@ def _visit_query(dialect: str):
 
 
 def open_visit(token: str) -> Visit:
-    """Look up a link: 404 for an unknown or malformed token (revealing nothing), 410 for a closed round."""
+    """Look up a link: 404 for an unknown or malformed token (revealing nothing) or a round not opened yet. A closed
+    round's visit is returned too (`Visit.open` says it): its receipt stays readable."""
     wanted = lookup_hash(token)
     if wanted is None:
         abort(404)
@@ -153,22 +175,21 @@ def open_visit(token: str) -> Visit:
         row = connection.execute(_visit_query(connection.dialect.name), {"token_hash": wanted}).first()
     if row is None or not hash_matches(row[1], wanted):
         abort(404)
-    (invitation_id, _hash, round_id, round_name, round_status, closes_on, version_id, round_created,
+    (invitation_id, _hash, round_id, round_name, round_status, closes_on, round_names, version_id, round_created,
      contact_language, *organisation, response_id, response_status, response_language, current_page,
      started_at, updated_at, submitted_at, answers_json) = row
     values = json.loads(answers_json) if answers_json else {}
-    round_ = VisitRound(round_id, round_name, round_status, closes_on)
+    round_ = VisitRound(round_id, round_name, round_status, closes_on, round_names or {})
     response = None if response_id is None else VisitResponse(
         response_id, response_status, response_language, current_page, started_at, updated_at, submitted_at)
     if round_.status == "draft":
         abort(404)
-    if not round_is_open(round_):
-        raise RoundClosed((response.language if response else None) or contact_language or "en")
     language = (response.language if response else None) or session.get("languages", {}).get(
         str(invitation_id)) or contact_language or "en"
     definition = definition_for_id(version_id, round_created)
-    if language not in definition.languages and definition.default_language:
-        language = language if language in ("en", "fr", "es") else definition.default_language
+    languages = survey_languages(definition)
+    if language not in languages:
+        language = definition.default_language if definition.default_language in languages else languages[0]
     organisation = VisitOrganisation(*organisation)
     visit = Visit(token=token, invitation=VisitInvitation(invitation_id), round=round_, organisation=organisation,
                   definition=definition, response=response, language=language,
@@ -222,7 +243,7 @@ def start(visit: Visit) -> VisitResponse:
 
 
 def set_language(visit: Visit, language: str) -> None:
-    if language not in ("en", "fr", "es"):
+    if language not in visit.languages:
         return
     visit.language = language
     if visit.response is None:

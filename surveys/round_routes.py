@@ -67,6 +67,8 @@ class RoundForm(FlaskForm):
 
     survey_version = SelectField(_l("Survey version"), coerce=int)
     name = StringField(_l("Name of the round"))
+    name_fr = StringField(_l("Name in French, as French-speaking partners read it (optional)"))
+    name_es = StringField(_l("Name in Spanish, as Spanish-speaking partners read it (optional)"))
     closes_on = DateField(_l("Closes on"))
     category = SelectField(_l("Partner category"))
     region = SelectField(_l("Region"))
@@ -200,7 +202,8 @@ def new_round():
         if form.check():
             with write_transaction():
                 version = db.session.get(SurveyVersion, form.survey_version.data)
-                round_id = create_round(version, form.name.data.strip(), form.closes_on.data, form.audience()).id
+                round_id = create_round(version, form.name.data.strip(), form.closes_on.data, form.audience(),
+                                        {"fr": form.name_fr.data, "es": form.name_es.data}).id
             flash(_("Round saved as a draft. Check it, then open it to invite the partners."))
             return redirect_to(url_for("rounds.round_page", round_id=round_id))
         audience_size = count_audience(form.audience()) if not (form.category.errors or form.region.errors or

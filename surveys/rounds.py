@@ -31,10 +31,13 @@ def round_name(text: str | None) -> str:
     return strip_bidi_controls(text or "").strip()
 
 
-def create_round(version: SurveyVersion, name: str, closes_on: date, audience: dict | None = None) -> Round:
-    """Add a draft round (the caller checks it with check_round), in the caller's write transaction."""
+def create_round(version: SurveyVersion, name: str, closes_on: date, audience: dict | None = None,
+                 translated_names: dict | None = None) -> Round:
+    """Add a draft round (the caller checks it with check_round), in the caller's write transaction;
+    `translated_names` are its name in other languages, as partners read it ({"fr": ...})."""
+    names = {code: round_name(text) for code, text in (translated_names or {}).items() if text and text.strip()}
     round_ = Round(survey_version=version, name=round_name(name), closes_on=closes_on, audience=audience or {},
-                   status="draft")
+                   status="draft", translated_names=names)
     db.session.add(round_)
     db.session.flush()
     record("round.create", f"round {round_.id}", name=round_.name, survey_version=version.id,

@@ -1,9 +1,9 @@
-"""The partner's pages: welcome, one page per section, review, submit, receipt. Thin views over respondent.py."""
+"""The partner's pages: welcome, one page per screen of the survey, review, submit, receipt. Thin views over
+respondent.py; a screen's page is drawn once for every partner in the same place of it (`drawn_page`)."""
 
 import math
 import re
 import time
-from dataclasses import dataclass, field
 from functools import lru_cache, wraps
 
 from flask import (
@@ -24,26 +24,39 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
 from limits import parse
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from engagement.errors import error_page
 from engagement.extensions import csrf, limiter
 from engagement.htmx import is_htmx, redirect_to, render
+from engagement.i18n import LANGUAGE_NAMES
 
 from . import answers as answer_store
 from .answers import NotYetSaved
-from .definition import Grid, Section
 from .invitations import form_token_matches
 from .relevance import layout
-from .respondent import RoundClosed, Visit, open_visit, save_page, set_language, start, submit
+from .respondent import (
+    RoundClosed,
+    Visit,
+    open_visit,
+    save_page,
+    set_language,
+    start,
+    submit,
+    survey_languages,
+)
+from .review import answered_sections
 from .versions import definition_for_id
+from .wording import survey_words
 
 bp = Blueprint("partner", __name__)
 PAGE = "surveys/page.html"
-TYPED = ("text", "integer", "decimal", "date")  # typed answers autosave as the partner types, others on change
 # A partner page is a few kilobytes of form fields: anything much larger is refused before it is read.
 PARTNER_MAX_CONTENT_LENGTH = 64 * 1024
 SAFE_RETURN = re.compile(r"/s/[A-Za-z0-9_-]{43}(/[A-Za-z0-9_/-]*)?")  # a partner page, nothing else
+# Where the partner's form token goes in a page kept for everyone in the same place; no text drawn from content can
+# hold it, since every such text is escaped and "<" never survives escaping.
+FORM_TOKEN_SLOT = "<form-token>"
 
 
 @bp.before_request
@@ -67,6 +80,11 @@ def count_refusals(response):
     return error_page(429, retry_after=max(1, math.ceil(reset_at - time.time())))
 
 
+@lru_cache(maxsize=8)
+def _lookup_limit(text: str):
+    return parse(text)
+
+
 def partner_form(view):
     """A partner's POST, checked against the link's form token (`invitations.form_token`) instead of Flask-WTF's
     session-bound one: a partner's browser needs no cookie, and a page left open overnight still saves. A missing
@@ -82,16 +100,13 @@ def partner_form(view):
     return csrf.exempt(checked)
 
 
-@lru_cache(maxsize=8)
-def _lookup_limit(text: str):
-    return parse(text)
-
-
 @bp.errorhandler(RoundClosed)
 def round_closed(error):
     g.language = error.language
     refresh()  # the locale may have been read already in this request
-    return error_page(410)
+    return error_page(410, _("This survey round has closed. Thank you for your interest. For any question, write "
+                             "to the Alliance 8.7 Secretariat: %(email)s.",
+                             email=current_app.config["SECRETARIAT_EMAIL"]))
 
 
 def _visit(token: str) -> Visit:
@@ -101,61 +116,79 @@ def _visit(token: str) -> Visit:
     return visit
 
 
-def _page_index(visit: Visit, name: str, shown: set[str]):
-    pages = visit.pages(shown)
-    for index, page in enumerate(pages):
-        if page.name == name:
-            return pages, index
-    return pages, None
+def _open_visit(token: str) -> Visit:
+    """The visit of a link whose round still takes answers (410 Gone otherwise, in the partner's language)."""
+    visit = _visit(token)
+    if not visit.open:
+        raise RoundClosed(visit.language)
+    return visit
 
 
-# Where the partner's form token goes in a page kept for everyone in the same place; no text drawn from content can
-# hold it, since every such text is escaped and "<" never survives escaping.
-FORM_TOKEN_SLOT = "<form-token>"
+def _screen_url(token: str, screen_id: str, **query) -> str:
+    name, _slash, part = screen_id.partition("/")
+    return url_for("partner.page", token=token, name=name, part=part or None, **query)
 
 
-def _page_context(definition, language: str, page, index: int, total: int, values: dict, shown, errors: dict,
-                  form_token: str) -> dict:
-    """Everything a section's page is drawn from, and nothing else: of the partner, only the answers and where they
+def _screens(visit: Visit, shown):
+    return layout(visit.definition).screens.shown(shown)
+
+
+def _requested_screen(visit: Visit, name: str):
+    part = request.args.get("part", "")
+    screen_id = f"{name}/{part}" if part not in ("", "1") else name
+    screen = layout(visit.definition).screens.by_id.get(screen_id)
+    if screen is None:
+        abort(404)
+    return screen
+
+
+def _page_context(definition, language: str, screen, index: int, total: int, values: dict, shown, errors: dict,
+                  new: tuple, form_token: str, secretariat: str) -> dict:
+    """Everything a screen's page is drawn from, and nothing else: of the partner, only the answers and where they
     are in the survey. URLs in it are relative to the page (an autosave posts to ../answer/<question>)."""
-    return {"definition": definition, "page": page, "index": index, "total": total, "values": values,
-            "shown": shown, "errors": errors, "form_token": form_token, "lang": language, "autosave": True,
-            "words": _words(definition, language), "grids": layout(definition).grids[page.name],
-            "t": lambda text: definition.text(text, language)}
+    return {"definition": definition, "screen": screen, "page": screen.page, "index": index, "total": total,
+            "values": values, "shown": shown, "errors": errors, "new": new, "form_token": form_token,
+            "lang": language, "languages": [(code, LANGUAGE_NAMES[code]) for code in survey_languages(definition)
+                                            if code in LANGUAGE_NAMES],
+            "autosave": True, "words": survey_words(definition, language), "grids": screen.grids,
+            "secretariat_email": secretariat, "t": lambda text: definition.text(text, language)}
 
 
-def _page(visit: Visit, page, status: int = 200, errors=None, shown=None, posted=None):
-    """A section's page: drawn once for every partner in the same place of it (see `drawn_page`), unless it shows
+def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, posted=None, new: tuple = ()):
+    """A screen's page: drawn once for every partner in the same place of it (see `drawn_page`), unless it shows
     this partner's mistakes."""
     shown = visit.shown() if shown is None else shown
-    pages, index = _page_index(visit, page.name, shown)
+    screens = _screens(visit, shown)
+    index = next((i for i, s in enumerate(screens) if s is screen), 0)
+    secretariat = current_app.config["SECRETARIAT_EMAIL"]
     if errors or get_flashed_messages():
-        context = _page_context(visit.definition, visit.language, page, index or 0, len(pages),
-                                {**visit.values, **(posted or {})}, shown, errors or {}, visit.form_token)
+        context = _page_context(visit.definition, visit.language, screen, index, len(screens),
+                                {**visit.values, **(posted or {})}, shown, errors or {}, new, visit.form_token,
+                                secretariat)
         return render(PAGE, status=status, **context)
-    here = layout(visit.definition).page_questions[page.name]
-    names = [n for q in here for n in ((q.name, q.other_name) if q.or_other else (q.name,))]
-    head, tail = drawn_page(visit.version, visit.language, page.name, index or 0, len(pages),
+    names = [n for q in screen.questions for n in ((q.name, q.other_name) if q.or_other else (q.name,))]
+    head, tail = drawn_page(visit.version, visit.language, screen.id, index, len(screens),
                             tuple((name, visit.values[name]) for name in names if visit.values.get(name)),
-                            frozenset(q.name for q in here if q.name in shown))
+                            frozenset(q.name for q in screen.questions if q.name in shown), new, secretariat)
     response = make_response(head + visit.form_token + tail, status)  # the token is URL-safe base64
     response.vary.add("HX-Request")
     return response
 
 
 @lru_cache(maxsize=256)
-def drawn_page(version: tuple, language: str, page_name: str, index: int, total: int, answers: tuple,
-               shown: frozenset) -> tuple[str, str]:
-    """A section's page as drawn for these answers, before and after its form token; kept for the next partner in
-    the same place (most open a section before answering it): drawing it was most of a page's CPU time.
+def drawn_page(version: tuple, language: str, screen_id: str, index: int, total: int, answers: tuple,
+               shown: frozenset, new: tuple, secretariat: str) -> tuple[str, str]:
+    """A screen's page as drawn for these answers, before and after its form token; kept for the next partner in
+    the same place (most open a screen before answering it): drawing it was most of a page's CPU time.
 
     Safe by construction: the key is exactly the arguments and the drawing reads nothing else, so a copy can only
     reach a partner who would have drawn the same, and no link, token or organisation can be in it.
     """
     definition = definition_for_id(*version)
+    screen = layout(definition).screens.by_id[screen_id]
     with force_locale(language):
-        html = render_template(PAGE, **_page_context(definition, language, definition.page(page_name), index, total,
-                                                     dict(answers), shown, {}, Markup(FORM_TOKEN_SLOT)))
+        html = render_template(PAGE, **_page_context(definition, language, screen, index, total, dict(answers),
+                                                     shown, {}, new, Markup(FORM_TOKEN_SLOT), secretariat))
     head, slot, tail = html.partition(FORM_TOKEN_SLOT)
     if not slot or FORM_TOKEN_SLOT in tail:
         raise ValueError(f"{PAGE} must show the form token exactly once")
@@ -163,81 +196,22 @@ def drawn_page(version: tuple, language: str, page_name: str, index: int, total:
 
 
 @lru_cache(maxsize=256)
-def drawn_autosave_reply(version: tuple, language: str, page_name: str, question_name: str, problems: tuple,
+def drawn_autosave_reply(version: tuple, language: str, screen_id: str, question_name: str, problems: tuple,
                          changed: tuple) -> str:
-    """The reply to an autosave: the question's saved state or problem, and the questions it showed or hid
-    (`changed`: name, shown, answer, "other" text). Kept like `drawn_page`, by exactly what draws it."""
+    """The reply to an autosave: the question's saved state or problem, and the questions of its screen it showed
+    or hid (`changed`: name, shown, answer, "other" text). Kept like `drawn_page`, by exactly what draws it."""
     definition = definition_for_id(*version)
+    screen = layout(definition).screens.by_id[screen_id]
     errors = {name: NotYetSaved(message) if pending else message for name, message, pending in problems}
     values = {name: value for name, _shown, value, _other in changed if value}
     values.update({definition.question(name).other_name: other for name, _shown, _value, other in changed if other})
-    context = _page_context(definition, language, definition.page(page_name), 0, 0, values,
-                            frozenset(name for name, shown, _value, _other in changed if shown), errors, "")
-    page_questions = layout(definition).page_questions[page_name]
+    context = _page_context(definition, language, screen, 0, 0, values,
+                            frozenset(name for name, shown, _value, _other in changed if shown), errors, (), "", "")
+    names = {name for name, *_rest in changed}
     context.update(question=definition.question(question_name), saved=not errors,
-                   changed=[q for q in page_questions if any(q.name == name for name, *_rest in changed)])
+                   changed=[q for q in screen.questions if q.name in names])
     with force_locale(language):
         return render_block(PAGE, "autosave_result", **context)
-
-
-@dataclass
-class Wording:
-    """The texts of a question or group in one language, escaped once, and what the page needs to draw it."""
-
-    text: Markup  # the label as written (may be empty)
-    label: Markup  # the label, or the name when there is none
-    hint: Markup
-    choices: list[tuple[str, Markup]]
-    choice_labels: dict[str, Markup] = field(default_factory=dict)  # the same by code, for answers on the review
-    other_listed: bool = False  # "other" is one of the listed choices
-    trigger: str = "change"  # when the autosave fires
-    described: str = ""  # ids for aria-describedby
-
-
-@dataclass
-class Words:
-    questions: dict[str, Wording]
-    groups: dict[str, Wording]
-
-
-def _words(definition, language: str) -> Words:
-    """Every question's and group's wording in a language, built once per survey version and language."""
-    cache = layout(definition).wording
-    words = cache.get(language)
-    if words is None:
-        words = cache[language] = _build_words(definition, language)
-    return words
-
-
-def _build_words(definition, language: str) -> Words:
-    def text(value) -> str:
-        return definition.text(value, language)
-
-    def choices(items) -> list[tuple[str, Markup]]:
-        return [(c.name, escape(text(c.label) or c.name)) for c in items]
-
-    words = Words(questions={}, groups={})
-    for question in definition.questions():
-        label = text(question.label)
-        listed = choices(question.choices)
-        words.questions[question.name] = Wording(
-            text=escape(label), label=escape(label or question.name), hint=escape(text(question.hint)),
-            choices=listed, choice_labels=dict(listed), other_listed="other" in question.choice_names(),
-            trigger="change, input delay:1200ms" if question.type in TYPED else "change",
-            described=(f"hint-{question.name} " if question.hint else "") + f"feedback-{question.name}")
-
-    def walk(items):
-        for item in items:
-            if isinstance(item, Grid | Section):
-                words.groups[item.name] = Wording(
-                    text=escape(text(item.label)), label=escape(text(item.label) or item.name),
-                    hint=escape(text(item.hint)), choices=choices(item.choices) if isinstance(item, Grid) else [])
-            if isinstance(item, Section):
-                walk(item.items)
-
-    for page in definition.pages:
-        walk(page.items)
-    return words
 
 
 @bp.get("/s/<token>")
@@ -246,26 +220,34 @@ def welcome(token):
     visit = _visit(token)
     if visit.submitted:
         return redirect(url_for("partner.receipt", token=token), 303)
-    minutes = current_app.config["SURVEY_DEFAULT_MINUTES"]
-    return render("surveys/welcome.html", visit=visit, minutes=minutes, lang=visit.language,
-                  t=lambda text: visit.definition.text(text, visit.language))
+    if not visit.open:
+        raise RoundClosed(visit.language)
+    return render("surveys/welcome.html", **_partner_context(visit, minutes=current_app.config[
+        "SURVEY_DEFAULT_MINUTES"]))
+
+
+def _partner_context(visit: Visit, **extra) -> dict:
+    """What every partner page outside the survey's screens shows: the link's visit, its language and how to reach
+    the Secretariat."""
+    return dict(visit=visit, definition=visit.definition, lang=visit.language,
+                languages=[(code, LANGUAGE_NAMES[code]) for code in visit.languages if code in LANGUAGE_NAMES],
+                secretariat_email=current_app.config["SECRETARIAT_EMAIL"],
+                t=lambda text: visit.definition.text(text, visit.language), **extra)
 
 
 @bp.post("/s/<token>/start")
 @partner_form
 def begin(token):
     """Start, or continue where the partner left."""
-    visit = _visit(token)
+    visit = _open_visit(token)
     if visit.submitted:
         return redirect_to(url_for("partner.receipt", token=token))
     response = start(visit)
-    shown = visit.shown()
-    pages = visit.pages(shown)
-    target = response.current_page if any(p.name == response.current_page for p in pages) else (
-        pages[0].name if pages else None)
+    screens = _screens(visit, visit.shown())
+    target = next((s for s in screens if s.id == response.current_page), screens[0] if screens else None)
     if target is None:
         return redirect_to(url_for("partner.review", token=token))
-    return redirect_to(url_for("partner.page", token=token, name=target))
+    return redirect_to(_screen_url(token, target.id))
 
 
 @bp.post("/s/<token>/language")
@@ -282,68 +264,68 @@ def language(token):
 
 @bp.get("/s/<token>/page/<name>")
 def page(token, name):
-    """One section of the survey, with the partner's answers so far."""
-    visit = _visit(token)
+    """One screen of the survey, with the partner's answers so far (and the questions that just appeared
+    marked)."""
+    visit = _open_visit(token)
     if visit.submitted:
         return redirect(url_for("partner.receipt", token=token), 303)
     if visit.response is None:
         return redirect(url_for("partner.welcome", token=token), 303)
-    survey_page = visit.definition.page(name)
-    if survey_page is None:
-        abort(404)
-    return _page(visit, survey_page)
+    screen = _requested_screen(visit, name)
+    shown = visit.shown()
+    asked = request.args.get("new", "").split(".")
+    new = tuple(q.name for q in screen.questions if q.name in asked and q.name in shown)
+    return _page(visit, screen, shown=shown, new=new)
 
 
 @bp.post("/s/<token>/page/<name>")
 @partner_form
 def save(token, name):
-    """Save the whole page (the form without JavaScript), then go where the partner asked: next, back, review."""
-    visit = _visit(token)
+    """Save the screen (the form without JavaScript), then go where the partner asked: next, back, review. Questions
+    that the answers just made appear on this screen are shown first, marked, before moving on."""
+    visit = _open_visit(token)
     if visit.submitted:
         return redirect_to(url_for("partner.receipt", token=token))
     if visit.response is None:
         start(visit)
-    survey_page = visit.definition.page(name)
-    if survey_page is None:
-        abort(404)
+    screen = _requested_screen(visit, name)
     action = request.form.get("action", "save")
     forward = action in ("next", "review")
     before = visit.shown()
-    questions = layout(visit.definition).page_questions[name]
     changes, errors, shown = answer_store.validate_questions(
-        visit.definition, questions, request.form, visit.values, visit.partner, visit.language,
+        visit.definition, screen.questions, request.form, visit.values, visit.partner, visit.language,
         require=forward, shown_before=before)
-    appeared = [q for q in questions if q.name in shown and q.name not in before and q.answerable
-                and q.required and not visit.values.get(q.name) and not changes.get(q.name)]
-    pages, index = _page_index(visit, name, shown)
-    destination = name
-    if forward and not errors and not appeared:
-        if action == "review" or index is None or index + 1 >= len(pages):
+    new = tuple(q.name for q in screen.questions if q.answerable and q.name in shown and q.name not in before
+                and not (changes.get(q.name) or visit.values.get(q.name)))
+    screens = _screens(visit, shown)
+    index = next((i for i, s in enumerate(screens) if s is screen), None)
+    destination = screen.id
+    if forward and not errors and not new:
+        if action == "review" or index is None or index + 1 >= len(screens):
             destination = None
         else:
-            destination = pages[index + 1].name
+            destination = screens[index + 1].id
     elif action == "back" and index:
-        destination = pages[index - 1].name
-    if not save_page(visit, changes, current_page=destination or name, clean_hidden=destination != name):
+        destination = screens[index - 1].id
+    if not save_page(visit, changes, current_page=destination or screen.id, clean_hidden=destination != screen.id):
         return redirect_to(url_for("partner.receipt", token=token))  # submitted from another tab meanwhile
     if action.startswith("lang:"):
         set_language(visit, action.removeprefix("lang:"))
-        g.language = visit.language
-        return redirect_to(url_for("partner.page", token=token, name=name))
-    if errors or appeared:
-        for question in appeared:
-            errors.setdefault(question.name, _("New question, shown because of your answers: please answer it."))
-        return _page(visit, survey_page, 422, errors=errors, posted=dict(request.form.items()))
+        return redirect_to(_screen_url(token, screen.id))
+    if errors:
+        return _page(visit, screen, 422, errors=errors, posted=dict(request.form.items()), new=new)
+    if forward and new:
+        return redirect_to(_screen_url(token, screen.id, new=".".join(new), _anchor="new-questions"))
     if destination is None:
         return redirect_to(url_for("partner.review", token=token))
-    return redirect_to(url_for("partner.page", token=token, name=destination))
+    return redirect_to(_screen_url(token, destination))
 
 
 @bp.post("/s/<token>/answer/<question_name>")
 @partner_form
 def autosave(token, question_name):
     """Save one answer as the partner goes (htmx); reply with its saved state and the questions it shows or hides."""
-    visit = _visit(token)
+    visit = _open_visit(token)
     if visit.submitted:
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
     question = visit.definition.question(question_name)
@@ -351,7 +333,7 @@ def autosave(token, question_name):
         return error_page(404, _("There is no such question in this survey."))
     if visit.response is None:
         start(visit)
-    survey_page = visit.definition.page(question.page)
+    screen = layout(visit.definition).screens.of_question[question.name]
     before = visit.shown()
     if question.name not in before:
         return error_page(422, _("This question is not shown for your answers, so it cannot be saved."))
@@ -360,17 +342,14 @@ def autosave(token, question_name):
         shown_before=before)
     if not errors and not save_page(visit, changes, current_page=None, clean_hidden=False):
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
-    changed = [] if shown is before else [
-        q for q in layout(visit.definition).page_questions[survey_page.name]
-        if (q.name in before) != (q.name in shown)]
     status = 422 if errors else 200
     if not is_htmx():
-        return _page(visit, survey_page, status, errors=errors, shown=shown)
+        return _page(visit, screen, status, errors=errors, shown=shown)
     values = visit.values
     problems = tuple((name, str(error), bool(getattr(error, "pending", False))) for name, error in errors.items())
     changed = tuple((q.name, q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
-                    for q in changed)
-    reply = drawn_autosave_reply(visit.version, visit.language, survey_page.name, question.name, problems, changed)
+                    for q in screen.questions if (q.name in before) != (q.name in shown))
+    reply = drawn_autosave_reply(visit.version, visit.language, screen.id, question.name, problems, changed)
     response = make_response(reply, status)
     response.vary.add("HX-Request")
     return response
@@ -379,7 +358,7 @@ def autosave(token, question_name):
 @bp.get("/s/<token>/review")
 def review(token):
     """Every answer on one page, with links back to change them, and the submit button."""
-    visit = _visit(token)
+    visit = _open_visit(token)
     if visit.submitted:
         return redirect(url_for("partner.receipt", token=token), 303)
     if visit.response is None:
@@ -388,25 +367,23 @@ def review(token):
     return render("surveys/review.html", **_review_context(visit, missing=missing))
 
 
-def _review_context(visit: Visit, **extra):
-    """The review and the receipt: each shown page with its shown questions (chosen here, not in the template:
-    the review of a whole survey is the partner's longest page)."""
+def _review_context(visit: Visit, missing=()) -> dict:
+    """The review and the receipt: each shown page with its shown answers, a grid's rows under their question."""
     shown = visit.shown()
-    pages = visit.pages(shown)
-    questions = layout(visit.definition).page_questions
-    answered_pages = [(page, [q for q in questions[page.name] if q.answerable and q.name in shown]) for page in pages]
-    missing = extra.get("missing") or []
-    return dict(visit=visit, definition=visit.definition, pages=pages, shown=shown, answered_pages=answered_pages,
-                missing_names={q.name for q in missing}, values=visit.values, lang=visit.language,
-                words=_words(visit.definition, visit.language),
-                t=lambda text: visit.definition.text(text, visit.language), **extra)
+    screens = layout(visit.definition).screens
+    shown_screens = screens.shown(shown)
+    return _partner_context(
+        visit, sections=answered_sections(visit.definition, shown), values=visit.values, missing=list(missing),
+        missing_names={q.name for q in missing}, words=survey_words(visit.definition, visit.language),
+        change_url=lambda q: _screen_url(visit.token, screens.of_question[q.name].id, _anchor=f"q-{q.name}"),
+        last_screen_url=_screen_url(visit.token, shown_screens[-1].id) if shown_screens else None)
 
 
 @bp.post("/s/<token>/submit")
 @partner_form
 def submit_response(token):
     """Submit the answers; a second submit (a double click, another tab) changes nothing and shows the receipt."""
-    visit = _visit(token)
+    visit = _open_visit(token)
     if visit.response is None:
         return redirect_to(url_for("partner.welcome", token=token))
     if not visit.submitted:
@@ -419,8 +396,11 @@ def submit_response(token):
 
 @bp.get("/s/<token>/receipt")
 def receipt(token):
-    """Thank-you page with a printable, read-only copy of the submitted answers."""
+    """Thank-you page with a printable, read-only copy of the submitted answers; it stays readable after the round
+    closes."""
     visit = _visit(token)
     if not visit.submitted:
+        if not visit.open:
+            raise RoundClosed(visit.language)
         return redirect(url_for("partner.welcome", token=token), 303)
     return render("surveys/receipt.html", **_review_context(visit))

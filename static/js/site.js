@@ -8,10 +8,13 @@
 
   function saveState() { return document.getElementById("save-state"); }
 
+  var refused = new Set();  // questions whose last answer the server refused
+
   function setState(kind, extra) {
     var el = saveState();
     if (!el) { return; }
-    el.classList.remove("saved", "failed");
+    el.classList.remove("saved", "failed", "refused");
+    if (kind === "refused") { el.classList.add("refused"); }
     el.textContent = el.dataset[kind] || "";
     if (kind === "saved") { el.classList.add("saved"); }
     if (kind === "failed" || kind === "offline") {
@@ -66,10 +69,14 @@
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status >= 200 && status < 300) {
       attempts.delete(elt);
-      if (pending.size === 0) { setState("saved"); }
+      refused.delete(elt);
+      if (pending.size === 0) { setState(refused.size ? "refused" : "saved"); }
     } else if (status === 422) {
-      // Refused answers say why beside the question; an answer still being given (a ranking) is not saved yet.
-      setState((event.detail.xhr.responseText || "").indexOf("pending-message") !== -1 ? "pending" : "saved");
+      // A refused answer says why beside the question and was not stored: never "All answers saved" meanwhile.
+      // An answer still being given (a ranking with positions left) is not saved yet either.
+      var stillGiving = (event.detail.xhr.responseText || "").indexOf("pending-message") !== -1;
+      refused.add(elt);
+      setState(stillGiving ? "pending" : "refused");
     } else if (status === 0 || status >= 500 || status === 429) {
       setState(navigator.onLine === false ? "offline" : "failed");
       scheduleRetry(elt);
@@ -115,7 +122,10 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    var summary = document.getElementById("error-summary");
+    // With JavaScript, answers are saved as they are given: say so (the page without it promises nothing more).
+    var state = saveState();
+    if (state && state.dataset.autosave) { state.textContent = state.dataset.autosave; }
+    var summary = document.getElementById("error-summary") || document.getElementById("new-questions");
     if (summary) { summary.focus(); }
   });
 })();

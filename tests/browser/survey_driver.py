@@ -23,13 +23,12 @@ def answer_visible_questions(page, text="Our answer", javascript=True):
 def answer_question(question, text):
     radios = question.locator("input[type=radio]")
     checkboxes = question.locator("input[type=checkbox]")
-    ranks = question.locator("select.rank-position")
+    ranks = question.locator("select.rank-choice")
     if question.locator("input:checked").count():
         return  # prefilled from the registry or answered already
     if ranks.count():
-        positions = ranks.nth(0).locator("option").count() - 1  # every option, or the top N asked for
-        for index in range(positions):
-            ranks.nth(index).select_option(str(index + 1))
+        for index in range(ranks.count()):  # one drop-down per position: a different option in each
+            ranks.nth(index).select_option(index=index + 1)
     elif radios.count():
         # The middle of a scale, or the third option, keeps "none"/"not applicable" answers out of the way.
         radios.nth(3 if radios.count() >= 4 else 0).check()

@@ -21,15 +21,22 @@ def _enters_within(queue: WriterQueue, seconds: float) -> tuple[threading.Event,
             entered.set()
             release.wait(10)
 
-    threading.Thread(target=take_turn, daemon=True).start()
+    thread = threading.Thread(target=take_turn, daemon=True)
+    thread.start()
+    _holders.append(thread)
     entered.wait(seconds)
     return entered, release
+
+
+_holders: list[threading.Thread] = []  # threads that took turns, joined before their queue's file is closed
 
 
 @pytest.fixture
 def queue(tmp_path):
     queue = WriterQueue(str(tmp_path / "app.sqlite"))
     yield queue
+    while _holders:
+        _holders.pop().join(10)
     queue.close()
 
 

@@ -261,26 +261,34 @@ def test_a_top_n_ranking_asks_for_n_positions_and_stores_n_codes(app, client):
         _round, token = factories.invited_partner(factories.survey_from_rows(rows, choices))
     start(client, token)
     page = client.get(f"/s/{token}/page/p").get_data(as_text=True)
-    assert page.count('class="rank-position"') == 4 and page.count('<option value="2">') == 4
-    assert '<option value="3">' not in page
-    empty = {"best[web]": "", "best[news]": "", "best[events]": "", "best[data]": ""}
-    one = client.post(f"/s/{token}/answer/best", data={**empty, "best[events]": "1"}, htmx=True)
+    # One drop-down per position (two), each offering the four options: not one per option.
+    assert page.count('class="rank-choice"') == 2 and page.count('<option value="events">') == 2
+    empty = {"best__rank1": "", "best__rank2": ""}
+    one = client.post(f"/s/{token}/answer/best", data={**empty, "best__rank1": "events"}, htmx=True)
     assert one.status_code == 422 and "Not saved yet: choose an option for each position (1 of 2)." in one.get_data(
         as_text=True)
-    stop = client.post(f"/s/{token}/page/p", data={**empty, "best[events]": "1", "action": "next"})
+    stop = client.post(f"/s/{token}/page/p", data={**empty, "best__rank2": "events", "action": "next"})
     assert stop.status_code == 422
     assert "Please choose an option for each position, from 1 to 2." in stop.get_data(as_text=True)
-    three = client.post(f"/s/{token}/answer/best", data={**empty, "best[web]": "1", "best[news]": "3"}, htmx=True)
-    assert "Please give each option a different position, from 1 to 2." in three.get_data(as_text=True)
+    twice = client.post(f"/s/{token}/answer/best", data={"best__rank1": "web", "best__rank2": "web"}, htmx=True)
+    assert "Please give each option a different position, from 1 to 2." in twice.get_data(as_text=True)
+    unknown = client.post(f"/s/{token}/answer/best", data={"best__rank1": "web", "best__rank2": "nope"}, htmx=True)
+    assert unknown.status_code == 422
     assert "best" not in stored(app)
-    whole = client.post(f"/s/{token}/answer/best", data={**empty, "best[data]": "1", "best[web]": "2"}, htmx=True)
+    whole = client.post(f"/s/{token}/answer/best", data={"best__rank1": "data", "best__rank2": "web"}, htmx=True)
     assert whole.status_code == 200 and stored(app)["best"] == "data web"
+    again = client.get(f"/s/{token}/page/p").get_data(as_text=True)
+    assert again.count('value="data" selected') == 1 and again.count('value="web" selected') == 1
+    # A page of an older form (a position per option) still reads the same.
+    legacy = {"best[web]": "1", "best[news]": "", "best[events]": "2", "best[data]": ""}
+    assert client.post(f"/s/{token}/answer/best", data=legacy, htmx=True).status_code == 200
+    assert stored(app)["best"] == "web events"
     # A value posted without positions must still be exactly two known, different codes.
     for bad in ("data", "data web news", "data data", "data nope"):
         assert client.post(f"/s/{token}/answer/best", data={"best": bad, "best__present": "1"},
                            htmx=True).status_code == 422
-    assert stored(app)["best"] == "data web"
-    assert client.post(f"/s/{token}/page/p", data={**empty, "best[data]": "1", "best[web]": "2",
+    assert stored(app)["best"] == "web events"
+    assert client.post(f"/s/{token}/page/p", data={"best__rank1": "data", "best__rank2": "web",
                                                    "action": "next"}).headers["Location"].endswith("/review")
     review = client.get(f"/s/{token}/review").get_data(as_text=True)
     assert '<ol class="rank-answer"><li>Data</li><li>Web</li></ol>' in review
@@ -438,7 +446,7 @@ def test_every_question_is_labelled_and_grouped(client, survey):
     html = client.get(f"/s/{token}/page/second").get_data(as_text=True)
     assert "<legend>Satisfaction</legend>" in html
     assert 'aria-labelledby="rl-sat_web"' in html
-    assert '<label for="f-top-web">Website</label>' in html
+    assert '<label for="f-top-1">Choice 1</label>' in html
     assert "<legend>Recommend? <span class=\"required\">(required)</span></legend>" in html
 
 

@@ -26,7 +26,11 @@ def form_fields(page_html: str) -> tuple[list[tuple[str, str]], list[tuple[str, 
             boxes.setdefault(name, []).append(element.get("value"))
         elif kind == "select":
             options = [o.get("value") for o in element.iter("option") if o.get("value")]
-            answers.append((name, options[0] if "[" not in name else "")) if options else None
+            if "__rank" in name:  # a ranking's drop-down per position: a different option for each
+                position = int(name.rsplit("__rank", 1)[1])
+                answers.append((name, options[(position - 1) % len(options)]))
+            elif options:
+                answers.append((name, options[0] if "[" not in name else ""))
         elif kind in ("text", "textarea", "date"):
             answers.append((name, _typed(element)))
     rank_selects = [(n, v) for n, v in answers if "[" in n]

@@ -1,0 +1,41 @@
+"""What the review and the receipt list: each shown page with its shown questions, a grid's rows under the grid's
+own question (so "alliance87.org website" under "use", "satisfaction" and "importance" can be told apart)."""
+
+from dataclasses import dataclass, field
+
+from .definition import Grid, Page, Question, Section, SurveyDefinition
+
+
+@dataclass
+class AnsweredGrid:
+    grid: Grid
+    rows: list[Question]
+
+
+@dataclass
+class AnsweredPage:
+    page: Page
+    entries: list[Question | AnsweredGrid] = field(default_factory=list)
+
+
+def answered_sections(definition: SurveyDefinition, shown) -> list[AnsweredPage]:
+    """The shown, answerable questions of each page in form order, grid rows gathered under their grid."""
+    sections = []
+    for page in definition.pages:
+        section = AnsweredPage(page)
+        _gather(page.items, shown, section.entries)
+        if section.entries:
+            sections.append(section)
+    return sections
+
+
+def _gather(items, shown, entries: list) -> None:
+    for item in items:
+        if isinstance(item, Grid):
+            rows = [q for q in item.questions if q.answerable and q.name in shown]
+            if rows:
+                entries.append(AnsweredGrid(item, rows))
+        elif isinstance(item, Section):
+            _gather(item.items, shown, entries)
+        elif item.answerable and item.name in shown:
+            entries.append(item)

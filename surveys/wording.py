@@ -1,0 +1,70 @@
+"""A survey's texts in one language, escaped once, as the partner pages and the review draw them."""
+
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+
+from .definition import Grid, Section
+from .relevance import layout
+
+TYPED = ("text", "integer", "decimal", "date")  # typed answers autosave as the partner types, others on change
+
+
+@dataclass
+class Wording:
+    """The texts of a question or group in one language, escaped once, and what the page needs to draw it."""
+
+    text: Markup  # the label as written (may be empty)
+    label: Markup  # the label, or the name when there is none
+    hint: Markup
+    choices: list[tuple[str, Markup]]
+    choice_labels: dict[str, Markup] = field(default_factory=dict)  # the same by code, for answers on the review
+    other_listed: bool = False  # "other" is one of the listed choices
+    trigger: str = "change"  # when the autosave fires
+    described: str = ""  # ids for aria-describedby
+
+
+@dataclass
+class Words:
+    questions: dict[str, Wording]
+    groups: dict[str, Wording]
+
+
+def survey_words(definition, language: str) -> Words:
+    """Every question's and group's wording in a language, built once per survey version and language."""
+    cache = layout(definition).wording
+    words = cache.get(language)
+    if words is None:
+        words = cache[language] = _build_words(definition, language)
+    return words
+
+
+def _build_words(definition, language: str) -> Words:
+    def text(value) -> str:
+        return definition.text(value, language)
+
+    def choices(items) -> list[tuple[str, Markup]]:
+        return [(c.name, escape(text(c.label) or c.name)) for c in items]
+
+    words = Words(questions={}, groups={})
+    for question in definition.questions():
+        label = text(question.label)
+        listed = choices(question.choices)
+        words.questions[question.name] = Wording(
+            text=escape(label), label=escape(label or question.name), hint=escape(text(question.hint)),
+            choices=listed, choice_labels=dict(listed), other_listed="other" in question.choice_names(),
+            trigger="change, input delay:1200ms" if question.type in TYPED else "change",
+            described=(f"hint-{question.name} " if question.hint else "") + f"feedback-{question.name}")
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, Grid | Section):
+                words.groups[item.name] = Wording(
+                    text=escape(text(item.label)), label=escape(text(item.label) or item.name),
+                    hint=escape(text(item.hint)), choices=choices(item.choices) if isinstance(item, Grid) else [])
+            if isinstance(item, Section):
+                walk(item.items)
+
+    for page in definition.pages:
+        walk(page.items)
+    return words
