@@ -266,9 +266,11 @@ def language(token):
 def page(token, name):
     """One screen of the survey, with the partner's answers so far (and the questions that just appeared
     marked)."""
-    visit = _open_visit(token)
-    if visit.submitted:
+    visit = _visit(token)
+    if visit.submitted:  # the receipt, even once the round has closed
         return redirect(url_for("partner.receipt", token=token), 303)
+    if not visit.open:
+        raise RoundClosed(visit.language)
     if visit.response is None:
         return redirect(url_for("partner.welcome", token=token), 303)
     screen = _requested_screen(visit, name)
@@ -358,9 +360,11 @@ def autosave(token, question_name):
 @bp.get("/s/<token>/review")
 def review(token):
     """Every answer on one page, with links back to change them, and the submit button."""
-    visit = _open_visit(token)
-    if visit.submitted:
+    visit = _visit(token)
+    if visit.submitted:  # the receipt, even once the round has closed
         return redirect(url_for("partner.receipt", token=token), 303)
+    if not visit.open:
+        raise RoundClosed(visit.language)
     if visit.response is None:
         return redirect(url_for("partner.welcome", token=token), 303)
     missing = answer_store.missing_required(visit.definition, visit.values, visit.partner)
