@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from partners.cli import register_cli as register_partners_cli
     from partners.routes import bp as registry_bp
     from surveys.cli import register_cli as register_surveys_cli
+    from surveys.previews import bp as previews_bp
     from surveys.round_routes import bp as rounds_bp
     from surveys.routes import bp as partner_pages_bp
     from surveys.survey_routes import bp as survey_library_bp
@@ -63,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(registry_bp)
     app.register_blueprint(rounds_bp)
     app.register_blueprint(survey_library_bp)
+    app.register_blueprint(previews_bp)
     app.register_blueprint(analysis_bp)
 
     register_shell_cli(app)

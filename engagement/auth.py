@@ -148,6 +148,13 @@ def sign_out():
     return redirect_to(url_for("auth.sign_in"))
 
 
+def require_signed_in() -> None:
+    """before_request of staff pages that every role may use in full (a preview changes nothing of a round)."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
 def require_secretariat() -> None:
     """before_request of every secretariat blueprint: signed in, and only admins may change anything."""
     if not current_user.is_authenticated:

@@ -35,6 +35,11 @@ def make_token(invitation_id: int, salt: str, secret_key: str | None = None) -> 
     return _signed(f"invitation:{invitation_id}:{salt}", secret_key)
 
 
+def make_preview_token(preview_id: int, salt: str) -> str:
+    """A preview's or test link's token: the same shape as an invitation's, from another message."""
+    return _signed(f"preview:{preview_id}:{salt}")
+
+
 def form_token(token: str) -> str:
     """The CSRF token of the forms behind a link: HMAC-SHA256(SECRET_KEY, "form:<link token>").
 

@@ -125,3 +125,32 @@ class Answer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class Preview(db.Model):
+    """A survey tried as a kind of partner: by the Secretariat itself, or by a colleague it sent a test link to.
+
+    Its answers live here, as one JSON object, never with real responses: nothing of a preview is counted,
+    analysed or exported. Its link works like an invitation's (`/s/<token>`, only the token's hash stored).
+    """
+
+    __tablename__ = "previews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    sent_to: Mapped[str | None] = mapped_column(String(254), nullable=True)  # a colleague's address (test link)
+    salt: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    partner: Mapped[dict] = mapped_column(JSON, default=dict)  # the partner_* attributes the form may read
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="in_progress")
+    current_page: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    survey_version: Mapped[SurveyVersion] = relationship()
+    round: Mapped[Round | None] = relationship()

@@ -2,10 +2,11 @@
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
 
 from flask import abort, session
+from flask_babel import gettext as _
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +18,7 @@ from partners.models import Contact, Organisation
 from . import answers as answer_store
 from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
-from .models import Answer, Invitation, Response, Round
+from .models import Answer, Invitation, Preview, Response, Round
 from .relevance import partner_attributes, visible_pages, visible_questions
 from .versions import definition_for_id
 
@@ -94,6 +95,7 @@ class Visit:
     partner: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     version: tuple = ()  # the survey version's id and the round's creation time: what identifies the definition
+    preview: int | None = None  # a preview's id: answers go to the preview, never to the responses
 
     @cached_property
     def form_token(self) -> str:
@@ -174,7 +176,7 @@ def open_visit(token: str) -> Visit:
     with db.engine.connect() as connection:  # one statement, on its own: no session needed around it
         row = connection.execute(_visit_query(connection.dialect.name), {"token_hash": wanted}).first()
     if row is None or not hash_matches(row[1], wanted):
-        abort(404)
+        return _preview_visit(token, wanted)
     (invitation_id, _hash, round_id, round_name, round_status, closes_on, round_names, version_id, round_created,
      contact_language, *organisation, response_id, response_status, response_language, current_page,
      started_at, updated_at, submitted_at, answers_json) = row
@@ -198,18 +200,60 @@ def open_visit(token: str) -> Visit:
     return visit
 
 
-def default_values(visit: Visit) -> dict[str, str]:
+def _preview_visit(token: str, wanted: str) -> Visit:
+    """The visit of a preview or test link (see models.Preview), or 404 for a link that opens nothing."""
+    preview = db.session.scalar(db.select(Preview).filter_by(token_hash=wanted))
+    if preview is None or not hash_matches(preview.token_hash, wanted):
+        abort(404)
+    version, round_ = preview.survey_version, preview.round
+    definition = definition_for_id(version.id, version.created_at)
+    created = round_.created_at if round_ is not None else version.created_at
+    partner = dict(preview.partner or {})
+    organisation = VisitOrganisation(
+        name=_("Preview as: %(kind)s", kind=partner.get("partner_category_label") or _("a partner")),
+        category=partner.get("partner_category") or None, country=None, region=None,
+        pathfinder=partner.get("partner_pathfinder") == "yes", action_groups=partner.get("partner_action_groups"),
+        gcg_member=partner.get("partner_gcg_member") == "yes")
+    closes_on = round_.closes_on if round_ is not None and round_.status != "closed" else (
+        datetime.now(UTC).date() + timedelta(days=30))
+    visit_round = VisitRound(round_.id if round_ else 0, round_.name if round_ else _("Preview"), "open",
+                             closes_on, (round_.translated_names or {}) if round_ else {})
+    response = VisitResponse(preview.id, preview.status, preview.language, preview.current_page,
+                             preview.created_at, preview.updated_at, preview.submitted_at)  # started when created
+    languages = survey_languages(definition)
+    language = preview.language if preview.language in languages else languages[0]
+    return Visit(token=token, invitation=VisitInvitation(0), round=visit_round, organisation=organisation,
+                 definition=definition, response=response, language=language,
+                 partner=partner_attributes(organisation), values=dict(preview.answers or {}),
+                 version=(version.id, created), preview=preview.id)
+
+
+def _preview_write(visit: Visit, change) -> bool:
+    """Change a preview's row under the write lock; False when it was submitted meanwhile."""
+
+    def work():
+        preview = db.session.get(Preview, visit.preview)
+        if preview.status == "submitted":
+            return False
+        change(preview)
+        preview.updated_at = datetime.now(UTC)
+        return True
+
+    return run_write(work)
+
+
+def default_values(definition: SurveyDefinition, partner: dict, language: str) -> dict[str, str]:
     """Prefilled answers: a question's `default`, which may name what the registry knows (${partner_category})."""
     defaults = {}
-    for question in visit.definition.questions():
+    for question in definition.questions():
         if not question.answerable or not question.default:
             continue
         raw = question.default.strip()
         if raw.startswith("${") and raw.endswith("}"):
-            raw = visit.partner.get(raw[2:-1], "")
+            raw = partner.get(raw[2:-1], "")
         if not raw:
             continue
-        value, error = answer_store.normalise(question, raw, visit.definition, visit.language)
+        value, error = answer_store.normalise(question, raw, definition, language)
         if error is None:
             defaults[question.name] = value
     return defaults
@@ -219,7 +263,7 @@ def start(visit: Visit) -> VisitResponse:
     """Create the response on the first "Start" (idempotent: a second start returns the same response)."""
     if visit.response is not None:
         return visit.response
-    defaults = default_values(visit)
+    defaults = default_values(visit.definition, visit.partner, visit.language)
     invitation_id = visit.invitation.id
     language = visit.language
 
@@ -246,6 +290,9 @@ def set_language(visit: Visit, language: str) -> None:
     if language not in visit.languages:
         return
     visit.language = language
+    if visit.preview is not None:
+        _preview_write(visit, lambda preview: setattr(preview, "language", language))
+        return
     if visit.response is None:
         languages = dict(session.get("languages", {}))
         languages[str(visit.invitation.id)] = language
@@ -275,6 +322,16 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
         for name in answer_store.hidden_answers(visit.definition, values, visit.partner):
             changes[name] = None
             values.pop(name, None)
+    if visit.preview is not None:
+        def keep(preview):
+            preview.answers = values
+            if current_page is not None:
+                preview.current_page = current_page
+
+        saved = _preview_write(visit, keep)
+        if saved:
+            visit.values = values
+        return saved
     touch = _touch_statement(current_page is not None)
     parameters = {"response_id": response_id, "now": datetime.now(UTC), "page": current_page}
 
@@ -320,6 +377,16 @@ def submit(visit: Visit) -> bool:
     definition, partner = visit.definition, visit.partner
     now = datetime.now(UTC)
     hidden_now = answer_store.hidden_answers(definition, visit.values, partner)
+    if visit.preview is not None:
+        kept = {k: v for k, v in visit.values.items() if k not in hidden_now}
+
+        def finish(preview):
+            preview.answers, preview.status, preview.submitted_at = kept, "submitted", now
+
+        if not _preview_write(visit, finish):
+            return False
+        response.status, response.submitted_at, visit.values = "submitted", now, kept
+        return True
     unchanged = _submit_statement(True)
     parameters = {"response_id": response_id, "now": now, "seen": response.updated_at}
 

@@ -143,7 +143,7 @@ def _requested_screen(visit: Visit, name: str):
 
 
 def _page_context(definition, language: str, screen, index: int, total: int, values: dict, shown, errors: dict,
-                  new: tuple, form_token: str, secretariat: str) -> dict:
+                  new: tuple, form_token: str, secretariat: str, preview: bool = False) -> dict:
     """Everything a screen's page is drawn from, and nothing else: of the partner, only the answers and where they
     are in the survey. URLs in it are relative to the page (an autosave posts to ../answer/<question>)."""
     return {"definition": definition, "screen": screen, "page": screen.page, "index": index, "total": total,
@@ -151,7 +151,8 @@ def _page_context(definition, language: str, screen, index: int, total: int, val
             "lang": language, "languages": [(code, LANGUAGE_NAMES[code]) for code in survey_languages(definition)
                                             if code in LANGUAGE_NAMES],
             "autosave": True, "words": survey_words(definition, language), "grids": screen.grids,
-            "secretariat_email": secretariat, "t": lambda text: definition.text(text, language)}
+            "secretariat_email": secretariat, "preview": preview,
+            "t": lambda text: definition.text(text, language)}
 
 
 def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, posted=None, new: tuple = ()):
@@ -164,12 +165,13 @@ def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, post
     if errors or get_flashed_messages():
         context = _page_context(visit.definition, visit.language, screen, index, len(screens),
                                 {**visit.values, **(posted or {})}, shown, errors or {}, new, visit.form_token,
-                                secretariat)
+                                secretariat, visit.preview is not None)
         return render(PAGE, status=status, **context)
     names = [n for q in screen.questions for n in ((q.name, q.other_name) if q.or_other else (q.name,))]
     head, tail = drawn_page(visit.version, visit.language, screen.id, index, len(screens),
                             tuple((name, visit.values[name]) for name in names if visit.values.get(name)),
-                            frozenset(q.name for q in screen.questions if q.name in shown), new, secretariat)
+                            frozenset(q.name for q in screen.questions if q.name in shown), new, secretariat,
+                            visit.preview is not None)
     response = make_response(head + visit.form_token + tail, status)  # the token is URL-safe base64
     response.vary.add("HX-Request")
     return response
@@ -177,7 +179,7 @@ def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, post
 
 @lru_cache(maxsize=256)
 def drawn_page(version: tuple, language: str, screen_id: str, index: int, total: int, answers: tuple,
-               shown: frozenset, new: tuple, secretariat: str) -> tuple[str, str]:
+               shown: frozenset, new: tuple, secretariat: str, preview: bool) -> tuple[str, str]:
     """A screen's page as drawn for these answers, before and after its form token; kept for the next partner in
     the same place (most open a screen before answering it): drawing it was most of a page's CPU time.
 
@@ -188,7 +190,8 @@ def drawn_page(version: tuple, language: str, screen_id: str, index: int, total:
     screen = layout(definition).screens.by_id[screen_id]
     with force_locale(language):
         html = render_template(PAGE, **_page_context(definition, language, screen, index, total, dict(answers),
-                                                     shown, {}, new, Markup(FORM_TOKEN_SLOT), secretariat))
+                                                     shown, {}, new, Markup(FORM_TOKEN_SLOT), secretariat,
+                                                     preview))
     head, slot, tail = html.partition(FORM_TOKEN_SLOT)
     if not slot or FORM_TOKEN_SLOT in tail:
         raise ValueError(f"{PAGE} must show the form token exactly once")
@@ -229,7 +232,7 @@ def welcome(token):
 def _partner_context(visit: Visit, **extra) -> dict:
     """What every partner page outside the survey's screens shows: the link's visit, its language and how to reach
     the Secretariat."""
-    return dict(visit=visit, definition=visit.definition, lang=visit.language,
+    return dict(visit=visit, definition=visit.definition, lang=visit.language, preview=visit.preview is not None,
                 languages=[(code, LANGUAGE_NAMES[code]) for code in visit.languages if code in LANGUAGE_NAMES],
                 secretariat_email=current_app.config["SECRETARIAT_EMAIL"],
                 t=lambda text: visit.definition.text(text, visit.language), **extra)

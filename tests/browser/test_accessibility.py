@@ -145,7 +145,8 @@ def test_every_secretariat_page(app, live_server, demo_links, context_at, width)
                  "/secretariat/audit", "/partners/", f"/partners/{organisation_id}", "/partners/new",
                  f"/partners/{organisation_id}/edit", f"/partners/{organisation_id}/contacts/{contact_id}/edit",
                  f"/partners/{organisation_id}/delete", "/partners/import", "/secretariat/surveys",
-                 f"/secretariat/surveys/versions/{version_id}"):
+                 f"/secretariat/surveys/versions/{version_id}", f"/secretariat/previews/new?round={round_id}",
+                 f"/secretariat/previews/new?version={version_id}"):
         check(page, base + path, problems, 200)
     check(page, f"{base}/partners/new", problems, 200, then=empty_form)
     check(page, f"{base}/secretariat/rounds/new", problems, 200, then=empty_form)
