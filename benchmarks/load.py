@@ -159,8 +159,17 @@ def _path(url: str) -> str:
 
 
 def _location(response: httpx.Response) -> str:
+    """The path and query a response leads to (a screen of a page is ?part=N)."""
     location = response.headers.get("HX-Redirect") or response.headers.get("Location", "")
-    return str(httpx.URL(location).path) if location else ""
+    return httpx.URL(location).raw_path.decode() if location else ""
+
+
+def _screen_id(location: str) -> str:
+    """The screen a page URL shows: the page's name, then "name/2" for ?part=2 (see surveys.screens)."""
+    url = httpx.URL(location)
+    part = url.params.get("part", "")
+    name = url.path.rsplit("/", 1)[1]
+    return f"{name}/{part}" if part not in ("", "1") else name
 
 
 # --- what a partner answers -------------------------------------------------------------------------------------
@@ -310,7 +319,7 @@ class Partner:
         return _location(response)
 
     async def _run(self) -> None:
-        from surveys.relevance import visible_questions
+        from surveys.relevance import layout, visible_questions
 
         location = await self._open(self.tab)
         if self.other:
@@ -323,13 +332,12 @@ class Partner:
         for _step in range(60):
             if "/page/" not in location:
                 break
-            name = location.rsplit("/", 1)[1]
+            screen = layout(self.definition).screens.by_id[_screen_id(location)]
             response = await self.tab.request("GET", location)
             if response.status_code != 200:
                 raise GaveUp(f"page answered {response.status_code}")
-            page = self.definition.page(name)
             answered = []
-            for question in page.questions():
+            for question in screen.questions:
                 shown = visible_questions(self.definition, self.values, self.plan.invited.partner)
                 if not question.answerable or question.name not in shown:
                     continue
@@ -353,12 +361,12 @@ class Partner:
                     second = choose(question, self.values, self.plan.invited.partner, self.rng)
                     if second is not None and await self.autosave(self.tab, question, second):
                         self.values[question.name] = second
-            location = await self._leave_page(name, page, answered)
+            location = await self._leave_page(location, answered)
         if not location.endswith("/review"):
             raise GaveUp(f"never reached the review (at {_path(location)})")
         await self._submit()
 
-    async def _leave_page(self, name: str, page, answered: list) -> str:
+    async def _leave_page(self, location: str, answered: list) -> str:
         """Post the page form with action=next: a random half of this tab's answers, the rest left as stored."""
         posted = [q for q in answered if q.name not in self.raced and self.rng.random() < 0.5]
         data = [("csrf_token", self.tab.csrf or ""), ("action", "next")]
@@ -368,7 +376,8 @@ class Partner:
             data += form_fields(question, self.values.get(question.name))
             saves.append(self._record(self.tab, "page", question.name, self.values.get(question.name), sent))
         try:
-            response = await self.tab.request("POST", f"/s/{self.token}/page/{name}", data=data)
+            response = await self.tab.request("POST", httpx.URL(location).copy_with(fragment=None).raw_path.decode(),
+                                              data=data)
         except GaveUp:
             for save in saves:
                 save.received = time.time()
@@ -384,7 +393,7 @@ class Partner:
         if response.status_code == 303:
             self.journal.acknowledged += len(saves) if "/receipt" not in location else 0
             return location
-        raise GaveUp(f"page {name} answered {response.status_code}")
+        raise GaveUp(f"page {_path(location)} answered {response.status_code}")
 
     async def _submit(self) -> None:
         await self.tab.request("GET", f"/s/{self.token}/review")
