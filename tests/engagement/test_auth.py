@@ -126,9 +126,14 @@ def test_page_left_open_after_sign_out_elsewhere_is_sent_to_sign_in(admin):
     assert admin.get("/partners/").status_code == 303
 
 
+# Pages every staff member uses in full: a preview changes nothing of a round (mailing a test link is refused to
+# analysts: tests/surveys/test_previews.py).
+EVERY_ROLE = {"previews.new_preview"}
+
+
 def test_analyst_reads_but_every_post_is_refused(app, analyst):
     assert analyst.get("/partners/").status_code == 200
-    rules = secretariat_rules(app, ["POST"])
+    rules = [rule for rule in secretariat_rules(app, ["POST"]) if rule.endpoint not in EVERY_ROLE]
     assert rules
     for rule in rules:
         url = build(rule)
