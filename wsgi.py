@@ -11,7 +11,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from analysis.cli import register_cli as register_analysis_cli
     from analysis.routes import bp as analysis_bp
-    from engagement import audit, auth
+    from engagement import account_routes, audit, audit_log, auth
     from engagement.cli import register_cli as register_shell_cli
     from engagement.config import load_config
     from engagement.errors import init_error_handlers
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from surveys.cli import register_cli as register_surveys_cli
     from surveys.previews import bp as previews_bp
     from surveys.round_routes import bp as rounds_bp
+    from surveys.rounds import round_names
     from surveys.routes import bp as partner_pages_bp
     from surveys.survey_routes import bp as survey_library_bp
 
@@ -59,13 +60,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_health(app)
 
     app.register_blueprint(auth.bp)
-    app.register_blueprint(audit.bp)
+    app.register_blueprint(audit_log.bp)
+    app.register_blueprint(account_routes.bp)
     app.register_blueprint(partner_pages_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(rounds_bp)
     app.register_blueprint(survey_library_bp)
     app.register_blueprint(previews_bp)
     app.register_blueprint(analysis_bp)
+
+    audit.name_targets("round", round_names)  # the audit log names rounds ("round 3" is stored)
 
     register_shell_cli(app)
     register_partners_cli(app)

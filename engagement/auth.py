@@ -16,10 +16,12 @@ from htmx_flask import request
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from .audit import record
 from .database import run_write
 from .extensions import db, limiter, login_manager
 from .htmx import redirect_to, render
-from .models import ROLES, User
+from .models import ROLES, User, utcnow
+from .passwords import password_problem
 from .text import strip_bidi_controls
 from .urls import same_site_path
 
@@ -55,15 +57,27 @@ def create_user(email: str, password: str, role: str) -> User:
     """Create or reset a secretariat account (the caller commits)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise ValueError("the password must have at least 10 characters")
     email = normalise_email(email)
+    problem = password_problem(password, email)
+    if problem:
+        raise ValueError(problem)
     user = db.session.scalar(db.select(User).filter_by(email=email)) or User(email=email)
     user.password_hash = hash_password(password)
     user.role = role
     user.session_nonce = secrets.token_hex(8)
     db.session.add(user)
     return user
+
+
+def _signed_in(user: User) -> None:
+    renew_session_nonce(user)
+    user.last_sign_in_at = utcnow()
+    record("user.sign_in", user.email, actor=user.email)
+
+
+def _signed_out(user: User) -> None:
+    renew_session_nonce(user)
+    record("user.sign_out", user.email)
 
 
 def renew_session_nonce(user: User) -> None:
@@ -73,12 +87,13 @@ def renew_session_nonce(user: User) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Find the signed-in user; a session from before the last sign-out carries an old nonce and fails."""
+    """Find the signed-in user; a session from before the last sign-out carries an old nonce and fails, and so does
+    one of a deactivated account."""
     ident, _sep, nonce = user_id.partition(":")
     if not ident.isdigit():
         return None
     user = db.session.get(User, int(ident))
-    if user is None or not secrets.compare_digest(user.session_nonce, nonce):
+    if user is None or not user.active or not secrets.compare_digest(user.session_nonce, nonce):
         return None
     return user
 
@@ -122,11 +137,15 @@ def sign_in():
     if form.validate_on_submit():
         email = normalise_email(form.email.data)
         user = db.session.scalar(db.select(User).filter_by(email=email))
-        if check_password(user, form.password.data) and user.active:
-            run_write(lambda: renew_session_nonce(user))
+        correct = check_password(user, form.password.data)
+        if correct and user.active:
+            run_write(lambda: _signed_in(user))
             session.clear()
             login_user(user)
             return redirect_to(same_site_path(request.args.get("next")) or url_for("analysis.rounds_overview"))
+        # The email as typed, never the password; the sign-in limits bound how many entries one address can add.
+        reason = "unknown" if user is None else "deactivated" if correct else "password"
+        run_write(lambda: record("user.sign_in_failed", email[:254], actor="", reason=reason))
         form.password.errors.append(_("Email or password is not correct."))
     return render("auth/sign_in.html", form=form, status=200 if request.method == "GET" else 422 if form.errors else 200)
 
@@ -136,7 +155,7 @@ def sign_out():
     """End the session here and invalidate any copy of its cookie."""
     if current_user.is_authenticated:
         user = db.session.get(User, current_user.id)  # the signed-in account, from the identity map
-        run_write(lambda: renew_session_nonce(user))
+        run_write(lambda: _signed_out(user))
     logout_user()
     # Keep only the CSRF token: a page left open in another tab then gets "sign in again", not "form expired".
     csrf_field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")

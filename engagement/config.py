@@ -58,6 +58,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SIGN_IN_LIMIT_PER_ACCOUNT": env.get("SIGN_IN_LIMIT_PER_ACCOUNT", "50/hour"),
         "SIGN_IN_LIMIT_PER_ADDRESS": env.get("SIGN_IN_LIMIT_PER_ADDRESS", "20/minute"),
         "TOKEN_LOOKUP_LIMIT": env.get("TOKEN_LOOKUP_LIMIT", "30/minute"),
+        # "Forgot your password?": per address, and per email typed (a mailbox is not flooded with reset links).
+        "PASSWORD_RESET_LIMIT_PER_ADDRESS": env.get("PASSWORD_RESET_LIMIT_PER_ADDRESS", "5/15 minutes;20/day"),
+        "PASSWORD_RESET_LIMIT_PER_ACCOUNT": env.get("PASSWORD_RESET_LIMIT_PER_ACCOUNT", "3/hour"),
+        # How long a reset link and a colleague's invitation work.
+        "PASSWORD_RESET_MINUTES": int(env.get("PASSWORD_RESET_MINUTES", "60")),
+        "STAFF_INVITATION_DAYS": int(env.get("STAFF_INVITATION_DAYS", "7")),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted; 0 trusts none, so a client
         # cannot forge its address to dodge the per-address limits. Behind one nginx, set TRUSTED_PROXIES=1.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),

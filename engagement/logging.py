@@ -9,7 +9,8 @@ import time
 
 from flask import Flask, g, request
 
-_TOKEN_IN_PATH = re.compile(r"/s/[^/?\s\"']+")
+# Partners' links (/s/<token>) and the single-use links mailed to staff.
+_TOKEN_IN_PATH = re.compile(r"/(s|accept-invitation|reset-password)/[^/?\s\"']+")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 logger = logging.getLogger("engagement.requests")
 # Loggers that may print a URL: Flask's own ("Exception on /s/<token>"), the development server's access log and
@@ -18,7 +19,7 @@ URL_LOGGERS = ("werkzeug", "gunicorn.error", "gunicorn.access", "engagement")
 
 
 def redact_path(path: str) -> str:
-    return _TOKEN_IN_PATH.sub("/s/<token>", path)
+    return _TOKEN_IN_PATH.sub(r"/\1/<token>", path)
 
 
 class RedactTokens(logging.Filter):

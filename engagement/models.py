@@ -27,6 +27,7 @@ class User(UserMixin, db.Model):
     # Changes at every sign-in and sign-out so an old session cookie stops working (see auth.load_user).
     session_nonce: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     @property
     def is_admin(self) -> bool:
@@ -38,6 +39,30 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_nonce}"
+
+
+class AccountToken(db.Model):
+    """A single-use link mailed to staff: an invitation to join (email, role) or a password reset (user).
+
+    Only SHA-256 of the token is stored; used_at is set on first use (or when a newer link replaces it).
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "invitation" or "reset"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
 
 class AuditEntry(db.Model):

@@ -42,8 +42,9 @@ ALIASES = {
 }
 
 
-def _key(text: str) -> str:
-    """Casefold, drop accents and apostrophes, so 'Côte d’Ivoire' and "cote d'ivoire" meet."""
+def match_key(text: str) -> str:
+    """Casefold, drop accents and apostrophes, so 'Côte d’Ivoire' and "cote d'ivoire" meet (names people write
+    are compared this way: countries, categories, regions, Action Groups)."""
     decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(plain.replace("'", "").replace("\u2019", "").replace("`", "").split())
@@ -53,8 +54,7 @@ def _key(text: str) -> str:
 def _names() -> dict[str, str]:
     """Every spelling we accept -> alpha-2: ISO codes and names in English, French and Spanish, and aliases."""
     names: dict[str, str] = {}
-    translations = [gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
-                    for lang in ("fr", "es")]
+    translations = [_translation(language) for language in ("fr", "es")]
     heads: dict[str, set[str]] = {}
     for country in pycountry.countries:
         code = country.alpha_2
@@ -63,14 +63,14 @@ def _names() -> dict[str, str]:
         for english in [s for s in spellings if s]:
             spellings.update(translation.gettext(english) for translation in translations)
         for spelling in filter(None, spellings):
-            names.setdefault(_key(spelling), code)
+            names.setdefault(match_key(spelling), code)
             # "Bolivia, Plurinational State of" is also written "Bolivia".
-            heads.setdefault(_key(spelling.split(",")[0]), set()).add(code)
+            heads.setdefault(match_key(spelling.split(",")[0]), set()).add(code)
     for head, codes in heads.items():
         if len(codes) == 1:
             names.setdefault(head, codes.pop())
     for alias, code in ALIASES.items():
-        names[_key(alias)] = code
+        names[match_key(alias)] = code
     return names
 
 
@@ -78,7 +78,7 @@ def country_code(text: str | None) -> str | None:
     """The alpha-2 code for a code or a name (English, French or Spanish); None if blank; KeyError if unknown."""
     if text is None or not text.strip():
         return None
-    code = _names().get(_key(text))
+    code = _names().get(match_key(text))
     if code is None:
         raise KeyError(text)
     return code
@@ -91,17 +91,23 @@ def region_for(country: str | None) -> str:
     return COUNTRY_REGION[country]
 
 
-def country_name(code: str | None) -> str:
-    """The English short name for display and export ('' for none)."""
+def country_name(code: str | None, language: str = "en") -> str:
+    """The short name for display and export, in English or in French or Spanish ('' for none)."""
     if not code:
         return ""
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         return code
-    return getattr(country, "common_name", None) or country.name
+    english = getattr(country, "common_name", None) or country.name
+    return _translation(language).gettext(english) if language != "en" else english
+
+
+@lru_cache(maxsize=4)
+def _translation(language: str):
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 
 @lru_cache(maxsize=1)
 def country_names() -> tuple[str, ...]:
     """Every country's display name, sorted, for the form's suggestions."""
-    return tuple(sorted((country_name(c.alpha_2) for c in pycountry.countries), key=_key))
+    return tuple(sorted((country_name(c.alpha_2) for c in pycountry.countries), key=match_key))

@@ -1,13 +1,17 @@
 """The registry as a spreadsheet: read a CSV into a plan (what will be created or updated, and every bad row),
 apply a plan, and write the registry back out in the same format. The page and the command share these.
 
-One row is one contact of an organisation; an organisation with several contacts takes several rows.
+One row is one contact of an organisation; an organisation with several contacts takes several rows. Categories,
+regions, Action Groups and countries are read by their code or their name in English, French or Spanish (case and
+accents ignored), as a registry kept in Excel writes them; the export writes names in the reader's language, which
+import again unchanged.
 """
 
 import csv
 import io
 from dataclasses import dataclass, field
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -19,10 +23,10 @@ from engagement.spreadsheets import neutralise, unneutralise
 from engagement.text import strip_bidi_controls
 
 from . import registry
-from .countries import country_code, country_name, region_for
+from .countries import GLOBAL, country_code, country_name, match_key, region_for
 from .models import Contact, Organisation
 
-COLUMNS = ("organisation", "category", "country", "pathfinder", "action_groups", "gcg_member",
+COLUMNS = ("organisation", "category", "country", "region", "pathfinder", "action_groups", "gcg_member",
            "contact_name", "contact_email", "language")
 REQUIRED_COLUMNS = ("organisation", "category")
 # About 7,000 rows; the previewed file travels back in a form field, which Flask caps at 500 kB (compressed).
@@ -150,17 +154,35 @@ def _flag(value: str) -> bool | None:
     return None
 
 
-def _category(value: str) -> str | None:
-    text = value.strip().lower()
-    if text in registry.CATEGORIES:
-        return text
-    for code, label in registry.CATEGORIES.items():
-        if str(label).lower() == text:
-            return code
-    return None
+def _vocabularies() -> dict[str, dict[str, str]]:
+    """The names each coded column accepts, built once per file."""
+    return {"category": registry.vocabulary_index(registry.CATEGORIES),
+            "region": registry.vocabulary_index(registry.REGIONS),
+            "action_groups": registry.vocabulary_index(registry.ACTION_GROUPS)}
 
 
-def _parse_row(row: dict) -> tuple[dict, dict | None, list[str]]:
+def _allowed(vocabulary: dict) -> str:
+    return ", ".join(str(label) for label in vocabulary.values())
+
+
+def _action_groups(cell: str, index: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Codes named in a cell, separated by ; or , (or |), and the names not recognised. A name is tried whole
+    before it is split at its commas, in case one of the names ever holds a comma."""
+    codes, unknown = [], []
+    for piece in cell.replace("|", ";").split(";"):
+        names = [piece] if match_key(piece) in index else piece.split(",")
+        for name in names:
+            if not name.strip():
+                continue
+            code = index.get(match_key(name))
+            if code is None:
+                unknown.append(name.strip())
+            elif code not in codes:
+                codes.append(code)
+    return codes, unknown
+
+
+def _parse_row(row: dict, vocabularies: dict) -> tuple[dict, dict | None, list[str]]:
     """One row -> organisation values, contact (or None), and the reasons it is bad."""
     reasons = []
     name = registry.clean_name(row.get("organisation", ""))
@@ -168,30 +190,36 @@ def _parse_row(row: dict) -> tuple[dict, dict | None, list[str]]:
         reasons.append(_("the organisation name is missing"))
     elif len(name) > 200:
         reasons.append(_("the organisation name is longer than 200 characters"))
-    category = _category(row.get("category", ""))
+    category = vocabularies["category"].get(match_key(row.get("category", "")))
     if not row.get("category", "").strip():
         reasons.append(_("the category is missing"))
     elif category is None:
-        reasons.append(_("unknown category \"%(value)s\" (use one of: %(codes)s)", value=row["category"],
-                         codes=", ".join(registry.CATEGORIES)))
+        reasons.append(_("unknown category \"%(value)s\" (use one of: %(codes)s, or their codes)",
+                         value=row["category"], codes=_allowed(registry.CATEGORIES)))
+    country_known = True
     try:
         country = country_code(row.get("country", ""))
     except KeyError:
-        country = None
+        country, country_known = None, False
         reasons.append(_("unknown country \"%(value)s\" (use a country name or its ISO code)", value=row["country"]))
+    region_text = row.get("region", "").strip()
+    region = vocabularies["region"].get(match_key(region_text))
+    if region_text and region is None:
+        reasons.append(_("unknown region \"%(value)s\" (use one of: %(codes)s)", value=region_text,
+                         codes=_allowed(registry.REGIONS)))
+    elif region_text and country_known and region != region_for(country):
+        reasons.append(_("the region \"%(value)s\" is not the region of this country, %(region)s (the region "
+                         "follows the country; a row without a country is %(everywhere)s)", value=region_text,
+                         region=registry.REGIONS[region_for(country)], everywhere=registry.REGIONS[GLOBAL]))
     flags = {}
     for column in ("pathfinder", "gcg_member"):
         flags[column] = _flag(row.get(column, ""))
         if flags[column] is None:
             reasons.append(_("%(column)s must be yes or no, not \"%(value)s\"", column=column, value=row[column]))
-    groups = []
-    for code in row.get("action_groups", "").replace(",", ";").replace("|", ";").split(";"):
-        code = code.strip().lower()
-        if code and code not in registry.ACTION_GROUPS:
-            reasons.append(_("unknown action group \"%(value)s\" (use: %(codes)s)", value=code,
-                             codes=", ".join(registry.ACTION_GROUPS)))
-        elif code and code not in groups:
-            groups.append(code)
+    groups, unknown = _action_groups(row.get("action_groups", ""), vocabularies["action_groups"])
+    for name in unknown:
+        reasons.append(_("unknown action group \"%(value)s\" (use: %(codes)s, separated by ; or by ,)", value=name,
+                         codes=_allowed(registry.ACTION_GROUPS)))
     if row.get("__extra__"):
         reasons.append(_("the row has more cells than the header has columns"))
     values = {"name": name, "category": category, "country": country, "region": region_for(country),
@@ -229,8 +257,9 @@ def plan_import(data: bytes) -> ImportPlan:
     organisations: dict[str, OrganisationPlan] = {}
     contacts: dict[str, ContactPlan] = {}
     known_organisations, known_contacts = _registry_index()
+    vocabularies = _vocabularies()
     for line, row in rows:
-        values, contact, reasons = _parse_row(row)
+        values, contact, reasons = _parse_row(row, vocabularies)
         key = values["name"].lower()
         if not reasons and key in organisations:
             first = organisations[key]
@@ -316,12 +345,21 @@ def _names(items, action: str, limit: int = 500) -> list[str]:
 
 
 def export_rows(organisations: list[Organisation]) -> list[list[str]]:
-    """One row per active contact (an organisation without contacts still gets one row)."""
+    """One row per active contact (an organisation without contacts still gets one row), with names in the reader's
+    language rather than codes."""
+    language = str(get_locale() or "en")
+    yes, no = _("yes"), _("no")
+
+    def named(vocabulary: dict, code: str) -> str:
+        return str(vocabulary.get(code, code))
+
     rows = []
     for organisation in organisations:
-        base = [organisation.name, organisation.category, country_name(organisation.country),
-                "yes" if organisation.pathfinder else "no", ";".join(organisation.action_group_list),
-                "yes" if organisation.gcg_member else "no"]
+        base = [organisation.name, named(registry.CATEGORIES, organisation.category),
+                country_name(organisation.country, language), named(registry.REGIONS, organisation.region),
+                yes if organisation.pathfinder else no,
+                "; ".join(named(registry.ACTION_GROUPS, code) for code in organisation.action_group_list),
+                yes if organisation.gcg_member else no]
         contacts = [c for c in organisation.contacts if c.active]
         for contact in contacts or [None]:
             rows.append(base + ([contact.name, contact.email, contact.language] if contact else ["", "", ""]))

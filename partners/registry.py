@@ -8,6 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, func, literal, or_, select
 
@@ -15,7 +16,7 @@ from engagement.audit import record
 from engagement.extensions import db
 from engagement.text import strip_bidi_controls
 
-from .countries import GLOBAL, region_for
+from .countries import GLOBAL, match_key, region_for
 from .models import Contact, Organisation
 
 CATEGORIES = {
@@ -50,6 +51,18 @@ LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
 STATUSES = {"active": _l("Active"), "inactive": _l("Inactive"), "all": _l("All")}
 PER_PAGE = 50
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def vocabulary_index(vocabulary: dict) -> dict[str, str]:
+    """Every way a spreadsheet may name a code -> the code: the code itself ("supply_chains", "supply chains") and
+    its label in English, French and Spanish ("Chaînes d'approvisionnement"), compared by match_key."""
+    index = {}
+    for code, label in vocabulary.items():
+        index[match_key(code)] = index[match_key(code.replace("_", " "))] = code
+        for language in LANGUAGES:
+            with force_locale(language):
+                index.setdefault(match_key(str(label)), code)
+    return index
 
 
 def normalise_email(text: str) -> str:

@@ -6,15 +6,10 @@ a second run, or a second click arriving at the same time, sends only what was n
 """
 
 import smtplib
-import ssl
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
-from pathlib import Path
 
 from babel.dates import format_date
 from flask import current_app, render_template
@@ -24,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from engagement.audit import record
 from engagement.database import run_write
 from engagement.extensions import db
+from engagement.mail import mail_sender, new_message, set_body
 from engagement.timestamps import as_utc
 
 from .invitations import link_for
@@ -63,10 +59,6 @@ def mail_language(invitation: Invitation) -> str:
     return language if language in MAIL_LANGUAGES else "en"
 
 
-def _one_line(text: str) -> str:
-    return " ".join((text or "").split())
-
-
 def mail_context(invitation: Invitation, kind: str) -> dict:
     """What the templates of one mail need, in the contact's language."""
     language = mail_language(invitation)
@@ -92,63 +84,12 @@ def build_message(invitation: Invitation, kind: str) -> EmailMessage:
         raise ValueError(f"unknown mail kind {kind!r}")
     context = mail_context(invitation, kind)
     text_template = f"mail/{kind}.{context['lang']}.txt"
-    message = EmailMessage()
-    message["Subject"] = _one_line(render_block(text_template, "subject", **context))
-    message["From"] = current_app.config["MAIL_SENDER"]
     contact = invitation.contact
-    message["To"] = formataddr((_one_line(contact.name), contact.email.strip()))
-    message["Reply-To"] = current_app.config["SECRETARIAT_EMAIL"]
-    message["Date"] = formatdate(localtime=False)
-    sender_domain = parseaddr(current_app.config["MAIL_SENDER"])[1].rpartition("@")[2] or None
-    message["Message-ID"] = make_msgid(domain=sender_domain)
-    message.set_content(render_block(text_template, "body", **context).strip() + "\n")
-    message.add_alternative(render_template(f"mail/{kind}.{context['lang']}.html", **context), subtype="html")
-    message["Content-Language"] = context["lang"]  # after set_content, which clears Content-* headers
+    message = new_message(contact.name, contact.email, render_block(text_template, "subject", **context),
+                          context["lang"])
+    set_body(message, render_block(text_template, "body", **context),
+             render_template(f"mail/{kind}.{context['lang']}.html", **context))
     return message
-
-
-# --- Transports -----------------------------------------------------------------------------------------------
-
-Send = Callable[[EmailMessage], None]
-
-
-def _outbox_sender(directory: Path) -> Send:
-    directory.mkdir(parents=True, exist_ok=True)
-
-    def send(message: EmailMessage) -> None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        recipient = parseaddr(str(message["To"]))[1].rpartition("@")[0] or "contact"
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in recipient)[:60]
-        (directory / f"{stamp}-{safe}.eml").write_bytes(bytes(message))
-
-    return send
-
-
-@contextmanager
-def mail_sender() -> Iterator[Send]:
-    """A function that sends one message: over one SMTP connection, or into OUTBOX_DIR when SMTP_HOST is empty."""
-    config = current_app.config
-    if not config.get("SMTP_HOST"):
-        yield _outbox_sender(Path(config["OUTBOX_DIR"]))
-        return
-    security = (config.get("SMTP_SECURITY") or "none").lower()
-    timeout = config.get("SMTP_TIMEOUT", 30)
-    if security == "tls":
-        connection = smtplib.SMTP_SSL(config["SMTP_HOST"], config["SMTP_PORT"], timeout=timeout,
-                                      context=ssl.create_default_context())
-    else:
-        connection = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=timeout)
-    try:
-        if security == "starttls":
-            connection.starttls(context=ssl.create_default_context())
-        if config.get("SMTP_USERNAME"):
-            connection.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD", ""))
-        yield connection.send_message
-    finally:
-        try:
-            connection.quit()
-        except (smtplib.SMTPException, OSError):
-            connection.close()
 
 
 # --- Runs -------------------------------------------------------------------------------------------------------

@@ -26,6 +26,11 @@ def audience_query(audience: dict):
     return where_partners(query, audience).order_by(Organisation.name, Contact.id)
 
 
+def round_names(ids: list[int]) -> dict[int, str]:
+    """Rounds' names by id, so the audit log says "2026 partner review" rather than "round 3"."""
+    return dict(db.session.execute(db.select(Round.id, Round.name).where(Round.id.in_(ids))).all())
+
+
 def round_name(text: str | None) -> str:
     """A round's name as stored: no direction controls, no surrounding spaces."""
     return strip_bidi_controls(text or "").strip()

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from engagement import auth
 from engagement.extensions import db
+from engagement.mail import wait_for_background_mail
 from engagement.models import User
 from surveys.demo import DEMO_ADMIN, DEMO_ANALYST
 from tests import factories
@@ -65,6 +66,7 @@ def _make_app(tmp_path, create_tables: bool):
 
 
 def _close(application, drop):
+    wait_for_background_mail()  # a reset mail still being written must not outlive its app
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -183,5 +185,6 @@ def analyst(app):
     return signed_in(HtmxClient(app.test_client()), "analyst")
 
 
-# One Chromium for the session, shared by tests/browser and tests/security.
+# One Chromium for the session, shared by tests/browser and tests/security; a real SMTP server for mail tests.
 from tests.browser_support import browser, demo_links, js_page, live_server, nojs_page, phone_page  # noqa: F401
+from tests.smtp_server import smtp  # noqa: F401

@@ -8,7 +8,10 @@ checked under their real policy.
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from engagement import accounts
+from engagement.database import write_transaction
 from engagement.extensions import db
+from engagement.models import User
 from partners.models import Contact, Organisation
 from surveys.models import Invitation, Response, Round
 from surveys.rounds import close_round
@@ -151,4 +154,36 @@ def test_every_secretariat_page(app, live_server, demo_links, context_at, width)
     check(page, f"{base}/partners/new", problems, 200, then=empty_form)
     check(page, f"{base}/secretariat/rounds/new", problems, 200, then=empty_form)
     check(page, f"{base}/partners/999999", problems, 404)
+    assert_none(problems, width)
+
+
+def weak_password(page):
+    """a common password, typed twice"""
+    page.get_by_label("New password", exact=True).fill("password1234")
+    page.get_by_label("The new password again").fill("password1234")
+    page.get_by_role("button", name="Set the password").click()
+    page.locator(".error-message").first.wait_for()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_staff_account_pages(app, live_server, demo_links, context_at, width):
+    """The staff list, one's own account, "Forgot your password?" and the pages behind the links mailed to staff."""
+    with app.test_request_context(), write_transaction():
+        inviter = db.session.scalar(db.select(User).filter_by(role="admin"))
+        invitation, _message = accounts.invite("new.colleague@alliance87.example", "analyst", "en", inviter)
+        reset = accounts.request_reset(inviter.email, "en")
+    page = context_at(width)
+    problems = {}
+    base = live_server
+    check(page, f"{base}/forgot-password", problems, 200)
+    check(page, f"{base}/forgot-password", problems, 200, then=empty_form)
+    check(page, f"{base}/accept-invitation/{invitation}", problems, 200)
+    check(page, f"{base}/accept-invitation/{invitation}", problems, 200, then=weak_password)
+    check(page, f"{base}/reset-password/{reset}", problems, 200)
+    check(page, f"{base}/reset-password/{'A' * 43}", problems, 404)
+    sign_in(page, base, "admin")
+    check(page, f"{base}/secretariat/staff", problems, 200)
+    check(page, f"{base}/secretariat/staff", problems, 200, then=empty_form)
+    check(page, f"{base}/secretariat/account", problems, 200)
+    check(page, f"{base}/secretariat/account", problems, 200, then=empty_form)
     assert_none(problems, width)

@@ -8,12 +8,16 @@ from engagement.extensions import db
 from engagement.models import User
 from tests.conftest import ADMIN, post_sign_in
 
+# The pages behind the links mailed to staff, and "Forgot your password?", are open to anyone.
+ACCOUNT_LINKS = ("accounts.forgot_password", "accounts.accept_invitation", "accounts.reset_password")
+
 
 def secretariat_rules(app, methods):
-    """Every secretariat URL rule: all of them but the partner's /s/ pages, sign-in, static files and health."""
+    """Every secretariat URL rule: all of them but the partner's /s/ pages, sign-in and the pages behind mailed
+    links, static files and health."""
     found = []
     for rule in app.url_map.iter_rules():
-        public = (rule.endpoint in ("static", "healthz") or rule.endpoint.startswith("auth.")
+        public = (rule.endpoint in ("static", "healthz", *ACCOUNT_LINKS) or rule.endpoint.startswith("auth.")
                   or rule.rule.startswith("/s/"))
         if not public and rule.methods & set(methods):
             found.append(rule)
@@ -126,9 +130,9 @@ def test_page_left_open_after_sign_out_elsewhere_is_sent_to_sign_in(admin):
     assert admin.get("/partners/").status_code == 303
 
 
-# Pages every staff member uses in full: a preview changes nothing of a round (mailing a test link is refused to
-# analysts: tests/surveys/test_previews.py).
-EVERY_ROLE = {"previews.new_preview"}
+# Pages every staff member uses in full: their own account, and a preview, which changes nothing of a round (mailing
+# a test link is refused to analysts: tests/surveys/test_previews.py).
+EVERY_ROLE = {"accounts.account", "previews.new_preview"}
 
 
 def test_analyst_reads_but_every_post_is_refused(app, analyst):

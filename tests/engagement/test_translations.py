@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "translations"
 LANGUAGES = ("fr", "es")
 # The keywords of scripts/translations.sh: babel's defaults plus the lazy forms.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
+            "lazy_pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc%]")
 FIX = "Run scripts/translations.sh, then translate what it reports in translations/{fr,es}/LC_MESSAGES/messages.po."
 

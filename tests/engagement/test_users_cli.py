@@ -43,8 +43,10 @@ def test_mismatched_prompts_are_refused(app, runner):
 def test_short_password_and_unknown_role_are_refused(app, runner):
     short = runner.invoke(args=["users", "create", "a@example.org", "--role", "admin", "--password", "short"])
     assert short.exit_code != 0
-    assert "at least 10 characters" in short.output
-    role = runner.invoke(args=["users", "create", "a@example.org", "--role", "owner", "--password", "long enough pw"])
+    assert "at least 12 characters" in short.output
+    common = runner.invoke(args=["users", "create", "a@example.org", "--role", "admin", "--password", "password1234"])
+    assert common.exit_code != 0 and "most common" in common.output
+    role = runner.invoke(args=["users", "create", "a@example.org", "--role", "owner", "--password", "long enough password"])
     assert role.exit_code != 0
     assert "owner" in role.output
     assert account(app, "a@example.org") is None

@@ -213,3 +213,79 @@ def test_registry_is_matched_after_a_round_used_it(app, runner, tmp_path):
     result = run_import(runner, tmp_path, csv_bytes(GOOD[0].replace(",en", ",es")))
     assert result.exit_code == 0, result.output
     assert counts(app) == (4, 5)
+
+
+# --- Names as people write them ---------------------------------------------------------------------------------
+
+WITH_REGION = HEADER.replace("country,", "country,region,")
+
+
+def test_names_in_english_french_or_spanish_any_case_without_accents(app, runner, tmp_path):
+    rows = [
+        ('Fundación Esperanza,ONG u organización de la sociedad civil,Bolivie,americas,non,'
+        '"cadenas de suministro, MIGRACIÓN",no,María Quispe,maria@esperanza.org.bo,es'),
+        ('Syndicat national,organisation de travailleurs,Sénégal,AFRIQUE,no,"Etat de droit et gouvernance; '
+        'Conflict and Humanitarian Settings",oui,Awa Diop,awa@syndicat.sn,fr'),
+        ('Global Survivors Network,survivor-led organisation or network,,mundial / MULTIRREGIONAL,no,'
+        'rule of law and governance|supply_chains,no,Sam Lee,sam@survivors.org,en'),
+        ('UN Office,Entite des Nations Unies,Autriche,Europe et Asie centrale,no,"Supply Chains,Migration",yes,'
+        'Marco Rossi,marco@un.example.org,en'),
+    ]
+    result = run_import(runner, tmp_path, csv_bytes(*rows, header=WITH_REGION))
+    assert result.exit_code == 0, result.output
+    registry = organisations(app)
+    assert registry["Fundación Esperanza"][:5] == ("civil_society", "BO", "americas", False,
+                                                     "supply_chains migration")
+    assert registry["Syndicat national"][:6] == ("workers", "SN", "africa", False,
+                                                   "rule_of_law conflict_humanitarian", True)
+    assert registry["Global Survivors Network"][:5] == ("survivor", None, "global", False, "supply_chains rule_of_law")
+    assert registry["UN Office"][:5] == ("un", "AT", "europe_central_asia", False, "supply_chains migration")
+
+
+def test_unknown_names_are_refused_with_the_line_and_the_values_allowed(app, runner, tmp_path):
+    rows = [
+        "Acme,Chamber of commerce,Ghana,,no,,no,A B,a@acme.org,en",                    # line 2
+        "Beta,business,Ghana,Europe and Central Asia,no,,no,C D,c@beta.org,en",        # line 3
+        "Gamma,business,Ghana,Oceania,no,,no,E F,e@gamma.org,en",                      # line 4
+        'Delta,business,Ghana,,no,"Supply Chains; Trafficking",no,G H,g@delta.org,en',  # line 5
+        "Epsilon,business,,Africa,no,,no,I J,i@epsilon.org,en",                        # line 6
+    ]
+    result = run_import(runner, tmp_path, csv_bytes(*rows, header=WITH_REGION))
+    assert result.exit_code != 0
+    output = result.output
+    assert 'partners.csv:2: unknown category "Chamber of commerce" (use one of: Government of a Pathfinder ' \
+           "Country, " in output and "Business or industry initiative" in output
+    assert 'partners.csv:3: the region "Europe and Central Asia" is not the region of this country, Africa' in output
+    assert 'partners.csv:4: unknown region "Oceania" (use one of: Africa, Americas, Arab States' in output
+    assert ('partners.csv:5: unknown action group "Trafficking" (use: Supply Chains, Migration, Rule of Law and '
+            "Governance, Conflict and Humanitarian Settings") in output
+    assert 'partners.csv:6: the region "Africa" is not the region of this country' in output
+    assert "Global / multi-regional" in output
+    assert counts(app) == (0, 0)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_the_export_writes_names_that_import_again_unchanged(app, admin, runner, tmp_path, language):
+    rows = GOOD + ['Syndicat national,workers,CI,no,rule_of_law;conflict_humanitarian,yes,Awa Diop,awa@s.sn,fr',
+                   "Academia,academia,Türkiye,no,,no,Ali Veli,ali@uni.example.tr,en"]
+    assert run_import(runner, tmp_path, csv_bytes(*rows)).exit_code == 0
+    before = organisations(app)
+    response = admin.get("/partners/export.csv?status=all", headers={"Accept-Language": language})
+    data = response.get_data()
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert table[0] == list(csv_io.COLUMNS)
+    ghana = next(row for row in table if row[0] == "Ministry of Labour of Ghana")
+    expected = {"en": ("Government of a Pathfinder Country", "Ghana", "Africa", "yes", "Supply Chains; Migration"),
+                "fr": ("Gouvernement d'un pays pionnier", "Ghana", "Afrique", "oui",
+                       "Chaînes d'approvisionnement; Migration"),
+                "es": ("Gobierno de un país pionero", "Ghana", "África", "sí", "Cadenas de suministro; Migración")}
+    assert tuple(ghana[1:6]) == expected[language]
+    with app.app_context():
+        db.session.execute(db.delete(Contact))
+        db.session.execute(db.delete(Organisation))
+        db.session.commit()
+    result = run_import(runner, tmp_path, data, f"export-{language}.csv")
+    assert result.exit_code == 0, result.output
+    assert organisations(app) == before
+    again = admin.get("/partners/export.csv?status=all", headers={"Accept-Language": language}).get_data()
+    assert again == data

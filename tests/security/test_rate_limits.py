@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from engagement.extensions import db, limiter
+from engagement.mail import wait_for_background_mail
 from engagement.rate_limits import SQLiteFileStorage
 from surveys.demo import DEMO_ADMIN, DEMO_ANALYST, load_demo
 from surveys.invitations import token_for
@@ -40,6 +41,7 @@ def limited_app(tmp_path):
         _round, invitations = load_demo()
         application.config["test_tokens"] = [token_for(inv) for inv in invitations]
     yield application
+    wait_for_background_mail()
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -308,3 +310,22 @@ def test_limits_hold_across_three_gunicorn_workers(gunicorn):
     # ...which does not touch the sign-in counters.
     assert attempt("fourth@example.org") == 422
     client.close()
+
+
+def test_reset_requests_are_limited_per_email_and_per_address_with_the_same_answer(limited_app):
+    """"Forgot your password?" mails at most a few links to one address, and one address cannot ask for many."""
+    client = HtmxClient(limited_app.test_client())
+
+    def ask(email, address="10.0.5.1"):
+        client.get("/forgot-password", environ_base={"REMOTE_ADDR": address})
+        return client.post("/forgot-password", {"email": email}, environ_base={"REMOTE_ADDR": address})
+
+    # Per email (3/hour), known account or not: the refusal tells nothing about the address.
+    for email in (DEMO_ADMIN[0], "nobody@alliance87.example"):
+        statuses = [ask(email, address=f"10.0.6.{i}").status_code for i in range(4)]
+        assert statuses == [303, 303, 303, 429], (email, statuses)
+    assert_says_when_to_try_again(ask(DEMO_ADMIN[0], address="10.0.6.9"), longest=3600)
+    # Per address (5 in 15 minutes), whatever emails it types.
+    statuses = [ask(f"someone{i}@example.org").status_code for i in range(6)]
+    assert statuses == [303] * 5 + [429]
+    assert_says_when_to_try_again(ask("another@example.org"), longest=900)

@@ -12,6 +12,7 @@ from sqlalchemy import String, Text
 from werkzeug.serving import make_server
 
 from engagement.extensions import db
+from engagement.logging import redact_path
 from surveys import invitations as invitation_module
 from surveys.invitations import find_invitation, hash_token
 from tests.security import servers
@@ -128,3 +129,11 @@ def test_gunicorn_logs_no_token(tmp_path, tmp_path_factory):
     assert '"path": "/s/<token>' in logged  # the structured request log ran
     assert token not in logged
     assert token[:12] not in logged
+
+
+@pytest.mark.parametrize("path", ["/accept-invitation/", "/reset-password/"])
+def test_the_links_mailed_to_staff_are_redacted_too(path):
+    token = "Q" * 43
+    for text in (f"{path}{token}", f"GET {path}{token}?x=1 HTTP/1.1", f"Exception on {path}{token} [POST]"):
+        redacted = redact_path(text)
+        assert token not in redacted and f"{path}<token>" in redacted

@@ -58,7 +58,8 @@ def make_open_round(app, version_id, audience=None, name="2026 partner review"):
 
 def audit_actions(app):
     with app.app_context():
-        return [entry.action for entry in db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id))]
+        return [entry.action for entry in db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id))
+                if entry.action != "user.sign_in"]
 
 
 # --- Plain functions -------------------------------------------------------------------------------------------
