@@ -10,6 +10,7 @@ import secrets
 
 import pytest
 from argon2 import PasswordHasher
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from engagement import auth
@@ -49,6 +50,15 @@ def _database_url(tmp_path) -> tuple[str, callable]:
     return f"{head}/{name}", drop
 
 
+class ClosingClient(FlaskClient):
+    """Flask's test client, closing what a response leaves open: a static file, a spooled multipart upload."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        response = super().open(*args, buffered=buffered, **kwargs)
+        response.request.input_stream.close()
+        return response
+
+
 def _make_app(tmp_path, create_tables: bool):
     url, drop = _database_url(tmp_path)
     application = create_app({
@@ -59,6 +69,7 @@ def _make_app(tmp_path, create_tables: bool):
         "OUTBOX_DIR": str(tmp_path / "outbox"),
         "BASE_URL": "http://localhost",
     })
+    application.test_client_class = ClosingClient
     if create_tables:
         with application.app_context():
             db.create_all()

@@ -1,19 +1,10 @@
 """Staff accounts in the browser: each account's last sign-in, and the single-use links mailed to staff
-(invitations to join, password resets), kept as SHA-256 hashes.
-
-Revision ID: 3424b8936fd8
-Revises: befe5cef2648
-Create Date: 2026-12-04 07:25:34.008184
-
-"""
+(invitations to join, password resets), kept as SHA-256 hashes."""
 import sqlalchemy as sa
 from alembic import op
 
-# revision identifiers, used by Alembic.
 revision = '3424b8936fd8'
 down_revision = 'befe5cef2648'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -1,18 +1,9 @@
-"""Round names in partners' languages (rounds.translated_names)
-
-Revision ID: 57ec23a33de3
-Revises: 6c3f72a4e16f
-Create Date: 2026-12-04 07:24:56.616930
-
-"""
+"""Round names in partners' languages (rounds.translated_names)"""
 import sqlalchemy as sa
 from alembic import op
 
-# revision identifiers, used by Alembic.
 revision = '57ec23a33de3'
 down_revision = '6c3f72a4e16f'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -1,18 +1,9 @@
-"""Initial schema
-
-Revision ID: 6c3f72a4e16f
-Revises: 
-Create Date: 2026-11-25 13:38:06.380603
-
-"""
+"""Initial schema"""
 import sqlalchemy as sa
 from alembic import op
 
-# revision identifiers, used by Alembic.
 revision = '6c3f72a4e16f'
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -1,18 +1,9 @@
-"""Previews and test links (previews): a survey tried as a kind of partner, kept apart from responses
-
-Revision ID: befe5cef2648
-Revises: 57ec23a33de3
-Create Date: 2026-12-04 07:56:09.923594
-
-"""
+"""Previews and test links (previews): a survey tried as a kind of partner, kept apart from responses"""
 import sqlalchemy as sa
 from alembic import op
 
-# revision identifiers, used by Alembic.
 revision = 'befe5cef2648'
 down_revision = '57ec23a33de3'
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -280,6 +280,7 @@ def test_limits_hold_across_three_gunicorn_workers(gunicorn):
     storage, base, log = gunicorn
     client, csrf = _csrf_client(base)
     cookies = dict(client.cookies)
+    client.close()
 
     def attempt(email):
         response = httpx.post(f"{base}/sign-in", data={"email": email, "password": "wrong password",
@@ -309,7 +310,6 @@ def test_limits_hold_across_three_gunicorn_workers(gunicorn):
     assert statuses == [404] * 5 + [429]
     # ...which does not touch the sign-in counters.
     assert attempt("fourth@example.org") == 422
-    client.close()
 
 
 def test_reset_requests_are_limited_per_email_and_per_address_with_the_same_answer(limited_app):
