@@ -168,10 +168,11 @@ def send_invitations_command(round_id: int):
 
 @invitations_cli.command("remind")
 @click.argument("round_id", metavar="ROUND", type=int)
-def send_reminders_command(round_id: int):
-    """Remind the contacts of ROUND who have not submitted (not those reminded within REMINDER_MIN_HOURS)."""
+@click.option("--force", is_flag=True, help="Also remind those mailed within REMINDER_GAP_DAYS (3 days by default).")
+def send_reminders_command(round_id: int, force: bool):
+    """Remind the contacts of ROUND who have not submitted (not those mailed within REMINDER_GAP_DAYS)."""
     try:
-        _echo_report(send_reminders(_round(round_id)))
+        _echo_report(send_reminders(_round(round_id), force=force))
     except RoundNotOpen as error:
         raise click.ClickException(str(error)) from error
 
