@@ -15,6 +15,8 @@ from email.message import EmailMessage
 
 from babel.dates import format_date
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +27,7 @@ from engagement.mail import mail_sender, new_message, set_body
 from engagement.timestamps import as_utc
 
 from .invitations import link_for
+from .mail_texts import compose, saved_text
 from .models import Invitation, Response, Round
 from .versions import definition_for
 
@@ -63,34 +66,52 @@ def mail_language(invitation: Invitation) -> str:
 
 def mail_context(invitation: Invitation, kind: str) -> dict:
     """What the templates of one mail need, in the contact's language."""
-    language = mail_language(invitation)
-    round_ = invitation.round
+    return contact_context(invitation.round, invitation.contact, kind, mail_language(invitation),
+                           link_for(invitation), started=invitation.response is not None)
+
+
+def contact_context(round_: Round, contact, kind: str, language: str, link: str, started: bool = False) -> dict:
+    """What one mail to `contact` needs in `language` (a preview or a test may use another language or link)."""
     definition = definition_for(round_.survey_version)
     return {
         "kind": kind,
         "lang": language,
-        "contact_name": invitation.contact.name,
-        "organisation": invitation.contact.organisation.name,
+        "contact_name": contact.name,
+        "organisation": contact.organisation.name,
         "survey_title": definition.text(definition.title, language),
-        "link": link_for(invitation),
+        "link": link,
         "closes_on": format_date(round_.closes_on, format="long", locale=language),
         "secretariat_email": current_app.config["SECRETARIAT_EMAIL"],
         "minutes": current_app.config.get("SURVEY_DEFAULT_MINUTES", 15),
-        "started": invitation.response is not None,
+        "started": started,
     }
 
 
 def build_message(invitation: Invitation, kind: str) -> EmailMessage:
-    """The multipart/alternative mail (text, then HTML) for one invitation."""
+    """The multipart/alternative mail (text, then HTML) for one invitation, in the round's own words if it has them."""
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind {kind!r}")
     context = mail_context(invitation, kind)
+    saved = saved_text(invitation.round_id, kind, context["lang"])
+    if saved is not None:
+        return composed_message(invitation.contact.name, invitation.contact.email, saved.subject, saved.body,
+                                context)
     text_template = f"mail/{kind}.{context['lang']}.txt"
     contact = invitation.contact
     message = new_message(contact.name, contact.email, render_block(text_template, "subject", **context),
                           context["lang"])
     set_body(message, render_block(text_template, "body", **context),
              render_template(f"mail/{kind}.{context['lang']}.html", **context))
+    return message
+
+
+def composed_message(to_name: str, to_email: str, subject: str, body: str, context: dict) -> EmailMessage:
+    """A mail from an edited text (checked by mail_texts.problems), its button worded in the mail's language."""
+    with force_locale(context["lang"]):
+        button = _("Open the survey")
+    subject, text, html = compose(subject, body, context, button)
+    message = new_message(to_name, to_email, subject, context["lang"])
+    set_body(message, text, html)
     return message
 
 
