@@ -33,6 +33,7 @@ from .mailing import (
     sending_plan,
 )
 from .models import Invitation, Round, Survey, SurveyVersion
+from .reminders import ReminderDatesError, default_dates, next_reminder, reminders_of, set_reminder_dates
 from .rounds import (
     RoundError,
     change_closing_date,
@@ -71,6 +72,14 @@ REFUSALS = {
     "past": PROBLEMS["closes_on", "past"],
 }
 STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
+REMINDER_REFUSALS = {
+    "closed": _l("A closed round sends no more reminders."),
+    "too_many": _l("Ten reminder dates at most."),
+    "past": _l("%(date)s is in the past: choose today or a later date. Nothing was changed."),
+    "after_closing": _l("%(date)s is after the closing date: a reminder goes before the round closes. "
+                        "Nothing was changed."),
+    "already_sent": _l("The reminder of %(date)s was already sent. Nothing was changed."),
+}
 INVITATION_STATUS_LABELS = {"invited": _l("Invited"), "started": _l("Started"), "submitted": _l("Submitted")}
 
 
@@ -190,6 +199,8 @@ def round_context(round_: Round, **extra) -> dict:
         "late": late_contacts(round_) if is_open else 0,
         "remindable": set(due_reminders),
         "gap_days": f"{current_app.config.get('REMINDER_GAP_DAYS', 3):g}",
+        "reminders": reminders_of(round_), "next_reminder": next_reminder(round_),
+        "suggested_dates": default_dates(round_.closes_on),
         "can_change": current_user.is_admin, "status_labels": STATUS_LABELS,
         "invitation_status_labels": INVITATION_STATUS_LABELS, "when": when, "today": datetime.now(UTC).date(),
         "message": None, "message_failed": False,
@@ -286,6 +297,26 @@ def invite_late(round_id: int):
         "No new partner contact to add: everyone matching the round is already invited."))
 
 
+@bp.post("/secretariat/rounds/<int:round_id>/reminders")
+def reminder_dates(round_id: int):
+    """Set the dates on which the hourly job reminds those who have not submitted."""
+    typed = [value.strip() for value in request.form.getlist("reminder_on") if value.strip()]
+    try:
+        days = [date.fromisoformat(value) for value in typed]
+    except ValueError:
+        return _back_to_round(round_id, _("Give each reminder date as a date (YYYY-MM-DD). Nothing was changed."))
+    try:
+        with write_transaction():
+            saved = set_reminder_dates(_round_or_404(round_id), days)
+    except ReminderDatesError as refusal:
+        day = refusal.day.isoformat() if refusal.day else ""
+        return _back_to_round(round_id, str(REMINDER_REFUSALS[refusal.problem]) % {"date": day})
+    if not saved:
+        return _back_to_round(round_id, _("No reminder is scheduled now."))
+    return _back_to_round(round_id, _("Reminder dates saved: %(dates)s.",
+                                      dates=", ".join(day.isoformat() for day in saved)))
+
+
 def _report_response(round_: Round, report: SendReport | None, message: str | None = None, failed=False,
                      status: int = 200):
     """After a sending run: the message fragment for htmx (and a signal to refresh), else flash and redirect."""
@@ -355,6 +386,8 @@ def confirmation_context(round_: Round, kind: str, chosen: list[int] | None, rul
         "recipients": [contacts[invitation.id] for invitation in plan.recipients if invitation.id in contacts],
         "by_language": sorted(by_language.items()), "language_names": LANGUAGE_NAMES,
         "gap_days": f"{current_app.config.get('REMINDER_GAP_DAYS', 3):g}",
+        "reminders": reminders_of(round_), "next_reminder": next_reminder(round_),
+        "suggested_dates": default_dates(round_.closes_on),
         "can_change": current_user.is_admin and round_.status == "open", "message": message,
         "confirm_url": url_for("rounds.send_invitations_view" if kind == "invitation" else "rounds.remind",
                                round_id=round_.id),
