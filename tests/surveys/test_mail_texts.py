@@ -173,3 +173,13 @@ def test_an_analyst_reads_the_texts_and_changes_nothing(app, analyst):
     assert "Dear {contact}," in html and 'value="save"' not in html and "Send a test to me" not in html
     assert analyst.post(page_url(round_id), {"subject": "S", "body": GOOD_BODY, "action": "save"}).status_code == 403
     assert re.search(r"readonly", html)
+
+
+def test_the_audit_log_says_what_changed_in_words(app, admin):
+    round_id = make_round(app)
+    admin.post(page_url(round_id, kind="reminder", language="fr"), {"subject": "S", "body": GOOD_BODY,
+                                                                   "action": "save"})
+    admin.post(f"/secretariat/rounds/{round_id}/reminders", {"reminder_on": ""})
+    html = admin.get("/secretariat/audit").get_data(as_text=True)
+    assert "Changed the reminder text of 2026 review in Français" in html
+    assert "Changed the reminder dates of 2026 review" in html
