@@ -59,9 +59,13 @@ def response_list(round_id: int):
     filters = ResponseFilters.from_args(request.args)
     page, rows, screens = list_responses(round_, filters)
     status = 404 if filters.page > 1 and not rows else 200
-    return render(LIST_PAGE, block="results", status=status, round=round_, filters=filters, page=page, rows=rows,
-                  screens=screens, status_labels=STATUS_LABELS, sort_labels=SORT_LABELS, categories=CATEGORIES,
-                  regions=REGIONS, when=when)
+    response = render(LIST_PAGE, block="results", status=status, round=round_, filters=filters, page=page,
+                      rows=rows, screens=screens, status_labels=STATUS_LABELS, sort_labels=SORT_LABELS,
+                      categories=CATEGORIES, regions=REGIONS, when=when)
+    if is_htmx():  # the address bar shows this view, so reloading or sharing it shows the same list
+        response.headers["HX-Push-Url"] = url_for("responses.response_list", round_id=round_id,
+                                                  **filters.query_args())
+    return response
 
 
 def detail_context(round_: Round, invitation, **extra) -> dict:

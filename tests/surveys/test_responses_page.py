@@ -95,6 +95,7 @@ def test_filters_search_and_the_htmx_fragment(analyst, round_of_three):
     assert fragment.status_code == 200 and "<html" not in body and "<form" not in body
     assert "Hery Rakoto" in body and "Ama Mensah" not in body and "1 invitation" in body
     assert "HX-Request" in fragment.headers["Vary"]
+    assert fragment.headers["HX-Push-Url"] == list_url(round_of_three, q="rakoto")
     nobody = analyst.get(list_url(round_of_three, q="100%_")).get_data(as_text=True)
     assert "No invitation matches." in nobody
 
