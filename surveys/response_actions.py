@@ -53,7 +53,8 @@ def _change(invitation_id: int, reason: str | None, change) -> Invitation:
     """Check the reason, then run `change(invitation)` under the write lock (it raises ActionRefused to refuse)."""
     reason = clean_reason(reason)
     with write_transaction():
-        invitation = db.session.get(Invitation, invitation_id)
+        # Locked on PostgreSQL (SQLite's write lock is taken already): two clicks change it once.
+        invitation = db.session.get(Invitation, invitation_id, with_for_update=True, populate_existing=True)
         change(invitation, reason)
     return invitation
 

@@ -1,7 +1,7 @@
 """Secretariat pages for the responses of a round: the list, one partner's answers (printable), and the actions an
 administrator takes on one invitation, each with a reason."""
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -110,14 +110,13 @@ def response_detail(round_id: int, invitation_id: int):
     return render(DETAIL_PAGE, **detail_context(round_, _invitation_or_404(round_, invitation_id)))
 
 
-def _act(round_id: int, invitation_id: int, action, done) -> "object":
+def _act(round_id: int, invitation_id: int, action, done) -> Response:
     """Run one action: PRG without JavaScript, the actions fragment with htmx; refusals change nothing."""
     round_ = _round(round_id)
     invitation = _invitation_or_404(round_, invitation_id)
     try:
         outcome = action(invitation.id, request.form.get("reason"))
     except ActionRefused as refusal:
-        db.session.rollback()
         message = str(REFUSALS[refusal.problem])
         return render(DETAIL_PAGE, block="actions", status=422,
                       **detail_context(round_, invitation, message=message, failed=True,
