@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from engagement.extensions import db
 from partners.models import Contact, Organisation
 from surveys.models import Invitation, Response, Round
+from surveys.rounds import close_round
 from surveys.versions import definition_for
 from synthetic.responses import fill_round
 from tests.browser.test_accessibility import WIDTHS, assert_none, check, context_at  # noqa: F401
@@ -52,6 +53,10 @@ def test_axe_finds_nothing_on_the_list_and_the_detail(app, live_server, demo_lin
         page.get_by_text("Give a reason").wait_for()
 
     check(page, f"{base}/{invitation_id}", problems, 200, then=empty_reason)
+    with app.app_context():
+        close_round(db.session.get(Round, round_id))
+        db.session.commit()
+    check(page, f"{live_server}/secretariat/rounds/{round_id}", problems, 200)  # the form that reopens it
     assert_none(problems, width)
 
 
@@ -85,3 +90,20 @@ def test_without_javascript_the_action_posts_and_redirects(app, nojs_page, live_
     expect(nojs_page.locator(".flash")).to_contain_text("Marked as not eligible")
     with app.app_context():
         assert db.session.get(Invitation, invitation_id).ineligible
+
+
+def test_reopening_a_closed_round_from_its_page(app, nojs_page, live_server, demo_links):
+    with app.app_context():
+        round_ = db.session.scalar(db.select(Round))
+        close_round(round_)
+        db.session.commit()
+        round_id = round_.id
+    sign_in(nojs_page, live_server, "admin")
+    nojs_page.goto(f"{live_server}/secretariat/rounds/{round_id}")
+    nojs_page.get_by_label("New closing date").fill("2099-12-31")
+    nojs_page.get_by_label("Reason").fill("Partners asked for another week")
+    nojs_page.get_by_role("button", name="Reopen the round").click()
+    expect(nojs_page.locator(".flash")).to_contain_text("Round reopened until 2099-12-31")
+    page = nojs_page.context.new_page()
+    page.goto(demo_links[GHANA])
+    expect(page.get_by_role("button", name=re.compile("survey"))).to_be_visible()
