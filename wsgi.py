@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from partners.routes import bp as registry_bp
     from surveys.cli import register_cli as register_surveys_cli
     from surveys.previews import bp as previews_bp
+    from surveys.response_routes import bp as responses_bp
     from surveys.round_routes import bp as rounds_bp
     from surveys.rounds import round_names
     from surveys.routes import bp as partner_pages_bp
@@ -67,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(rounds_bp)
     app.register_blueprint(survey_library_bp)
     app.register_blueprint(previews_bp)
+    app.register_blueprint(responses_bp)
     app.register_blueprint(analysis_bp)
 
     audit.name_targets("round", round_names)  # the audit log names rounds ("round 3" is stored)

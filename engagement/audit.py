@@ -82,6 +82,14 @@ ACTIONS: dict[str, Wording] = {
     "round.closing_date": W(_l("Closing date moved"),
                             _l("Moved the closing date of %(round)s from %(previous)s to %(closes_on)s")),
     "round.invite_late": W(_l("Late partners invited"), _l("Invited partners added since %(round)s opened")),
+    "round.reopen": W(_l("Round reopened"), _l("Reopened the round %(round)s until %(closes_on)s")),
+    "response.reopen": W(_l("Answers reopened"),
+                         _l("Reopened the submitted answers of %(contact)s (%(organisation)s) in %(round)s")),
+    "invitation.resend": W(_l("Link sent again"), _l("Sent the link of %(contact)s (%(organisation)s) again")),
+    "invitation.replace_link": W(_l("Link replaced"),
+                                 _l("Replaced the link of %(contact)s (%(organisation)s) in %(round)s")),
+    "invitation.not_eligible": W(_l("Marked not eligible"),
+                                 _l("Marked %(contact)s (%(organisation)s) as not eligible in %(round)s")),
     "invitations.send": W(_l("Invitations sent"), _l("Sent the invitations of %(round)s")),
     "reminders.send": W(_l("Reminders sent"), _l("Sent reminders for %(round)s")),
     "invitations.export": W(_l("Personal links exported"),
@@ -110,7 +118,7 @@ DETAILS = {
     "active": lazy_pgettext("a contact or an organisation", "Active"),
 }
 # Details that only link an entry to a row, or that the target already says.
-HIDDEN = {"organisation_id", "contact_id", "survey_version", "name"}
+HIDDEN = {"organisation_id", "contact_id", "survey_version", "name", "invitation"}
 # Coded values in words.
 VALUES = {
     "role": {"admin": _l("administrator"), "analyst": _l("analyst")},

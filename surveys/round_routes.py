@@ -34,6 +34,7 @@ from .rounds import (
     invite_late_partners,
     late_contacts,
     open_round,
+    reopen_round,
     round_invitations,
     write_invitations_csv,
 )
@@ -57,6 +58,9 @@ REFUSALS = {
     "not_open": _l("This can be done only while the round is open."),
     "closed": _l("A closed round keeps its closing date."),
     "past": PROBLEMS["closes_on", "past"],
+    "not_closed": _l("Only a closed round can be reopened."),
+    "no_reason": _l("Give a reason for reopening the round: it is kept in the audit log. Nothing was changed."),
+    "reason_too_long": _l("The reason is too long (500 characters at most). Nothing was changed."),
 }
 STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
 INVITATION_STATUS_LABELS = {"invited": _l("Invited"), "started": _l("Started"), "submitted": _l("Submitted")}
@@ -262,6 +266,18 @@ def change_closing_date_view(round_id: int):
         return _back_to_round(round_id, _("Give the new closing date as a date (YYYY-MM-DD)."))
     return _change_round(round_id, lambda round_: change_closing_date(round_, closes_on), lambda _result: _(
         "The round now closes on %(date)s.", date=closes_on.isoformat()))
+
+
+@bp.post("/secretariat/rounds/<int:round_id>/reopen")
+def reopen_round_view(round_id: int):
+    """Reopen a closed round until a new closing date (with a reason, kept in the audit log)."""
+    try:
+        closes_on = date.fromisoformat(request.form.get("closes_on", "").strip())
+    except ValueError:
+        return _back_to_round(round_id, _("Give the new closing date as a date (YYYY-MM-DD)."))
+    return _change_round(round_id, lambda round_: reopen_round(round_, closes_on, request.form.get("reason", "")),
+                         lambda _result: _("Round reopened until %(date)s: partners' links work again.",
+                                           date=closes_on.isoformat()))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/invite-late")

@@ -115,6 +115,23 @@ def change_closing_date(round_: Round, closes_on: date, today: date | None = Non
     round_.closes_on = closes_on
 
 
+def reopen_round(round_: Round, closes_on: date, reason: str, today: date | None = None) -> None:
+    """Open a closed round again until a new date: partners' links work again, and those who had submitted keep
+    their receipt (their responses are not touched)."""
+    if round_.status != "closed":
+        raise RoundError("not_closed")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise RoundError("no_reason")
+    if len(reason) > 500:
+        raise RoundError("reason_too_long")
+    if closes_on < _today(today):
+        raise RoundError("past")
+    record("round.reopen", f"round {round_.id}", name=round_.name, previous=round_.closes_on.isoformat(),
+           closes_on=closes_on.isoformat(), reason=reason)
+    round_.status, round_.closes_on, round_.closed_at = "open", closes_on, None
+
+
 def invite_late_partners(round_: Round) -> list[Invitation]:
     """Invite partners added to the registry since the round opened (those matching its filter)."""
     if round_.status != "open":
