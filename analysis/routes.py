@@ -22,15 +22,15 @@ from engagement.database import run_write
 from engagement.errors import error_page
 from engagement.extensions import db
 from engagement.htmx import render
-from engagement.spreadsheets import neutralise
+from engagement.spreadsheets import BOM, neutralise, wants_bom
 from partners.models import Contact, Organisation
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 from surveys.models import Invitation, Response, Round, SurveyVersion
 from surveys.versions import definition_for
 
-from . import exports, monitoring
+from . import anonymisation, exports, monitoring
 from .figures import cumulative_line_svg
-from .loader import iter_responses, load_round, round_and_definition
+from .loader import iter_responses, load_round, respondent_rows, round_and_definition
 from .report.builder import build_report
 from .report.model import Filters
 
@@ -126,14 +126,19 @@ def _download(round_id: int, format_: str):
     try:
         round_, definition = round_and_definition(db.session, round_id)
         export = exports.prepare(round_.id, round_.name, definition, format_, labels=request.args.get("labels"),
-                                 bom=_export_flag("bom"), anonymised=_export_flag("anonymised"))
+                                 bom=wants_bom(request.args.get("bom")))
     except LookupError:
         abort(404)
     except ValueError:
         return error_page(400, _("These labels are not in a language of this survey."))
+    readme = ""
+    if _export_flag("anonymised"):
+        export.anonymisation = anonymisation.plan(respondent_rows(db.session, round_id), definition,
+                                                  current_app.config.get("SUPPRESSION_THRESHOLD", 5))
+        readme = export.anonymisation.readme(round_.name, _)
     run_write(lambda: record("responses.export", f"round {round_id}", format=format_, labels=export.labels,
                              bom=export.bom, anonymised=export.anonymised))
-    chunks = stream_with_context(export.chunks(iter_responses(db.session, round_id, definition)))
+    chunks = stream_with_context(export.chunks(iter_responses(db.session, round_id, definition), readme))
     response = current_app.response_class(chunks, mimetype=export.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-store"
@@ -298,7 +303,8 @@ def report_csv(round_id: int, table_key: str):
     writer = csv.writer(buffer)
     for row in table.csv_rows():
         writer.writerow([neutralise(cell) for cell in row])
-    response = current_app.response_class(buffer.getvalue(), mimetype="text/csv")
+    text = (BOM if wants_bom(request.args.get("bom")) else "") + buffer.getvalue()
+    response = current_app.response_class(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-{table_key}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response

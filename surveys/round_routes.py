@@ -16,6 +16,7 @@ from engagement.auth import require_secretariat
 from engagement.database import run_write, write_transaction
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
+from engagement.spreadsheets import BOM, wants_bom
 from engagement.timestamps import as_utc
 from engagement.urls import MAX_ID, same_site_path
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
@@ -335,6 +336,8 @@ def export_invitations(round_id: int):
         abort(403)
     round_ = _round_or_404(round_id)
     buffer = io.StringIO()
+    if wants_bom(request.args.get("bom")):
+        buffer.write(BOM)
     rows = write_invitations_csv(round_, buffer)
     run_write(lambda: record("invitations.export", f"round {round_id}", rows=rows))
     filename = f"round-{round_id}-invitations.csv"

@@ -289,3 +289,6 @@ def test_the_export_writes_names_that_import_again_unchanged(app, admin, runner,
     assert organisations(app) == before
     again = admin.get("/partners/export.csv?status=all", headers={"Accept-Language": language}).get_data()
     assert again == data
+    assert data.startswith("\ufeff".encode())
+    plain = admin.get("/partners/export.csv?status=all&bom=0", headers={"Accept-Language": language}).get_data()
+    assert plain == data[3:]  # for tools that dislike the byte-order mark

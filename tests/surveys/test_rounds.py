@@ -458,8 +458,11 @@ def test_export_csv_from_the_page(app, client):
     response = client.get(f"/secretariat/rounds/{round_id}/invitations.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert response.get_data().startswith(b"\xef\xbb\xbf")  # Excel reads the accents right
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert tuple(rows[0].keys()) == EXPORT_COLUMNS and len(rows) == 5
+    plain = client.get(f"/secretariat/rounds/{round_id}/invitations.csv?bom=0").get_data()
+    assert plain.startswith(b"organisation,")
     hery = next(row for row in rows if row["contact_email"] == "hery@travail.example.mg")
     assert hery["status"] == "started" and hery["language"] == "fr"
     assert hery["link"] == f"http://localhost/s/{token}" and hery["invited_at"] and hery["reminders"] == "0"
