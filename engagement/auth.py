@@ -122,6 +122,14 @@ def _account_and_address_key() -> str:
     return f"{_account_key()}|{get_remote_address()}"
 
 
+@bp.get("/")
+def root():
+    """Staff who type the site's address land on sign-in, or on their home when signed in; partners use their link."""
+    if current_user.is_authenticated:
+        return redirect_to(url_for("analysis.rounds_overview"))
+    return redirect_to(url_for("auth.sign_in"))
+
+
 # Three counters: guesses at one account from one address are stopped soon, without locking the colleague whose
 # email was typed out of anyone else's address; an account's own ceiling stops guesses spread over many addresses;
 # and one address trying many accounts is stopped too.
