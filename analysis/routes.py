@@ -19,6 +19,7 @@ from wtforms import SelectField
 from engagement.audit import record
 from engagement.auth import require_secretariat
 from engagement.database import run_write
+from engagement.dates import long_date
 from engagement.errors import error_page
 from engagement.extensions import db
 from engagement.htmx import render
@@ -98,11 +99,12 @@ def dashboard(round_id: int):
     data = monitoring.monitoring(round_, filters)
     data.by_category = in_order(data.by_category, CATEGORIES)
     data.by_region = in_order(data.by_region, REGIONS)
-    points = [(format_date(day, "d MMM"), cumulative) for day, _count, cumulative in data.submissions_per_day]
+    days = data.submissions_per_day
+    points = [(format_date(day, "d MMM"), cumulative) for day, _count, cumulative in days]  # axis ticks: short
     chart = cumulative_line_svg(
         points, title=_("Submitted responses, cumulative, by day"),
         description=_("%(total)s responses submitted by %(day)s; the table below gives each day.",
-                      total=data.total.submitted, day=points[-1][0] if points else ""),
+                      total=data.total.submitted, day=long_date(days[-1][0]) if days else ""),
         y_label=_("Submitted"), chart_id="submissions-chart")
     labels = {"category": category_label, "region": region_label, "action_group": action_group_label,
               "pathfinder": lambda yes: _("Pathfinder Countries") if yes else _("Not Pathfinder")}

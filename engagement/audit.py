@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from babel.dates import format_date
 from flask import has_request_context
-from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 
+from .dates import long_date
 from .extensions import db
 from .i18n import LANGUAGE_NAMES
 from .models import AuditEntry
@@ -156,7 +156,7 @@ def _words(key: str, value) -> str | None:
     if key in VALUES and str(value) in VALUES[key]:
         return str(VALUES[key][str(value)])
     if isinstance(value, str) and _ISO_DATE.match(value):
-        return format_date(date.fromisoformat(value), format="long", locale=get_locale())
+        return long_date(date.fromisoformat(value))
     return str(value)
 
 

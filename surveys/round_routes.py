@@ -14,6 +14,7 @@ from wtforms import DateField, SelectField, StringField
 from engagement.audit import record
 from engagement.auth import require_secretariat
 from engagement.database import run_write, write_transaction
+from engagement.dates import long_date
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
 from engagement.spreadsheets import BOM, wants_bom
@@ -262,7 +263,7 @@ def change_closing_date_view(round_id: int):
     except ValueError:
         return _back_to_round(round_id, _("Give the new closing date as a date (YYYY-MM-DD)."))
     return _change_round(round_id, lambda round_: change_closing_date(round_, closes_on), lambda _result: _(
-        "The round now closes on %(date)s.", date=closes_on.isoformat()))
+        "The round now closes on %(date)s.", date=long_date(closes_on)))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/invite-late")
