@@ -55,17 +55,7 @@ def export_command(round_id: int, format_: str, out: Path, labels: str | None, b
         export.anonymisation = anonymisation.plan(respondent_rows(db.session, round_id), definition,
                                                   current_app.config.get("SUPPRESSION_THRESHOLD", 5))
         readme = export.anonymisation.readme(round_.name, gettext)
-    run_write(
-        lambda: record(
-            "responses.export",
-            f"round {round_id}",
-            format=format_,
-            labels=export.labels,
-            bom=export.bom,
-            anonymised=export.anonymised,
-            file=out.name,
-        )
-    )
+    run_write(lambda: record("responses.export", f"round {round_id}", **export.audit_details(file=out.name)))
     with out.open("wb") as file:
         size = exports.write(export, iter_responses(db.session, round_id, definition), file, readme)
     click.echo(f"Wrote {out} ({size:,} bytes).")

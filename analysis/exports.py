@@ -155,6 +155,17 @@ class Export:
         extension = "zip" if self.anonymised else self.data_extension
         return f"round-{self.round_id}-{slug}-{suffix}{extras}.{extension}"
 
+    def audit_details(self, **more) -> dict:
+        """What the audit log says of this export: only what differs from a plain one ("Labels in: Français")."""
+        details = {"format": self.format, "name": self.round_name}
+        if self.labels:
+            details["labels"] = self.labels
+        if not self.bom:
+            details["without_bom"] = True
+        if self.anonymisation:
+            details.update(anonymised=True, threshold=self.anonymisation.threshold)
+        return {**details, **more}
+
     @property
     def data_extension(self) -> str:
         return "xlsx" if self.format == "xlsx" else "csv"

@@ -138,8 +138,7 @@ def _download(round_id: int, format_: str):
         export.anonymisation = anonymisation.plan(respondent_rows(db.session, round_id), definition,
                                                   current_app.config.get("SUPPRESSION_THRESHOLD", 5))
         readme = export.anonymisation.readme(round_.name, _)
-    run_write(lambda: record("responses.export", f"round {round_id}", format=format_, labels=export.labels,
-                             bom=export.bom, anonymised=export.anonymised))
+    run_write(lambda: record("responses.export", f"round {round_id}", **export.audit_details()))
     chunks = stream_with_context(export.chunks(iter_responses(db.session, round_id, definition), readme))
     response = current_app.response_class(chunks, mimetype=export.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'

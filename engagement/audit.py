@@ -49,6 +49,8 @@ ACTIONS: dict[str, Wording] = {
                      _l("Created or reset the account of %(target)s as %(role)s, from the command line")),
     "user.sign_in": W(_l("Sign-in"), _l("Signed in")),
     "user.sign_in_failed": W(_l("Failed sign-in"), _l("Failed sign-in with the email %(target)s")),
+    "user.sign_in_unknown": W(_l("Failed sign-in, unknown email"),
+                              _l("Failed sign-in with an unknown email (what was typed is not kept)")),
     "user.sign_out": W(_l("Sign-out"), _l("Signed out")),
     "user.invite": W(_l("Colleague invited"), _l("Invited %(target)s to join as %(role)s")),
     "user.invite_failed": W(_l("Invitation not sent"), _l("The invitation of %(target)s could not be sent")),
@@ -94,7 +96,8 @@ ACTIONS: dict[str, Wording] = {
 DETAILS = {
     "role": _l("Role"), "previous": _l("Before"), "reason": _l("Reason"), "error": _l("Error"),
     "file": _l("File"), "rows": _l("Rows"), "format": _l("Format"), "labels": _l("Labels in"),
-    "bom": _l("Byte-order mark for Excel"), "anonymised": _l("Anonymised"), "sent": _l("Sent"),
+    "bom": _l("Byte-order mark for Excel"), "without_bom": _l("Without byte-order mark"),
+    "anonymised": _l("Anonymised"), "threshold": _l("Smallest group kept"), "sent": _l("Sent"),
     "skipped": _l("Not due"), "failed": _l("Failed"), "remaining": _l("Left for a next run"),
     "invited": _l("Invitations created"), "closes_on": _l("Closes on"), "audience": _l("Partners invited"),
     "organisations": _l("Organisations"), "filters": _l("Filters"), "contact": _l("Contact"),

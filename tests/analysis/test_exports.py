@@ -387,7 +387,8 @@ def test_download_options_from_the_query(app, client, answered):
     frame = read_csv(data)
     assert "organisation" not in frame.columns
     assert response.headers["Content-Disposition"].endswith('-responses-fr-anonymised.zip"')
-    assert audit_entries(app)[0].details == {"format": "csv", "labels": "fr", "bom": False, "anonymised": True}
+    assert audit_entries(app)[0].details == {"format": "csv", "name": "Test round", "labels": "fr", "without_bom": True,
+                                             "anonymised": True, "threshold": 5}
 
 
 def test_download_needs_sign_in(app, client, answered):
