@@ -17,7 +17,7 @@ from engagement.database import run_write, write_transaction
 from engagement.dates import long_date
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
-from engagement.spreadsheets import BOM, wants_bom
+from engagement.spreadsheets import wants_bom
 from engagement.timestamps import as_utc
 from engagement.urls import MAX_ID, same_site_path
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
@@ -337,9 +337,7 @@ def export_invitations(round_id: int):
         abort(403)
     round_ = _round_or_404(round_id)
     buffer = io.StringIO()
-    if wants_bom(request.args.get("bom")):
-        buffer.write(BOM)
-    rows = write_invitations_csv(round_, buffer)
+    rows = write_invitations_csv(round_, buffer, bom=wants_bom(request.args.get("bom")))
     run_write(lambda: record("invitations.export", f"round {round_id}", rows=rows))
     filename = f"round-{round_id}-invitations.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",
