@@ -50,6 +50,10 @@ def export_command(round_id: int, format_: str, out: Path, labels: str | None, b
         raise click.ClickException(f"There is no round {round_id}.") from None
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    if export.labels:
+        from .routes import registry_titles
+
+        export.registry_titles = registry_titles(export.labels)
     readme = ""
     if anonymised:
         export.anonymisation = anonymisation.plan(respondent_rows(db.session, round_id), definition,

@@ -30,7 +30,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from openpyxl import Workbook
@@ -135,6 +135,7 @@ class Export:
     labels: str | None = None
     bom: bool = True
     anonymisation: Anonymisation | None = None
+    registry_titles: dict[str, str] = field(default_factory=dict)  # META_COLUMNS in words, in the labels' language
 
     @property
     def anonymised(self) -> bool:
@@ -271,7 +272,12 @@ class Export:
         """The header, then one row per response, every cell neutralised."""
         (meta_headers, meta_cells), *questions = self.blocks()
         titles = self.titles()
-        yield [neutralise(h) for h in meta_headers] + [
+        if self.labels:
+            for header in meta_headers:
+                name = header.removeprefix("partner_") if header not in META_COLUMNS else header
+                if name in self.registry_titles:
+                    titles[header] = f"{self.registry_titles[name]} [{header}]"
+        yield [neutralise(titles.get(h, h)) for h in meta_headers] + [
             neutralise(titles.get(h, h)) for headers, _c in questions for h in headers
         ]
         builders = [cells for _headers, cells in questions]

@@ -8,7 +8,7 @@ from pathlib import Path
 from threading import Lock
 
 from flask import Blueprint, abort, current_app, render_template, request, stream_with_context, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -119,6 +119,20 @@ def dashboard(round_id: int):
 # -- exports: the round's responses as CSV, long CSV and XLSX, streamed --------------------------------------
 
 
+REGISTRY_TITLES = {
+    "response_id": _l("Response id"), "round": _l("Round"), "organisation": _l("Organisation"),
+    "category": _l("Partner category"), "region": _l("Region"), "country": _l("Country"),
+    "pathfinder": _l("Pathfinder Country"), "language": _l("Language"), "status": _l("Status"),
+    "started_at": _l("Started (UTC)"), "submitted_at": _l("Submitted (UTC)"),
+}
+
+
+def registry_titles(language: str) -> dict[str, str]:
+    """The export's registry columns in words, in the language of its labels (not the reader's)."""
+    with force_locale(language):
+        return {name: str(title) for name, title in REGISTRY_TITLES.items()}
+
+
 def _export_flag(name: str) -> bool:
     return request.args.get(name, "").lower() in ("1", "true", "yes", "on")
 
@@ -133,6 +147,8 @@ def _download(round_id: int, format_: str):
         abort(404)
     except ValueError:
         return error_page(400, _("These labels are not in a language of this survey."))
+    if export.labels:
+        export.registry_titles = registry_titles(export.labels)
     readme = ""
     if _export_flag("anonymised"):
         export.anonymisation = anonymisation.plan(respondent_rows(db.session, round_id), definition,

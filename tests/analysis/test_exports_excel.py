@@ -139,3 +139,23 @@ def test_anonymised_export_has_no_identifying_field_and_no_small_group(app, clie
     assert long_readme == readme
     assert not set(long["question"]) & {"comment", "colour_other", "fruits_other", "category"}
     assert not set(long["response_id"]) & {str(i) for i in full_ids}
+
+
+def test_labelled_download_titles_every_header_in_the_labels_language(app, client, runner, tmp_path):
+    with app.app_context():
+        round_, invitations = round_with(2)
+        answer(invitations[0], FULL)
+        round_id = round_.id
+    signed_in(client, "analyst")
+    response = client.get(f"/secretariat/rounds/{round_id}/export.xlsx?labels=fr", headers={"Accept-Language": "en"})
+    header = [cell.value for cell in openpyxl.load_workbook(io.BytesIO(response.get_data()))["responses"][1]]
+    assert header[:4] == ["Identifiant de réponse [response_id]", "Cycle [round]", "Organisation [organisation]",
+                          "Catégorie de partenaire [partner_category]"]
+    assert header[9:11] == ["Commencée (UTC) [started_at]", "Envoyée (UTC) [submitted_at]"]
+    assert all(title.endswith("]") for title in header)
+    plain = read_csv(client.get(f"/secretariat/rounds/{round_id}/export.csv").get_data())
+    assert list(plain.columns[:2]) == ["response_id", "round"]  # codes when no labels are asked for
+
+    out = tmp_path / "fr.csv"
+    assert runner.invoke(args=["responses", "export", str(round_id), "--labels", "fr", "--out", str(out)]).exit_code == 0
+    assert list(read_csv(out.read_bytes()).columns) == header
