@@ -107,7 +107,9 @@ def as_number(question: Question, value: str) -> Number | str:
 
 def as_code(value: str | None) -> Number | str | None:
     """A choice code as a Number when it is one (a scale's 1..5), so the workbook keeps them as numbers in order."""
-    return Number(value) if value is not None and INTEGER.fullmatch(value) else value
+    if value is not None and INTEGER.fullmatch(value) and str(int(value)) == value:  # "007" stays text
+        return Number(value)
+    return value
 
 
 def iso(moment: datetime | date | None) -> str:

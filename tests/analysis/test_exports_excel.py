@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from analysis.anonymisation import OTHER, plan
-from analysis.exports import Export, Number
+from analysis.exports import Export, Number, as_code
 from analysis.frames import Respondent
 from surveys.definition import Choice
 from tests.analysis.builders import page, question, survey
@@ -52,6 +52,7 @@ def test_scale_codes_are_numbers_with_a_labelled_column_when_asked():
     assert coded[0][-1] == "service" and coded[1][-1] == "5" and coded[1][-1].value() == 5  # a number in XLSX
     assert labelled[0][-2:] == ["Service [service]", "Service [service_label]"]
     assert labelled[1][-2:] == ["5", "Très satisfait"] and isinstance(labelled[1][-2], Number)
+    assert not isinstance(as_code("007"), Number) and not isinstance(as_code("na"), Number) and as_code(None) is None
 
 
 @pytest.mark.parametrize("path", ["export.csv", "export-long.csv", "report/suppression-log.csv"])
