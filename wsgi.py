@@ -14,6 +14,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engagement import account_routes, audit, audit_log, auth
     from engagement.cli import register_cli as register_shell_cli
     from engagement.config import load_config
+    from engagement.dates import init_dates
     from engagement.errors import init_error_handlers
     from engagement.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
     from engagement.health import init_health
@@ -59,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_error_handlers(app)
     init_request_logging(app)
     init_health(app)
+    init_dates(app)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(audit_log.bp)

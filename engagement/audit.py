@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from babel.dates import format_date
 from flask import has_request_context
-from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 
+from .dates import long_date
 from .extensions import db
 from .i18n import LANGUAGE_NAMES
 from .models import AuditEntry
@@ -49,6 +49,8 @@ ACTIONS: dict[str, Wording] = {
                      _l("Created or reset the account of %(target)s as %(role)s, from the command line")),
     "user.sign_in": W(_l("Sign-in"), _l("Signed in")),
     "user.sign_in_failed": W(_l("Failed sign-in"), _l("Failed sign-in with the email %(target)s")),
+    "user.sign_in_unknown": W(_l("Failed sign-in, unknown email"),
+                              _l("Failed sign-in with an unknown email (what was typed is not kept)")),
     "user.sign_out": W(_l("Sign-out"), _l("Signed out")),
     "user.invite": W(_l("Colleague invited"), _l("Invited %(target)s to join as %(role)s")),
     "user.invite_failed": W(_l("Invitation not sent"), _l("The invitation of %(target)s could not be sent")),
@@ -102,7 +104,8 @@ ACTIONS: dict[str, Wording] = {
 DETAILS = {
     "role": _l("Role"), "previous": _l("Before"), "reason": _l("Reason"), "error": _l("Error"),
     "file": _l("File"), "rows": _l("Rows"), "format": _l("Format"), "labels": _l("Labels in"),
-    "bom": _l("Byte-order mark for Excel"), "anonymised": _l("Anonymised"), "sent": _l("Sent"),
+    "bom": _l("Byte-order mark for Excel"), "without_bom": _l("Without byte-order mark"),
+    "anonymised": _l("Anonymised"), "threshold": _l("Smallest group kept"), "sent": _l("Sent"),
     "skipped": _l("Not due"), "failed": _l("Failed"), "remaining": _l("Left for a next run"),
     "invited": _l("Invitations created"), "closes_on": _l("Closes on"), "audience": _l("Partners invited"),
     "organisations": _l("Organisations"), "filters": _l("Filters"), "contact": _l("Contact"),
@@ -164,7 +167,7 @@ def _words(key: str, value) -> str | None:
     if key in VALUES and str(value) in VALUES[key]:
         return str(VALUES[key][str(value)])
     if isinstance(value, str) and _ISO_DATE.match(value):
-        return format_date(date.fromisoformat(value), format="long", locale=get_locale())
+        return long_date(date.fromisoformat(value))
     return str(value)
 
 

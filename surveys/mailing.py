@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from babel.dates import format_date
 from flask import current_app, render_template
 from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import selectinload
 
 from engagement.audit import record
 from engagement.database import run_write
+from engagement.dates import long_date
 from engagement.extensions import db
 from engagement.mail import mail_sender, new_message, set_body
 from engagement.timestamps import as_utc
@@ -71,7 +71,7 @@ def mail_context(invitation: Invitation, kind: str) -> dict:
         "organisation": invitation.contact.organisation.name,
         "survey_title": definition.text(definition.title, language),
         "link": link_for(invitation),
-        "closes_on": format_date(round_.closes_on, format="long", locale=language),
+        "closes_on": long_date(round_.closes_on, language),
         "secretariat_email": current_app.config["SECRETARIAT_EMAIL"],
         "minutes": current_app.config.get("SURVEY_DEFAULT_MINUTES", 15),
         "started": invitation.response is not None,

@@ -14,8 +14,10 @@ from wtforms import DateField, SelectField, StringField
 from engagement.audit import record
 from engagement.auth import require_secretariat
 from engagement.database import run_write, write_transaction
+from engagement.dates import long_date
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
+from engagement.spreadsheets import wants_bom
 from engagement.timestamps import as_utc
 from engagement.urls import MAX_ID, same_site_path
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
@@ -265,7 +267,7 @@ def change_closing_date_view(round_id: int):
     except ValueError:
         return _back_to_round(round_id, _("Give the new closing date as a date (YYYY-MM-DD)."))
     return _change_round(round_id, lambda round_: change_closing_date(round_, closes_on), lambda _result: _(
-        "The round now closes on %(date)s.", date=closes_on.isoformat()))
+        "The round now closes on %(date)s.", date=long_date(closes_on)))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/reopen")
@@ -351,7 +353,7 @@ def export_invitations(round_id: int):
         abort(403)
     round_ = _round_or_404(round_id)
     buffer = io.StringIO()
-    rows = write_invitations_csv(round_, buffer)
+    rows = write_invitations_csv(round_, buffer, bom=wants_bom(request.args.get("bom")))
     run_write(lambda: record("invitations.export", f"round {round_id}", rows=rows))
     filename = f"round-{round_id}-invitations.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from engagement.audit import record
 from engagement.extensions import db
-from engagement.spreadsheets import neutralise
+from engagement.spreadsheets import BOM, neutralise
 from engagement.text import strip_bidi_controls
 from engagement.timestamps import as_utc
 from partners.models import Contact, Organisation
@@ -216,8 +216,10 @@ def export_rows(round_: Round) -> list[dict]:
     return rows
 
 
-def write_invitations_csv(round_: Round, stream: TextIO) -> int:
-    """Write the round's invitations as CSV (formula-safe); returns the number of rows."""
+def write_invitations_csv(round_: Round, stream: TextIO, bom: bool = True) -> int:
+    """Write the round's invitations as CSV (formula-safe; a BOM first unless opted out); returns the number of rows."""
+    if bom:
+        stream.write(BOM)
     writer = csv.DictWriter(stream, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     rows = export_rows(round_)
