@@ -45,3 +45,13 @@ def on_starting(server):
         except OSError:
             continue  # nothing answers there: free
         raise SystemExit(f"Something already listens on {host}:{port}: stop it first, or choose another port.")
+
+
+def when_ready(server):
+    """Say where the site answers, once it does: with per-worker sockets gunicorn's own line shows no address."""
+    for address in server.cfg.address:
+        if isinstance(address, tuple):
+            host, port = address[0] or "0.0.0.0", address[1]
+            server.log.info("Listening at: http://%s:%s/", f"[{host}]" if ":" in host else host, port)
+        else:
+            server.log.info("Listening at: unix:%s", address)

@@ -14,6 +14,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engagement import account_routes, audit, audit_log, auth
     from engagement.cli import register_cli as register_shell_cli
     from engagement.config import load_config
+    from engagement.dates import init_dates
     from engagement.errors import init_error_handlers
     from engagement.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
     from engagement.health import init_health
@@ -26,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from surveys.cli import register_cli as register_surveys_cli
     from surveys.mail_text_routes import bp as round_mail_bp
     from surveys.previews import bp as previews_bp
+    from surveys.response_routes import bp as responses_bp
     from surveys.round_routes import bp as rounds_bp
     from surveys.rounds import round_names
     from surveys.routes import bp as partner_pages_bp
@@ -59,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_error_handlers(app)
     init_request_logging(app)
     init_health(app)
+    init_dates(app)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(audit_log.bp)
@@ -69,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(round_mail_bp)
     app.register_blueprint(survey_library_bp)
     app.register_blueprint(previews_bp)
+    app.register_blueprint(responses_bp)
     app.register_blueprint(analysis_bp)
 
     audit.name_targets("round", round_names)  # the audit log names rounds ("round 3" is stored)

@@ -5,13 +5,14 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import gettext
 
 from engagement.audit import record
 from engagement.database import run_write
 from engagement.extensions import db
 
-from . import exports
-from .loader import iter_responses, round_and_definition
+from . import anonymisation, exports
+from .loader import iter_responses, respondent_rows, round_and_definition
 
 responses_cli = AppGroup("responses", help="A round's responses: exports.")
 
@@ -35,31 +36,32 @@ responses_cli = AppGroup("responses", help="A round's responses: exports.")
 @click.option(
     "--labels", metavar="LANG", default=None, help="Choice labels in this language instead of codes."
 )
-@click.option("--bom", is_flag=True, help="Start with a UTF-8 byte order mark, so Excel reads accents right.")
-@click.option("--anonymised", is_flag=True, help="Leave out organisation and country.")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start CSV files with a UTF-8 byte order mark, so Excel reads accents right.")
+@click.option("--anonymised", is_flag=True,
+              help="A zip with a README: no organisation, contact, country or free text, dates to the day, new ids, "
+                   "small partner groups merged or removed.")
 def export_command(round_id: int, format_: str, out: Path, labels: str | None, bom: bool, anonymised: bool):
     """Export a round's responses to a file, streamed (a round of any size uses little memory)."""
     try:
         round_, definition = round_and_definition(db.session, round_id)
-        export = exports.prepare(round_.id, round_.name, definition, format_, labels=labels, bom=bom,
-                                 anonymised=anonymised)
+        export = exports.prepare(round_.id, round_.name, definition, format_, labels=labels, bom=bom)
     except LookupError:
         raise click.ClickException(f"There is no round {round_id}.") from None
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    run_write(
-        lambda: record(
-            "responses.export",
-            f"round {round_id}",
-            format=format_,
-            labels=export.labels,
-            bom=export.bom,
-            anonymised=export.anonymised,
-            file=out.name,
-        )
-    )
+    if export.labels:
+        from .routes import registry_titles
+
+        export.registry_titles = registry_titles(export.labels)
+    readme = ""
+    if anonymised:
+        export.anonymisation = anonymisation.plan(respondent_rows(db.session, round_id), definition,
+                                                  current_app.config.get("SUPPRESSION_THRESHOLD", 5))
+        readme = export.anonymisation.readme(round_.name, gettext)
+    run_write(lambda: record("responses.export", f"round {round_id}", **export.audit_details(file=out.name)))
     with out.open("wb") as file:
-        size = exports.write(export, iter_responses(db.session, round_id, definition), file)
+        size = exports.write(export, iter_responses(db.session, round_id, definition), file, readme)
     click.echo(f"Wrote {out} ({size:,} bytes).")
 
 

@@ -10,6 +10,12 @@ quotes before such a character gets one more, so `unneutralise` gives back the e
 questions (integer, decimal, range) that are numbers are data, not formulas: they are written as they are in
 CSV ("-5") and as numbers in XLSX. The same value given to a text question is neutralised ("'-5").
 
+Excel: every CSV starts with a UTF-8 byte-order mark unless asked not to (bom=False); the workbook has its header
+row frozen with a filter on it, timestamps and date answers as dates, numbers as numbers. Choice answers are their
+codes (a scale's 1..5 stay numbers, in order); with labels asked for, each choice column is followed by a
+`<name>_label` column in that language and the header row gives each column's question ("label [column]").
+Anonymised (analysis.anonymisation): a zip of the file and a README that says what was removed.
+
 Column names: the responses table starts with response_id, round, organisation, category, region, country,
 pathfinder, language, status, started_at, submitted_at (the registry's view of the partner). A question with
 one of these names (the default survey asks `category` and `region`) keeps its name, and the registry's column
@@ -22,16 +28,20 @@ import csv
 import io
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 
+from engagement.spreadsheets import BOM as BOM_TEXT
 from engagement.spreadsheets import RISKY_FIRST, neutralise
 from surveys.definition import Question, SurveyDefinition, pick
 
+from .anonymisation import ALWAYS_REMOVED, GROUPS, Anonymisation
 from .frames import Respondent
 
 FORMATS = ("csv", "long", "xlsx")
@@ -40,7 +50,8 @@ MIMETYPES = {
     "long": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-BOM = "\ufeff".encode()
+ZIP_MIMETYPE = "application/zip"
+BOM = BOM_TEXT.encode()
 NUMERIC_TYPES = ("integer", "decimal", "range")
 INTEGER = re.compile(r"[+-]?\d+")
 NUMBER = re.compile(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
@@ -57,8 +68,8 @@ META_COLUMNS = [
     "started_at",
     "submitted_at",
 ]
-# Dropped by the anonymised option (no contact field is ever exported).
-IDENTIFYING_COLUMNS = ("organisation", "country")
+TIMESTAMP_COLUMNS = ("started_at", "submitted_at")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 LONG_COLUMNS = ["response_id", "question", "option", "value", "label"]
 LABEL_SEPARATOR = "; "  # between the labels of a select_multiple answer (codes are separated by spaces)
 FLUSH_BYTES = 64 * 1024
@@ -75,16 +86,44 @@ class Number(str):
         return int(self) if INTEGER.fullmatch(self) else float(self)
 
 
+class Day(str):
+    """A date answer as it was stored (2001-02-03): CSV writes the text, XLSX a date."""
+
+    def value(self) -> date | str:
+        try:
+            return date.fromisoformat(self)
+        except ValueError:
+            return str(self)
+
+
 def as_number(question: Question, value: str) -> Number | str:
-    """A numeric question's stored answer as a Number (left as text when it is not one)."""
+    """A numeric question's stored answer as a Number, a date question's as a Day (else left as text)."""
     if question.type in NUMERIC_TYPES and NUMBER.fullmatch(value):
+        return Number(value)
+    if question.type == "date" and ISO_DAY.fullmatch(value):
+        return Day(value)
+    return value
+
+
+def as_code(value: str | None) -> Number | str | None:
+    """A choice code as a Number when it is one (a scale's 1..5), so the workbook keeps them as numbers in order."""
+    if value is not None and INTEGER.fullmatch(value) and str(int(value)) == value:  # "007" stays text
         return Number(value)
     return value
 
 
-def iso(moment: datetime | None) -> str:
-    """ISO 8601 in UTC to the second: 2026-11-25T13:40:00Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+def iso(moment: datetime | date | None) -> str:
+    """ISO 8601 in UTC to the second (2026-11-25T13:40:00Z), or the day alone (2026-11-25)."""
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat()
+
+
+def utc_naive(moment: datetime | None) -> datetime | None:
+    """A UTC timestamp without its zone: spreadsheets know no zones, the header says UTC in the codebook."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment else None
 
 
 @dataclass
@@ -96,8 +135,18 @@ class Export:
     definition: SurveyDefinition
     format: str = "csv"
     labels: str | None = None
-    bom: bool = False
-    anonymised: bool = False
+    bom: bool = True
+    anonymisation: Anonymisation | None = None
+    registry_titles: dict[str, str] = field(default_factory=dict)  # META_COLUMNS in words, in the labels' language
+
+    @property
+    def anonymised(self) -> bool:
+        return self.anonymisation is not None
+
+    @property
+    def removed(self) -> set[str]:
+        """Answer columns left out (free text and registry repeats when anonymised)."""
+        return set(self.anonymisation.removed_questions) if self.anonymisation else set()
 
     @property
     def filename(self) -> str:
@@ -106,20 +155,47 @@ class Export:
         extras = "".join(
             part for part, on in ((f"-{self.labels}", self.labels), ("-anonymised", self.anonymised)) if on
         )
-        extension = "xlsx" if self.format == "xlsx" else "csv"
+        extension = "zip" if self.anonymised else self.data_extension
         return f"round-{self.round_id}-{slug}-{suffix}{extras}.{extension}"
+
+    def audit_details(self, **more) -> dict:
+        """What the audit log says of this export: only what differs from a plain one ("Labels in: Français")."""
+        details = {"format": self.format, "name": self.round_name}
+        if self.labels:
+            details["labels"] = self.labels
+        if not self.bom:
+            details["without_bom"] = True
+        if self.anonymisation:
+            details.update(anonymised=True, threshold=self.anonymisation.threshold)
+        return {**details, **more}
+
+    @property
+    def data_extension(self) -> str:
+        return "xlsx" if self.format == "xlsx" else "csv"
 
     @property
     def mimetype(self) -> str:
-        return MIMETYPES[self.format]
+        return ZIP_MIMETYPE if self.anonymised else MIMETYPES[self.format]
 
     @property
     def language(self) -> str:
         """The language of choice labels: the one asked for, else the survey's default."""
         return self.labels or self.definition.default_language
 
-    def chunks(self, responses: Responses) -> Iterator[bytes]:
-        """The file's bytes, in chunks, written while the responses are read (and the bytes sent)."""
+    def chunks(self, responses: Responses, readme: str = "") -> Iterator[bytes]:
+        """The file's bytes, in chunks, written while the responses are read (and the bytes sent).
+
+        Anonymised, the file goes into a zip beside `readme` (the plan's README when none is given).
+        """
+        if self.anonymised:
+            return _zipped(
+                f"{self.filename.removesuffix('.zip')}.{self.data_extension}",
+                self._data(responses),
+                readme or self.anonymisation.readme(self.round_name),
+            )
+        return self._data(responses)
+
+    def _data(self, responses: Responses) -> Iterator[bytes]:
         if self.format == "csv":
             return self._csv(responses)
         if self.format == "long":
@@ -130,29 +206,32 @@ class Export:
 
     def blocks(self) -> list[tuple[list[str], Callable[..., list[Cell]]]]:
         """The responses table in blocks of columns: the registry's block first, then one block per question."""
+        removed = self.removed
         questions = [
-            _question_block(q, self.definition, self.labels)
+            _question_block(q, self.definition, self.labels, removed)
             for q in self.definition.questions()
-            if q.answerable
+            if q.answerable and q.name not in removed
         ]
         taken = {header for headers, _cells in questions for header in headers}
-        meta = [name for name in META_COLUMNS if not (self.anonymised and name in IDENTIFYING_COLUMNS)]
-        round_name, anonymised = self.round_name, self.anonymised
+        round_name, plan = self.round_name, self.anonymisation
+        if plan is None:
+            meta = list(META_COLUMNS)
+        else:
+            meta = [n for n in META_COLUMNS if n not in ALWAYS_REMOVED and (n not in GROUPS or n in plan.kept)]
 
         def meta_cells(r: Respondent) -> list[Cell]:
             status = "submitted" if r.status == "submitted" else "partial"
             pathfinder = "yes" if r.pathfinder else "no"
-            if anonymised:
+            if plan is not None:
+                values = {"category": r.category, "region": r.region, "pathfinder": pathfinder,
+                          "language": r.language}
                 return [
-                    r.response_id,
+                    plan.new_id(),
                     round_name,
-                    r.category,
-                    r.region,
-                    pathfinder,
-                    r.language,
+                    *(plan.shown(name, values[name] or "") for name in GROUPS if name in plan.kept),
                     status,
-                    iso(r.started_at),
-                    iso(r.submitted_at),
+                    r.started_at.date() if r.started_at else None,
+                    r.submitted_at.date() if r.submitted_at else None,
                 ]
             return [
                 r.response_id,
@@ -164,8 +243,8 @@ class Export:
                 pathfinder,
                 r.language,
                 status,
-                iso(r.started_at),
-                iso(r.submitted_at),
+                utc_naive(r.started_at),
+                utc_naive(r.submitted_at),
             ]
 
         meta_headers = [f"partner_{name}" if name in taken else name for name in meta]
@@ -174,11 +253,34 @@ class Export:
     def headers(self) -> list[str]:
         return [header for headers, _cells in self.blocks() for header in headers]
 
+    def titles(self) -> dict[str, str]:
+        """With labels asked for, each answer column's header in words: "question – option [column]"."""
+        if not self.labels:
+            return {}
+        language, default = self.labels, self.definition.default_language
+        titles = {}
+        for question in self.definition.questions():
+            if not question.answerable:
+                continue
+            label = pick(question.label, language, default) or question.name
+            choices = {c.name: pick(c.label, language, default) for c in question.choices}
+            for column in (question.name, f"{question.name}_label", question.other_name):
+                titles[column] = f"{label} [{column}]"
+            for code, text in choices.items():
+                titles[f"{question.name}/{code}"] = f"{label} – {text} [{question.name}/{code}]"
+        return titles
+
     def rows(self, responses: Responses) -> Iterator[list[Cell]]:
         """The header, then one row per response, every cell neutralised."""
         (meta_headers, meta_cells), *questions = self.blocks()
-        yield [neutralise(h) for h in meta_headers] + [
-            neutralise(h) for headers, _c in questions for h in headers
+        titles = self.titles()
+        if self.labels:
+            for header in meta_headers:
+                name = header.removeprefix("partner_") if header not in META_COLUMNS else header
+                if name in self.registry_titles:
+                    titles[header] = f"{self.registry_titles[name]} [{header}]"
+        yield [neutralise(titles.get(h, h)) for h in meta_headers] + [
+            neutralise(titles.get(h, h)) for headers, _c in questions for h in headers
         ]
         builders = [cells for _headers, cells in questions]
         for respondent, answers in responses:
@@ -192,7 +294,17 @@ class Export:
             ]
 
     def _csv(self, responses: Responses) -> Iterator[bytes]:
-        return _csv_stream(self.rows(responses), self.bom)
+        (meta_headers, _cells), *_questions = self.blocks()
+        moments = [i for i, name in enumerate(meta_headers) if name in TIMESTAMP_COLUMNS]
+
+        def as_text(rows: Iterator[list[Cell]]) -> Iterator[list[Cell]]:
+            yield next(rows)
+            for row in rows:
+                for i in moments:
+                    row[i] = iso(row[i])
+                yield row
+
+        return _csv_stream(as_text(self.rows(responses)), self.bom)
 
     # -- one row per answer ---------------------------------------------------------------------------------
 
@@ -200,19 +312,20 @@ class Export:
         """The header, then one row per answer (per ticked option, per ranked option) in form order."""
         yield list(LONG_COLUMNS)
         language, default = self.language, self.definition.default_language
+        removed, plan = self.removed, self.anonymisation
         questions = [
             (q, {c.name: pick(c.label, language, default) for c in q.choices})
             for q in self.definition.questions()
-            if q.answerable
+            if q.answerable and q.name not in removed
         ]
         for respondent, answers in responses:
-            rid = respondent.response_id
+            rid = plan.new_id() if plan else respondent.response_id
             for question, labels in questions:
                 value = answers.get(question.name)
                 if value is not None:
                     for option, cell, label in _long_cells(question, value, labels):
                         yield [rid, question.name, neutralise(option), neutralise(cell), neutralise(label)]
-                if question.or_other and answers.get(question.other_name):
+                if question.or_other and question.other_name not in removed and answers.get(question.other_name):
                     yield [rid, question.other_name, "", neutralise(answers[question.other_name]), ""]
 
     def _long(self, responses: Responses) -> Iterator[bytes]:
@@ -225,7 +338,8 @@ class Export:
         languages = self.definition.languages
         yield ["name", "type", "choice", *(f"label::{code}" for code in languages), "relevant", "columns"]
         _meta, *blocks = self.blocks()
-        questions = [q for q in self.definition.questions() if q.answerable]
+        removed = self.removed
+        questions = [q for q in self.definition.questions() if q.answerable and q.name not in removed]
         for question, (headers, _cells) in zip(questions, blocks):
             conditions = [f"({c.source})" for c in question.conditions]
             if question.relevant_source:
@@ -245,8 +359,12 @@ class Export:
     def _xlsx(self, responses: Responses) -> Iterator[bytes]:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("responses")
-        for row in self.rows(responses):
+        sheet.freeze_panes = "A2"
+        count = width = 0
+        for count, row in enumerate(self.rows(responses), 1):
+            width = len(row)
             sheet.append([_xlsx_cell(cell) for cell in row])
+        sheet.auto_filter.ref = f"A1:{get_column_letter(max(width, 1))}{max(count, 1)}"
         codebook = workbook.create_sheet("codebook")
         for row in self.codebook_rows():
             codebook.append([_xlsx_cell(cell) for cell in row])
@@ -257,7 +375,7 @@ class Export:
                 yield chunk
 
 
-def _question_block(question: Question, definition: SurveyDefinition, labels: str | None):
+def _question_block(question: Question, definition: SurveyDefinition, labels: str | None, removed: set[str]):
     """The headers of one question's columns in the responses table, and a function from answers to its cells."""
     name, other = question.name, question.other_name
     codes = question.choice_names()
@@ -266,7 +384,9 @@ def _question_block(question: Question, definition: SurveyDefinition, labels: st
         if labels
         else {}
     )
-    tail = [other] if question.or_other else []
+    with_other = question.or_other and other not in removed
+    tail = [other] if with_other else []
+    labelled = [f"{name}_label"] if labels else []
 
     if question.type == "rank":
         blank = [None] * len(codes)
@@ -285,21 +405,27 @@ def _question_block(question: Question, definition: SurveyDefinition, labels: st
 
         def cells(answers):
             value = answers.get(name)
-            row = list(blank) if value is None else _ticks(value, codes, names)
-            if question.or_other:
+            row = list(blank) if value is None else _ticks(value, codes)
+            if names:
+                row.insert(1, None if value is None else LABEL_SEPARATOR.join(names.get(c, c) for c in value.split()))
+            if with_other:
                 row.append(answers.get(other))
             return row
 
-        return [name, *(f"{name}/{code}" for code in codes), *tail], cells
+        return [name, *labelled, *(f"{name}/{code}" for code in codes), *tail], cells
 
     if question.type == "select_one":
 
         def cells(answers):
             value = answers.get(name)
-            shown = names.get(value, value) if names and value is not None else value
-            return [shown, answers.get(other)] if question.or_other else [shown]
+            row = [as_code(value)]
+            if names:
+                row.append(None if value is None else names.get(value, value))
+            if with_other:
+                row.append(answers.get(other))
+            return row
 
-        return [name, *tail], cells
+        return [name, *labelled, *tail], cells
 
     def cells(answers):
         value = answers.get(name)
@@ -308,12 +434,10 @@ def _question_block(question: Question, definition: SurveyDefinition, labels: st
     return [name], cells
 
 
-def _ticks(value: str, codes: list[str], names: dict[str, str]) -> list[Cell]:
-    """A select_multiple answer: its codes (or labels), then 1 or 0 per option."""
-    ticked = value.split()
-    chosen = set(ticked)
-    shown = LABEL_SEPARATOR.join(names.get(code, code) for code in ticked) if names else value
-    return [shown, *(1 if code in chosen else 0 for code in codes)]
+def _ticks(value: str, codes: list[str]) -> list[Cell]:
+    """A select_multiple answer: its codes, then 1 or 0 per option."""
+    chosen = set(value.split())
+    return [value, *(1 if code in chosen else 0 for code in codes)]
 
 
 def _long_cells(question: Question, value: str, labels: dict[str, str]) -> Iterator[tuple[str, Cell, str]]:
@@ -345,8 +469,21 @@ class _Buffer:
         return data
 
 
+def _zipped(name: str, data: Iterable[bytes], readme: str) -> Iterator[bytes]:
+    """A zip of README.txt and the data file, built in a temporary file (memory stays flat) and sent in chunks."""
+    with tempfile.TemporaryFile() as file:
+        with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("README.txt", BOM_TEXT + readme)
+            with archive.open(name, "w") as member:
+                for chunk in data:
+                    member.write(chunk)
+        file.seek(0)
+        while chunk := file.read(XLSX_CHUNK):
+            yield chunk
+
+
 def _csv_stream(rows: Iterable[list[Cell]], bom: bool) -> Iterator[bytes]:
-    """CSV bytes (UTF-8, optional BOM), yielded about every FLUSH_BYTES; the header and the first row go alone.
+    """CSV bytes (UTF-8, BOM unless opted out), yielded about every FLUSH_BYTES; the header and the first row go alone.
 
     The first row is sent as soon as it is read, so the download shows progress before the first FLUSH_BYTES.
     """
@@ -365,8 +502,8 @@ def _csv_stream(rows: Iterable[list[Cell]], bom: bool) -> Iterator[bytes]:
 
 
 def _xlsx_cell(cell: Cell) -> Cell:
-    """A value openpyxl stores as it is: numbers as numbers, text without XML-illegal control characters."""
-    if isinstance(cell, Number):
+    """A value openpyxl stores as it is: numbers as numbers, dates as dates, text without XML-illegal characters."""
+    if isinstance(cell, Number | Day):
         return cell.value()
     if isinstance(cell, str):
         return ILLEGAL_CHARACTERS_RE.sub("", cell)
@@ -379,23 +516,23 @@ def prepare(
     definition: SurveyDefinition,
     format: str = "csv",
     labels: str | None = None,
-    bom: bool = False,
-    anonymised: bool = False,
+    bom: bool = True,
+    anonymisation: Anonymisation | None = None,
 ) -> Export:
     """Check an export request of a round found (analysis.loader.round_and_definition): ValueError for a bad format
-    or language."""
+    or language. Anonymised when given the plan (analysis.anonymisation.plan)."""
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     labels = labels or None
     if labels is not None and labels not in definition.languages:
         raise ValueError(f"labels must be one of the survey's languages: {', '.join(definition.languages)}")
-    return Export(round_id, round_name, definition, format, labels, bool(bom), bool(anonymised))
+    return Export(round_id, round_name, definition, format, labels, bool(bom), anonymisation)
 
 
-def write(export: Export, responses: Responses, file: io.BufferedIOBase) -> int:
+def write(export: Export, responses: Responses, file: io.BufferedIOBase, readme: str = "") -> int:
     """Write an export of these responses to an open binary file; returns the number of bytes written."""
     size = 0
-    for chunk in export.chunks(responses):
+    for chunk in export.chunks(responses, readme):
         file.write(chunk)
         size += len(chunk)
     return size

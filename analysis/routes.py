@@ -8,7 +8,7 @@ from pathlib import Path
 from threading import Lock
 
 from flask import Blueprint, abort, current_app, render_template, request, stream_with_context, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,18 +19,19 @@ from wtforms import SelectField
 from engagement.audit import record
 from engagement.auth import require_secretariat
 from engagement.database import run_write
+from engagement.dates import long_date
 from engagement.errors import error_page
 from engagement.extensions import db
 from engagement.htmx import render
-from engagement.spreadsheets import neutralise
+from engagement.spreadsheets import BOM, neutralise, wants_bom
 from partners.models import Contact, Organisation
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 from surveys.models import Invitation, Response, Round, SurveyVersion
 from surveys.versions import definition_for
 
-from . import exports, monitoring
+from . import anonymisation, exports, monitoring
 from .figures import cumulative_line_svg
-from .loader import iter_responses, load_round, round_and_definition
+from .loader import iter_responses, load_round, respondent_rows, round_and_definition
 from .report.builder import build_report
 from .report.model import Filters
 
@@ -98,11 +99,12 @@ def dashboard(round_id: int):
     data = monitoring.monitoring(round_, filters)
     data.by_category = in_order(data.by_category, CATEGORIES)
     data.by_region = in_order(data.by_region, REGIONS)
-    points = [(format_date(day, "d MMM"), cumulative) for day, _count, cumulative in data.submissions_per_day]
+    days = data.submissions_per_day
+    points = [(format_date(day, "d MMM"), cumulative) for day, _count, cumulative in days]  # axis ticks: short
     chart = cumulative_line_svg(
         points, title=_("Submitted responses, cumulative, by day"),
         description=_("%(total)s responses submitted by %(day)s; the table below gives each day.",
-                      total=data.total.submitted, day=points[-1][0] if points else ""),
+                      total=data.total.submitted, day=long_date(days[-1][0]) if days else ""),
         y_label=_("Submitted"), chart_id="submissions-chart")
     labels = {"category": category_label, "region": region_label, "action_group": action_group_label,
               "pathfinder": lambda yes: _("Pathfinder Countries") if yes else _("Not Pathfinder")}
@@ -117,6 +119,20 @@ def dashboard(round_id: int):
 # -- exports: the round's responses as CSV, long CSV and XLSX, streamed --------------------------------------
 
 
+REGISTRY_TITLES = {
+    "response_id": _l("Response id"), "round": _l("Round"), "organisation": _l("Organisation"),
+    "category": _l("Partner category"), "region": _l("Region"), "country": _l("Country"),
+    "pathfinder": _l("Pathfinder Country"), "language": _l("Language"), "status": _l("Status"),
+    "started_at": _l("Started (UTC)"), "submitted_at": _l("Submitted (UTC)"),
+}
+
+
+def registry_titles(language: str) -> dict[str, str]:
+    """The export's registry columns in words, in the language of its labels (not the reader's)."""
+    with force_locale(language):
+        return {name: str(title) for name, title in REGISTRY_TITLES.items()}
+
+
 def _export_flag(name: str) -> bool:
     return request.args.get(name, "").lower() in ("1", "true", "yes", "on")
 
@@ -126,14 +142,20 @@ def _download(round_id: int, format_: str):
     try:
         round_, definition = round_and_definition(db.session, round_id)
         export = exports.prepare(round_.id, round_.name, definition, format_, labels=request.args.get("labels"),
-                                 bom=_export_flag("bom"), anonymised=_export_flag("anonymised"))
+                                 bom=wants_bom(request.args.get("bom")))
     except LookupError:
         abort(404)
     except ValueError:
         return error_page(400, _("These labels are not in a language of this survey."))
-    run_write(lambda: record("responses.export", f"round {round_id}", format=format_, labels=export.labels,
-                             bom=export.bom, anonymised=export.anonymised))
-    chunks = stream_with_context(export.chunks(iter_responses(db.session, round_id, definition)))
+    if export.labels:
+        export.registry_titles = registry_titles(export.labels)
+    readme = ""
+    if _export_flag("anonymised"):
+        export.anonymisation = anonymisation.plan(respondent_rows(db.session, round_id), definition,
+                                                  current_app.config.get("SUPPRESSION_THRESHOLD", 5))
+        readme = export.anonymisation.readme(round_.name, _)
+    run_write(lambda: record("responses.export", f"round {round_id}", **export.audit_details()))
+    chunks = stream_with_context(export.chunks(iter_responses(db.session, round_id, definition), readme))
     response = current_app.response_class(chunks, mimetype=export.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-store"
@@ -298,7 +320,8 @@ def report_csv(round_id: int, table_key: str):
     writer = csv.writer(buffer)
     for row in table.csv_rows():
         writer.writerow([neutralise(cell) for cell in row])
-    response = current_app.response_class(buffer.getvalue(), mimetype="text/csv")
+    text = (BOM if wants_bom(request.args.get("bom")) else "") + buffer.getvalue()
+    response = current_app.response_class(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-{table_key}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from babel.dates import format_date
 from flask import has_request_context
-from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 
+from .dates import long_date
 from .extensions import db
 from .i18n import LANGUAGE_NAMES
 from .models import AuditEntry
@@ -49,6 +49,8 @@ ACTIONS: dict[str, Wording] = {
                      _l("Created or reset the account of %(target)s as %(role)s, from the command line")),
     "user.sign_in": W(_l("Sign-in"), _l("Signed in")),
     "user.sign_in_failed": W(_l("Failed sign-in"), _l("Failed sign-in with the email %(target)s")),
+    "user.sign_in_unknown": W(_l("Failed sign-in, unknown email"),
+                              _l("Failed sign-in with an unknown email (what was typed is not kept)")),
     "user.sign_out": W(_l("Sign-out"), _l("Signed out")),
     "user.invite": W(_l("Colleague invited"), _l("Invited %(target)s to join as %(role)s")),
     "user.invite_failed": W(_l("Invitation not sent"), _l("The invitation of %(target)s could not be sent")),
@@ -82,6 +84,14 @@ ACTIONS: dict[str, Wording] = {
     "round.closing_date": W(_l("Closing date moved"),
                             _l("Moved the closing date of %(round)s from %(previous)s to %(closes_on)s")),
     "round.invite_late": W(_l("Late partners invited"), _l("Invited partners added since %(round)s opened")),
+    "round.reopen": W(_l("Round reopened"), _l("Reopened the round %(round)s until %(closes_on)s")),
+    "response.reopen": W(_l("Answers reopened"),
+                         _l("Reopened the submitted answers of %(contact)s (%(organisation)s) in %(round)s")),
+    "invitation.resend": W(_l("Link sent again"), _l("Sent the link of %(contact)s (%(organisation)s) again")),
+    "invitation.replace_link": W(_l("Link replaced"),
+                                 _l("Replaced the link of %(contact)s (%(organisation)s) in %(round)s")),
+    "invitation.not_eligible": W(_l("Marked not eligible"),
+                                 _l("Marked %(contact)s (%(organisation)s) as not eligible in %(round)s")),
     "invitations.send": W(_l("Invitations sent"), _l("Sent the invitations of %(round)s")),
     "reminders.send": W(_l("Reminders sent"), _l("Sent reminders for %(round)s")),
     "mail_text.save": W(_l("Mail text changed"), _l("Changed the %(kind)s text of %(round)s in %(language)s")),
@@ -98,7 +108,8 @@ ACTIONS: dict[str, Wording] = {
 DETAILS = {
     "role": _l("Role"), "previous": _l("Before"), "reason": _l("Reason"), "error": _l("Error"),
     "file": _l("File"), "rows": _l("Rows"), "format": _l("Format"), "labels": _l("Labels in"),
-    "bom": _l("Byte-order mark for Excel"), "anonymised": _l("Anonymised"), "sent": _l("Sent"),
+    "bom": _l("Byte-order mark for Excel"), "without_bom": _l("Without byte-order mark"),
+    "anonymised": _l("Anonymised"), "threshold": _l("Smallest group kept"), "sent": _l("Sent"),
     "skipped": _l("Not due"), "failed": _l("Failed"), "remaining": _l("Left for a next run"),
     "invited": _l("Invitations created"), "closes_on": _l("Closes on"), "audience": _l("Partners invited"),
     "organisations": _l("Organisations"), "filters": _l("Filters"), "contact": _l("Contact"),
@@ -115,7 +126,7 @@ DETAILS = {
     "active": lazy_pgettext("a contact or an organisation", "Active"),
 }
 # Details that only link an entry to a row, or that the target already says.
-HIDDEN = {"organisation_id", "contact_id", "survey_version", "name"}
+HIDDEN = {"organisation_id", "contact_id", "survey_version", "name", "invitation"}
 # Coded values in words.
 VALUES = {
     "role": {"admin": _l("administrator"), "analyst": _l("analyst")},
@@ -162,7 +173,7 @@ def _words(key: str, value) -> str | None:
     if key in VALUES and str(value) in VALUES[key]:
         return str(VALUES[key][str(value)])
     if isinstance(value, str) and _ISO_DATE.match(value):
-        return format_date(date.fromisoformat(value), format="long", locale=get_locale())
+        return long_date(date.fromisoformat(value))
     return str(value)
 
 

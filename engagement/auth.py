@@ -122,6 +122,14 @@ def _account_and_address_key() -> str:
     return f"{_account_key()}|{get_remote_address()}"
 
 
+@bp.get("/")
+def root():
+    """Staff who type the site's address land on sign-in, or on their home when signed in; partners use their link."""
+    if current_user.is_authenticated:
+        return redirect_to(url_for("analysis.rounds_overview"))
+    return redirect_to(url_for("auth.sign_in"))
+
+
 # Three counters: guesses at one account from one address are stopped soon, without locking the colleague whose
 # email was typed out of anyone else's address; an account's own ceiling stops guesses spread over many addresses;
 # and one address trying many accounts is stopped too.
@@ -143,9 +151,13 @@ def sign_in():
             session.clear()
             login_user(user)
             return redirect_to(same_site_path(request.args.get("next")) or url_for("analysis.rounds_overview"))
-        # The email as typed, never the password; the sign-in limits bound how many entries one address can add.
-        reason = "unknown" if user is None else "deactivated" if correct else "password"
-        run_write(lambda: record("user.sign_in_failed", email[:254], actor="", reason=reason))
+        # Never the password, and the email only when it is an account's: text typed for an unknown email may be a
+        # password typed in the wrong field. The sign-in limits bound how many entries one address can add.
+        if user is None:
+            run_write(lambda: record("user.sign_in_unknown", actor=""))
+        else:
+            reason = "deactivated" if correct else "password"
+            run_write(lambda: record("user.sign_in_failed", email, actor="", reason=reason))
         form.password.errors.append(_("Email or password is not correct."))
     return render("auth/sign_in.html", form=form, status=200 if request.method == "GET" else 422 if form.errors else 200)
 

@@ -27,3 +27,12 @@ def neutralise(value):
 def unneutralise(value: str) -> str:
     """The text as it was before `neutralise` (for reading a file the platform wrote back in)."""
     return value[1:] if NEUTRALISED.match(value) else value
+
+
+BOM = "\ufeff"  # UTF-8 byte-order mark: without it Excel on Windows reads "Ministère" as "MinistÃ¨re"
+NO = ("0", "false", "no", "off")
+
+
+def wants_bom(value: str | None) -> bool:
+    """Every CSV starts with a byte-order mark unless the request says bom=0 (for tools that dislike it)."""
+    return (value or "").strip().lower() not in NO

@@ -46,10 +46,12 @@ def import_command(file: Path):
 @partners_cli.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--all", "include_inactive", is_flag=True, help="Include deactivated organisations.")
-def export_command(file: Path, include_inactive: bool):
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start with a UTF-8 byte order mark, so Excel reads accents right.")
+def export_command(file: Path, include_inactive: bool, bom: bool):
     """Write the registry (active organisations unless --all) as a CSV file in the import's format."""
     organisations = registry.all_organisations(registry.Filters(status="all" if include_inactive else "active"))
-    file.write_bytes(csv_io.export_csv(organisations).encode("utf-8"))
+    file.write_bytes(csv_io.export_csv(organisations, bom=bom).encode("utf-8"))
     run_write(lambda: record("partners.export", file.name, organisations=len(organisations)))
     click.echo(f"Wrote {len(organisations)} organisations to {file}.")
 

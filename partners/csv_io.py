@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from engagement.audit import record
 from engagement.extensions import db
-from engagement.spreadsheets import neutralise, unneutralise
+from engagement.spreadsheets import BOM, neutralise, unneutralise
 from engagement.text import strip_bidi_controls
 
 from . import registry
@@ -366,11 +366,12 @@ def export_rows(organisations: list[Organisation]) -> list[list[str]]:
     return rows
 
 
-def export_csv(organisations: list[Organisation]) -> str:
-    """The registry in the import's format, UTF-8 with BOM so Excel opens accents right; formulas neutralised."""
+def export_csv(organisations: list[Organisation], bom: bool = True) -> str:
+    """The registry in the import's format, with a BOM (unless opted out) so Excel opens accents right; formulas
+    neutralised."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in export_rows(organisations):
         writer.writerow([neutralise(strip_bidi_controls(cell)) for cell in row])
-    return "\ufeff" + out.getvalue()
+    return (BOM if bom else "") + out.getvalue()

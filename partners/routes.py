@@ -15,6 +15,7 @@ from engagement.auth import require_secretariat
 from engagement.database import run_write
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
+from engagement.spreadsheets import wants_bom
 
 from . import csv_io, registry
 from .countries import country_name, country_names
@@ -68,7 +69,7 @@ def export_partners():
     """The organisations the list shows (all pages), in the import's format."""
     filters = registry.Filters.from_args(request.args)
     organisations = registry.all_organisations(filters)
-    text = csv_io.export_csv(organisations)
+    text = csv_io.export_csv(organisations, bom=wants_bom(request.args.get("bom")))
     run_write(lambda: record("partners.export", "export.csv", organisations=len(organisations),
                              filters=filters.args(page=1)))
     response = Response(text.encode("utf-8"), mimetype="text/csv")

@@ -219,11 +219,13 @@ def send_reminders_command(round_id: int, force: bool):
 @click.argument("round_id", metavar="ROUND", type=int)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="The CSV file to write.")
-def export_invitations_command(round_id: int, out: Path):
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start with a UTF-8 byte order mark, so Excel reads accents right.")
+def export_invitations_command(round_id: int, out: Path, bom: bool):
     """Write ROUND's invitations (status and personal link) to a CSV file."""
     round_ = _round(round_id)
     with out.open("w", encoding="utf-8", newline="") as stream:
-        rows = write_invitations_csv(round_, stream)
+        rows = write_invitations_csv(round_, stream, bom=bom)
     run_write(lambda: record("invitations.export", f"round {round_id}", rows=rows, file=out.name))
     click.echo(f"Wrote {rows} invitation(s) of round {round_.id} to {out}.")
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from babel.dates import format_date
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -22,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from engagement.audit import record
 from engagement.database import run_write
+from engagement.dates import long_date
 from engagement.extensions import db
 from engagement.mail import mail_sender, new_message, set_body
 from engagement.timestamps import as_utc
@@ -80,7 +80,7 @@ def contact_context(round_: Round, contact, kind: str, language: str, link: str,
         "organisation": contact.organisation.name,
         "survey_title": definition.text(definition.title, language),
         "link": link,
-        "closes_on": format_date(round_.closes_on, format="long", locale=language),
+        "closes_on": long_date(round_.closes_on, language),
         "secretariat_email": current_app.config["SECRETARIAT_EMAIL"],
         "minutes": current_app.config.get("SURVEY_DEFAULT_MINUTES", 15),
         "started": started,

@@ -15,9 +15,11 @@ from wtforms import DateField, SelectField, StringField
 from engagement.audit import record
 from engagement.auth import require_secretariat
 from engagement.database import run_write, write_transaction
+from engagement.dates import long_date
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
 from engagement.i18n import LANGUAGE_NAMES
+from engagement.spreadsheets import wants_bom
 from engagement.timestamps import as_utc
 from engagement.urls import MAX_ID, same_site_path
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
@@ -46,6 +48,7 @@ from .rounds import (
     invite_late_partners,
     late_contacts,
     open_round,
+    reopen_round,
     round_invitations,
     write_invitations_csv,
 )
@@ -70,6 +73,9 @@ REFUSALS = {
     "not_open": _l("This can be done only while the round is open."),
     "closed": _l("A closed round keeps its closing date."),
     "past": PROBLEMS["closes_on", "past"],
+    "not_closed": _l("Only a closed round can be reopened."),
+    "no_reason": _l("Give a reason for reopening the round: it is kept in the audit log. Nothing was changed."),
+    "reason_too_long": _l("The reason is too long (500 characters at most). Nothing was changed."),
 }
 STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
 REMINDER_REFUSALS = {
@@ -284,7 +290,19 @@ def change_closing_date_view(round_id: int):
     except ValueError:
         return _back_to_round(round_id, _("Give the new closing date as a date (YYYY-MM-DD)."))
     return _change_round(round_id, lambda round_: change_closing_date(round_, closes_on), lambda _result: _(
-        "The round now closes on %(date)s.", date=closes_on.isoformat()))
+        "The round now closes on %(date)s.", date=long_date(closes_on)))
+
+
+@bp.post("/secretariat/rounds/<int:round_id>/reopen")
+def reopen_round_view(round_id: int):
+    """Reopen a closed round until a new closing date (with a reason, kept in the audit log)."""
+    try:
+        closes_on = date.fromisoformat(request.form.get("closes_on", "").strip())
+    except ValueError:
+        return _back_to_round(round_id, _("Give the new closing date as a date (YYYY-MM-DD)."))
+    return _change_round(round_id, lambda round_: reopen_round(round_, closes_on, request.form.get("reason", "")),
+                         lambda _result: _("Round reopened until %(date)s: partners' links work again.",
+                                           date=closes_on.isoformat()))
 
 
 @bp.post("/secretariat/rounds/<int:round_id>/invite-late")
@@ -309,12 +327,12 @@ def reminder_dates(round_id: int):
         with write_transaction():
             saved = set_reminder_dates(_round_or_404(round_id), days)
     except ReminderDatesError as refusal:
-        day = refusal.day.isoformat() if refusal.day else ""
+        day = long_date(refusal.day) if refusal.day else ""
         return _back_to_round(round_id, str(REMINDER_REFUSALS[refusal.problem]) % {"date": day})
     if not saved:
         return _back_to_round(round_id, _("No reminder is scheduled now."))
     return _back_to_round(round_id, _("Reminder dates saved: %(dates)s.",
-                                      dates=", ".join(day.isoformat() for day in saved)))
+                                      dates=", ".join(long_date(day) for day in saved)))
 
 
 def _report_response(round_: Round, report: SendReport | None, message: str | None = None, failed=False,
@@ -457,7 +475,7 @@ def export_invitations(round_id: int):
         abort(403)
     round_ = _round_or_404(round_id)
     buffer = io.StringIO()
-    rows = write_invitations_csv(round_, buffer)
+    rows = write_invitations_csv(round_, buffer, bom=wants_bom(request.args.get("bom")))
     run_write(lambda: record("invitations.export", f"round {round_id}", rows=rows))
     filename = f"round-{round_id}-invitations.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from engagement.audit import record
 from engagement.extensions import db
-from engagement.spreadsheets import neutralise
+from engagement.spreadsheets import BOM, neutralise
 from engagement.text import strip_bidi_controls
 from engagement.timestamps import as_utc
 from partners.models import Contact, Organisation
@@ -117,6 +117,23 @@ def change_closing_date(round_: Round, closes_on: date, today: date | None = Non
     round_.closes_on = closes_on
 
 
+def reopen_round(round_: Round, closes_on: date, reason: str, today: date | None = None) -> None:
+    """Open a closed round again until a new date: partners' links work again, and those who had submitted keep
+    their receipt (their responses are not touched)."""
+    if round_.status != "closed":
+        raise RoundError("not_closed")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise RoundError("no_reason")
+    if len(reason) > 500:
+        raise RoundError("reason_too_long")
+    if closes_on < _today(today):
+        raise RoundError("past")
+    record("round.reopen", f"round {round_.id}", name=round_.name, previous=round_.closes_on.isoformat(),
+           closes_on=closes_on.isoformat(), reason=reason)
+    round_.status, round_.closes_on, round_.closed_at = "open", closes_on, None
+
+
 def invite_late_partners(round_: Round) -> list[Invitation]:
     """Invite partners added to the registry since the round opened (those matching its filter)."""
     if round_.status != "open":
@@ -201,8 +218,10 @@ def export_rows(round_: Round) -> list[dict]:
     return rows
 
 
-def write_invitations_csv(round_: Round, stream: TextIO) -> int:
-    """Write the round's invitations as CSV (formula-safe); returns the number of rows."""
+def write_invitations_csv(round_: Round, stream: TextIO, bom: bool = True) -> int:
+    """Write the round's invitations as CSV (formula-safe; a BOM first unless opted out); returns the number of rows."""
+    if bom:
+        stream.write(BOM)
     writer = csv.DictWriter(stream, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     rows = export_rows(round_)

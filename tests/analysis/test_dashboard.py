@@ -132,7 +132,7 @@ def test_dashboard_counts_equal_the_invitations_export(app, setup, admin):
         categories = dict(db.session.execute(db.select(Organisation.name, Organisation.category)).all())
     export = admin.get(f"/secretariat/rounds/{setup['round_id']}/invitations.csv")
     assert export.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(export.get_data().decode("utf-8-sig"))))
     exported = Counter(row["status"] for row in rows)
     shown = figures(admin.get(dashboard_url(setup)).get_data(as_text=True))
     assert shown["invited"] == len(rows)

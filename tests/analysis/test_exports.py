@@ -1,14 +1,15 @@
 """Exports of a round: responses CSV, long CSV, XLSX; labels, BOM, anonymised, formulas, downloads, CLI."""
 
 import io
+import zipfile
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from analysis import exports
+from analysis import anonymisation, exports
 from analysis.exports import Export, prepare
-from analysis.loader import iter_responses, round_and_definition
+from analysis.loader import iter_responses, respondent_rows, round_and_definition
 from engagement.extensions import db
 from engagement.models import AuditEntry
 from engagement.spreadsheets import FORMULA_STARTS
@@ -62,9 +63,18 @@ def answered(app):
         return round_.id, first.id, second.id
 
 
-def prepared(round_id: int, format_: str = "csv", **options) -> Export:
+def prepared(round_id: int, format_: str = "csv", anonymised: bool = False, threshold: int = 1, **options) -> Export:
     round_, definition = round_and_definition(db.session, round_id)
-    return prepare(round_.id, round_.name, definition, format_, **options)
+    plan = anonymisation.plan(respondent_rows(db.session, round_id), definition, threshold) if anonymised else None
+    return prepare(round_.id, round_.name, definition, format_, anonymisation=plan, **options)
+
+
+def unzipped(data: bytes) -> tuple[str, str, bytes]:
+    """An anonymised export's README text, data file name and data bytes."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        readme, name = archive.namelist()
+        assert readme == "README.txt"
+        return archive.read(readme).decode("utf-8-sig"), name, archive.read(name)
 
 
 def export_bytes(round_id: int, format_: str = "csv", **options) -> bytes:
@@ -120,47 +130,52 @@ def test_responses_csv_has_one_row_per_response_in_form_order(app, answered):
     assert [two[f"fruits/{c}"] for c in ("apple", "pear", "cherry", "other")] == ["0", "1", "0", "0"]
     assert [two[f"priorities/{c}"] for c in ("web", "news", "events")] == ["", "", ""]
     assert two["staff"] == "" and two["organisation"] == "Partner 1" and two["country"] == ""
-    assert not data.startswith(exports.BOM)
+    assert data.startswith(exports.BOM)  # Excel on Windows reads UTF-8 only with it
     assert "Ministère".encode() in data  # UTF-8, accents intact
 
 
-def test_labels_in_french_replace_codes_but_not_headers(app, answered):
+LABELLED = [
+    "colour",
+    "colour_label",
+    "colour_other",
+    "fruits",
+    "fruits_label",
+    *QUESTIONS[3:16],
+    "category",
+    "category_label",
+    "why_red",
+]
+
+
+def test_labels_in_french_keep_codes_and_add_labels_and_titled_headers(app, answered):
     round_id, _first, _second = answered
     with app.app_context():
         frame = read_csv(export_bytes(round_id, labels="fr"))
         with pytest.raises(ValueError):
             prepared(round_id, labels="de")
-    assert list(frame.columns) == META + QUESTIONS
+    titles = list(frame.columns[len(META):])
+    assert list(frame.columns[: len(META)]) == META
+    assert [title.rsplit("[", 1)[1].rstrip("]") for title in titles] == LABELLED
+    assert "Pourquoi rouge ? [why_red]" in titles and "Fruits – Cerise [fruits/cherry]" in titles
+    frame.columns = META + LABELLED
     one, two = frame.iloc[0], frame.iloc[1]
-    assert one["colour"] == "Autre"
-    assert one["fruits"] == "Pomme; Cerise; Autre"
-    assert one["category"] == "Oui"
+    assert (one["colour"], one["colour_label"]) == ("other", "Autre")
+    assert (one["fruits"], one["fruits_label"]) == ("apple cherry other", "Pomme; Cerise; Autre")
+    assert (one["category"], one["category_label"]) == ("yes", "Oui")
     assert one["fruits/cherry"] == "1" and one["priorities/news"] == "1"
-    assert two["colour"] == "Rouge" and two["fruits"] == "Poire"
+    assert (two["colour_label"], two["fruits_label"]) == ("Rouge", "Poire")
 
 
-def test_bom_only_on_request(app, answered):
+def test_bom_by_default_with_opt_out(app, answered):
     round_id, _first, _second = answered
     with app.app_context():
-        with_bom = export_bytes(round_id, bom=True)
-        long_with_bom = export_bytes(round_id, "long", bom=True)
-        plain = export_bytes(round_id)
+        with_bom = export_bytes(round_id)
+        long_with_bom = export_bytes(round_id, "long")
+        plain = export_bytes(round_id, bom=False)
     assert with_bom.startswith(b"\xef\xbb\xbf") and long_with_bom.startswith(b"\xef\xbb\xbf")
-    assert with_bom[3:] == plain
+    assert with_bom[3:] == plain and not plain.startswith(b"\xef\xbb\xbf")
     assert read_csv(with_bom).columns[0] == "response_id"
-
-
-def test_anonymised_drops_organisation_and_country(app, answered):
-    round_id, _first, _second = answered
-    with app.app_context():
-        data = export_bytes(round_id, anonymised=True)
-        workbook = openpyxl.load_workbook(io.BytesIO(export_bytes(round_id, "xlsx", anonymised=True)))
-    frame = read_csv(data)
-    assert "organisation" not in frame.columns and "country" not in frame.columns
-    assert list(frame.columns) == [c for c in META if c not in ("organisation", "country")] + QUESTIONS
-    assert "Sénégal".encode() not in data and b"Partner 1" not in data and b",SN," not in data
-    header = [cell.value for cell in next(workbook["responses"].iter_rows(max_row=1))]
-    assert "organisation" not in header and "country" not in header
+    assert with_bom.decode("utf-8-sig").startswith("response_id,")
 
 
 def test_long_csv_has_one_row_per_answer(app, answered):
@@ -315,8 +330,8 @@ def test_prepare_refuses_unknown_round_and_format(app, answered):
         with pytest.raises(ValueError):
             prepared(round_id, "pdf")
         export = prepared(round_id, "long", labels="fr", anonymised=True)
-    assert export.filename == f"round-{round_id}-test-round-answers-long-fr-anonymised.csv"
-    assert export.mimetype == "text/csv"
+    assert export.filename == f"round-{round_id}-test-round-answers-long-fr-anonymised.zip"
+    assert export.mimetype == "application/zip"
 
 
 # -- downloads ---------------------------------------------------------------------------------------------
@@ -340,7 +355,7 @@ def audit_entries(app) -> list[AuditEntry]:
 def test_analyst_downloads_a_streamed_export(app, client, answered, path, format_, filename):
     round_id, first, _second = answered
     signed_in(client, "analyst")
-    response = client.get(f"/secretariat/rounds/{round_id}/{path}")
+    response = client.get(f"/secretariat/rounds/{round_id}/{path}", buffered=False)
     assert response.status_code == 200
     assert response.is_streamed
     assert response.headers["Content-Disposition"] == (
@@ -359,18 +374,22 @@ def test_analyst_downloads_a_streamed_export(app, client, answered, path, format
     else:
         assert response.mimetype == "text/csv"
         assert read_csv(data)["response_id"].iloc[0] == str(first)
+    response.close()
 
 
 def test_download_options_from_the_query(app, client, answered):
     round_id, _first, _second = answered
     signed_in(client, "analyst")
-    response = client.get(f"/secretariat/rounds/{round_id}/export.csv?labels=fr&bom=1&anonymised=1")
-    data = response.get_data()
-    assert data.startswith(exports.BOM)
+    response = client.get(f"/secretariat/rounds/{round_id}/export.csv?labels=fr&bom=0&anonymised=1")
+    assert response.mimetype == "application/zip"
+    readme, name, data = unzipped(response.get_data())
+    assert name.endswith("-responses-fr-anonymised.csv") and not data.startswith(exports.BOM)
+    assert "Réponses anonymisées" in readme or "Anonymised" in readme
     frame = read_csv(data)
-    assert "organisation" not in frame.columns and frame.iloc[0]["colour"] == "Autre"
-    assert response.headers["Content-Disposition"].endswith('-responses-fr-anonymised.csv"')
-    assert audit_entries(app)[0].details == {"format": "csv", "labels": "fr", "bom": True, "anonymised": True}
+    assert "organisation" not in frame.columns
+    assert response.headers["Content-Disposition"].endswith('-responses-fr-anonymised.zip"')
+    assert audit_entries(app)[0].details == {"format": "csv", "name": "Test round", "labels": "fr", "without_bom": True,
+                                             "anonymised": True, "threshold": 5}
 
 
 def test_download_needs_sign_in(app, client, answered):
@@ -406,15 +425,15 @@ def test_cli_exports_each_format(app, runner, answered, tmp_path):
             str(out),
             "--labels",
             "fr",
-            "--bom",
+            "--no-bom",
             "--anonymised",
         ]
     )
     assert result.exit_code == 0, result.output
-    data = out.read_bytes()
-    assert data.startswith(exports.BOM)
+    readme, _name, data = unzipped(out.read_bytes())
+    assert not data.startswith(exports.BOM) and "Questions removed: colour_other, fruits_other, comment" in readme
     frame = read_csv(data)
-    assert frame.iloc[0]["colour"] == "Autre" and "organisation" not in frame.columns
+    assert "organisation" not in frame.columns and "comment" not in frame.columns
     assert f"Wrote {out}" in result.output
 
     long_out = tmp_path / "long.csv"

@@ -133,6 +133,9 @@ def test_export_round_trip_and_formula_neutralisation(app, runner, tmp_path):
     cells = [cell for row in table for cell in row]
     assert "'=HYPERLINK(\"http://evil\")" in cells and "'@SUM(1)" in cells and "'+Plus Org" in cells
     assert "'-minus" in cells
+    plain = tmp_path / "plain.csv"
+    assert runner.invoke(args=["partners", "export", str(plain), "--no-bom"]).exit_code == 0
+    assert plain.read_bytes() == data[3:]  # for tools that dislike the byte-order mark
     assert not any(cell[:1] in "=+-@\t\r" for cell in cells if cell)
     assert len(table) == 1 + 7
     # The exported file imports back as the same registry: nothing created, nothing changed.
@@ -289,3 +292,6 @@ def test_the_export_writes_names_that_import_again_unchanged(app, admin, runner,
     assert organisations(app) == before
     again = admin.get("/partners/export.csv?status=all", headers={"Accept-Language": language}).get_data()
     assert again == data
+    assert data.startswith("\ufeff".encode())
+    plain = admin.get("/partners/export.csv?status=all&bom=0", headers={"Accept-Language": language}).get_data()
+    assert plain == data[3:]  # for tools that dislike the byte-order mark

@@ -7,6 +7,7 @@ from email import policy
 from email.parser import BytesParser
 
 import pytest
+from babel.dates import format_date
 
 from engagement.extensions import db
 from engagement.models import AuditEntry
@@ -459,8 +460,11 @@ def test_export_csv_from_the_page(app, client):
     response = client.get(f"/secretariat/rounds/{round_id}/invitations.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert response.get_data().startswith(b"\xef\xbb\xbf")  # Excel reads the accents right
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert tuple(rows[0].keys()) == EXPORT_COLUMNS and len(rows) == 5
+    plain = client.get(f"/secretariat/rounds/{round_id}/invitations.csv?bom=0").get_data()
+    assert plain.startswith(b"organisation,")
     hery = next(row for row in rows if row["contact_email"] == "hery@travail.example.mg")
     assert hery["status"] == "started" and hery["language"] == "fr"
     assert hery["link"] == f"http://localhost/s/{token}" and hery["invited_at"] and hery["reminders"] == "0"
@@ -488,7 +492,8 @@ def test_extending_the_closing_date_reopens_the_links_of_a_round_whose_date_pass
     moved = client.post(f"/secretariat/rounds/{round_id}/closing-date", {"closes_on": later}, htmx=True)
     assert moved.status_code == 204 and moved.headers["HX-Redirect"] == f"/secretariat/rounds/{round_id}"
     page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
-    assert f"The round now closes on {later}." in page and f"<dd>{later}</dd>" in page
+    written = format_date(date.fromisoformat(later), "long", locale="en")  # "December 11, 2026"
+    assert f"The round now closes on {written}." in page and f"<dd>{written}</dd>" in page
     assert client.get(f"/s/{token}").status_code == 200
     with app.app_context():
         entry = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc())).first()

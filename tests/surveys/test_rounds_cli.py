@@ -141,8 +141,12 @@ def test_invitations_export_writes_status_and_links(app, runner, tmp_path):
     out = tmp_path / "invitations.csv"
     result = runner.invoke(args=["invitations", "export", round_id, "--out", str(out)])
     assert result.exit_code == 0 and "Wrote 2 invitation(s)" in result.output
-    with out.open(encoding="utf-8", newline="") as stream:
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads the accents right
+    with out.open(encoding="utf-8-sig", newline="") as stream:
         rows = list(csv.DictReader(stream))
+    plain = out.with_name("plain.csv")
+    assert runner.invoke(args=["invitations", "export", round_id, "--out", str(plain), "--no-bom"]).exit_code == 0
+    assert plain.read_bytes() == out.read_bytes()[3:]
     assert list(rows[0].keys()) == ["organisation", "contact_name", "contact_email", "language", "status", "link",
                                     "invited_at", "last_reminded_at", "reminders"]
     by_email = {row["contact_email"]: row for row in rows}

@@ -3,6 +3,7 @@
 import threading
 from datetime import UTC, datetime, timedelta
 
+from engagement.dates import long_date
 from engagement.extensions import db
 from engagement.models import AuditEntry
 from surveys.mailing import send_invitations
@@ -140,13 +141,13 @@ def test_dates_missed_meanwhile_go_as_one_reminder(app, smtp):
 def test_the_round_page_shows_the_next_reminder_and_what_was_sent(app, admin, smtp):
     round_id = round_with_a_reminder_due(app)
     page = admin.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
-    assert f"Next reminder: {TODAY.isoformat()}, to those who have not submitted then" in page
+    assert f"Next reminder: {long_date(TODAY, 'en')}, to those who have not submitted then" in page
     with app.app_context():
         send_due_reminders()
         later = reminders_of(db.session.get(Round, round_id))[1].send_on
     page = admin.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
-    assert f"Next reminder: {later.isoformat()}" in page
-    assert f"{TODAY.isoformat()}:" in page and "to 2 contacts" in page and "1 left out" in page
+    assert f"Next reminder: {long_date(later, 'en')}" in page
+    assert f"{long_date(TODAY, 'en')}:" in page and " UTC to 2 contacts" in page and "1 left out" in page
     fragment = admin.get(f"/secretariat/rounds/{round_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and "Next reminder:" in fragment
 
@@ -161,11 +162,11 @@ def test_reminder_dates_are_changed_on_the_round_page(app, admin):
     response = admin.post(url, [("reminder_on", day.isoformat()) for day in wanted] + [("reminder_on", "")])
     assert response.status_code == 303
     page = admin.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
-    assert f"Reminder dates saved: {wanted[0].isoformat()}, {wanted[1].isoformat()}." in page
+    assert f"Reminder dates saved: {long_date(wanted[0], 'en')}, {long_date(wanted[1], 'en')}." in page
     with app.app_context():
         assert [r.send_on for r in reminders_of(db.session.get(Round, round_id))] == wanted
 
-    for value, message in (("2020-01-01", "2020-01-01 is in the past"),
+    for value, message in (("2020-01-01", "January 1, 2020 is in the past"),
                            ((closes + timedelta(days=1)).isoformat(), "is after the closing date"),
                            ("next week", "Give each reminder date as a date (YYYY-MM-DD)")):
         refused = admin.post(url, [("reminder_on", wanted[0].isoformat()), ("reminder_on", value)])
