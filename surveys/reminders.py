@@ -143,9 +143,9 @@ def _finish(claimed: list[int], report: SendReport) -> None:
 
 def due_rounds(today: date, round_id: int | None = None) -> list[Round]:
     """Rounds with a reminder date reached and not sent yet (all states: the caller refuses closed ones)."""
-    query = (db.select(Round).join(ScheduledReminder, ScheduledReminder.round_id == Round.id)
-             .where(ScheduledReminder.send_on <= today, ScheduledReminder.sent_at.is_(None))
-             .distinct().order_by(Round.id))
+    due = db.select(ScheduledReminder.round_id).where(ScheduledReminder.send_on <= today,
+                                                      ScheduledReminder.sent_at.is_(None))
+    query = db.select(Round).where(Round.id.in_(due)).order_by(Round.id)
     if round_id is not None:
         query = query.where(Round.id == round_id)
     return list(db.session.scalars(query))
