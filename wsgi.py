@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from partners.cli import register_cli as register_partners_cli
     from partners.routes import bp as registry_bp
     from surveys.cli import register_cli as register_surveys_cli
+    from surveys.mail_text_routes import bp as round_mail_bp
     from surveys.previews import bp as previews_bp
     from surveys.response_routes import bp as responses_bp
     from surveys.round_routes import bp as rounds_bp
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(partner_pages_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(rounds_bp)
+    app.register_blueprint(round_mail_bp)
     app.register_blueprint(survey_library_bp)
     app.register_blueprint(previews_bp)
     app.register_blueprint(responses_bp)

@@ -191,10 +191,11 @@ def non_respondents(round_id: int, filters: dict | None = None) -> list[NonRespo
     return [NonRespondent(*row[:7], int(row[7] or 0), row[8]) for row in db.session.execute(query)]
 
 
-def due_for_reminder(people: list[NonRespondent], now: datetime, min_hours: float) -> set[int]:
-    """Invitations a reminder may go to now: mailed, and not reminded in the last `min_hours` (as the mailer rules)."""
-    cutoff = now - timedelta(hours=min_hours)
+def due_for_reminder(people: list[NonRespondent], now: datetime, gap_days: float) -> set[int]:
+    """Invitations a reminder may go to now: mailed, and not mailed in the last `gap_days` (as the mailer rules)."""
+    cutoff = now - timedelta(days=gap_days)
     return {person.invitation_id for person in people if person.invited_at is not None
+            and as_utc(person.invited_at) <= cutoff
             and (person.last_reminded_at is None or as_utc(person.last_reminded_at) <= cutoff)}
 
 

@@ -109,7 +109,7 @@ def dashboard(round_id: int):
     labels = {"category": category_label, "region": region_label, "action_group": action_group_label,
               "pathfinder": lambda yes: _("Pathfinder Countries") if yes else _("Not Pathfinder")}
     now = datetime.now(UTC)
-    due = monitoring.due_for_reminder(data.non_respondents, now, current_app.config.get("REMINDER_MIN_HOURS", 20))
+    due = monitoring.due_for_reminder(data.non_respondents, now, current_app.config.get("REMINDER_GAP_DAYS", 3))
     return render("analysis/dashboard.html", block="monitor", status=400 if form.errors else 200,
                   round=round_, form=form, filters=filters, data=data, chart=chart, labels=labels,
                   updated_at=now, due=due, languages=definition_for(round_.survey_version).languages,

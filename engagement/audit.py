@@ -94,6 +94,10 @@ ACTIONS: dict[str, Wording] = {
                                  _l("Marked %(contact)s (%(organisation)s) as not eligible in %(round)s")),
     "invitations.send": W(_l("Invitations sent"), _l("Sent the invitations of %(round)s")),
     "reminders.send": W(_l("Reminders sent"), _l("Sent reminders for %(round)s")),
+    "mail_text.save": W(_l("Mail text changed"), _l("Changed the %(kind)s text of %(round)s in %(language)s")),
+    "mail_text.reset": W(_l("Mail text restored"),
+                         _l("Restored the default %(kind)s text of %(round)s in %(language)s")),
+    "round.reminder_dates": W(_l("Reminder dates changed"), _l("Changed the reminder dates of %(round)s")),
     "invitations.export": W(_l("Personal links exported"),
                             _l("Exported the invitations and personal links of %(round)s")),
     # The analysis
@@ -117,7 +121,8 @@ DETAILS = {
     "contacts_added": _l("New contacts"), "contacts_updated": _l("Updated contacts"),
     "category": _l("Category"), "country": _l("Country"), "region": _l("Region"), "pathfinder": _l("Pathfinder"),
     "action_groups": _l("Action Groups"), "action_group": _l("Action Group"), "gcg_member": _l("GCG member"),
-    "name": _l("Name"), "email": _l("Email"), "language": _l("Language"),
+    "name": _l("Name"), "email": _l("Email"), "language": _l("Language"), "dates": _l("Dates"),
+    "forced": _l("Sent within the reminder gap"),
     "active": lazy_pgettext("a contact or an organisation", "Active"),
 }
 # Details that only link an entry to a row, or that the target already says.
@@ -129,6 +134,7 @@ VALUES = {
     "reason": {"unknown": _l("no account has this email"), "password": _l("wrong password"),
                "deactivated": _l("the account is deactivated")},
     "labels": LANGUAGE_NAMES, "language": LANGUAGE_NAMES,
+    "kind": {"invitation": _l("invitation"), "reminder": _l("reminder")},
 }
 _TARGET = re.compile(r"^([a-z_]+) (\d+)$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

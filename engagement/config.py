@@ -80,7 +80,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # A page's sending run stops after this long and the page asks for the next run (a proxy would give up on a
         # request that mails hundreds of partners through a slow server); the CLI has no limit.
         "MAIL_SEND_SECONDS": float(env.get("MAIL_SEND_SECONDS", "20")),
-        "REMINDER_MIN_HOURS": int(env.get("REMINDER_MIN_HOURS", "20")),
+        # A reminder waits this long after a contact's invitation or last reminder, unless the sender forces it.
+        "REMINDER_GAP_DAYS": float(env.get("REMINDER_GAP_DAYS", "3")),
         "OUTBOX_DIR": env.get("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
         "SUPPRESSION_THRESHOLD": int(env.get("SUPPRESSION_THRESHOLD", "5")),
         "SURVEY_DEFAULT_MINUTES": 15,

@@ -12,6 +12,7 @@ from engagement.extensions import db
 
 from .mailing import RoundNotOpen, send_invitations, send_reminders
 from .models import Invitation, Response, Round, Survey
+from .reminders import send_due_reminders
 from .rounds import (
     RoundError,
     change_closing_date,
@@ -145,6 +146,43 @@ def list_rounds_command():
                    f"{invited} invited, {submitted} submitted")
 
 
+@rounds_cli.command("remind-due")
+@click.argument("round_id", metavar="[ROUND]", type=int, required=False)
+def remind_due_command(round_id: int | None):
+    """Send the reminders whose date has come (all open rounds, or ROUND) to those who have not submitted, once.
+
+    Meant to run every hour (cron or a systemd timer); two runs at the same time send each reminder once.
+    """
+    if round_id is not None:
+        round_ = _round(round_id)
+        if round_.status != "open":
+            raise click.ClickException(f"Round {round_id} is {round_.status}: reminders are sent only while a round "
+                                       "is open.")
+    results = send_due_reminders(round_id=round_id)
+    if not results:
+        click.echo("No reminder is due.")
+    stopped = False
+    for result in results:
+        head = f"Round {result.round_id} \"{result.round_name}\", reminder of {result.send_on.isoformat()}:"
+        if result.refused == "not_open":
+            click.echo(f"{head} not sent: the round is not open.", err=True)
+        elif result.refused == "closing_date_passed":
+            click.echo(f"{head} not sent: the round's closing date has passed.", err=True)
+        elif result.refused == "taken":
+            click.echo(f"{head} another run is sending it.")
+        else:
+            report = result.report
+            click.echo(f"{head} {report.sent} sent, {report.skipped} skipped (submitted, or mailed within "
+                       f"REMINDER_GAP_DAYS), {report.failed} failed.")
+            for address in report.refused:
+                click.echo(f"refused by the mail server: {address}", err=True)
+            if report.interrupted:
+                stopped = True
+                click.echo(f"Sending stopped: {report.error}. The next run sends the rest.", err=True)
+    if stopped:
+        raise SystemExit(1)
+
+
 def _echo_report(report) -> None:
     noun = "invitation" if report.kind == "invitation" else "reminder"
     click.echo(f"{report.sent} {noun}(s) sent, {report.skipped} skipped, {report.failed} failed.")
@@ -168,10 +206,11 @@ def send_invitations_command(round_id: int):
 
 @invitations_cli.command("remind")
 @click.argument("round_id", metavar="ROUND", type=int)
-def send_reminders_command(round_id: int):
-    """Remind the contacts of ROUND who have not submitted (not those reminded within REMINDER_MIN_HOURS)."""
+@click.option("--force", is_flag=True, help="Also remind those mailed within REMINDER_GAP_DAYS (3 days by default).")
+def send_reminders_command(round_id: int, force: bool):
+    """Remind the contacts of ROUND who have not submitted (not those mailed within REMINDER_GAP_DAYS)."""
     try:
-        _echo_report(send_reminders(_round(round_id)))
+        _echo_report(send_reminders(_round(round_id), force=force))
     except RoundNotOpen as error:
         raise click.ClickException(str(error)) from error
 

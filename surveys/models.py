@@ -154,3 +154,35 @@ class Preview(db.Model):
 
     survey_version: Mapped[SurveyVersion] = relationship()
     round: Mapped[Round | None] = relationship()
+
+
+class MailText(db.Model):
+    """A round's own wording of its invitation or reminder in one language; without one, the default texts go."""
+
+    __tablename__ = "round_mail_texts"
+    __table_args__ = (UniqueConstraint("round_id", "kind", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # invitation, reminder
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class ScheduledReminder(db.Model):
+    """A date on which `flask rounds remind-due` reminds those who have not submitted; claimed once, then sent."""
+
+    __tablename__ = "round_reminders"
+    __table_args__ = (UniqueConstraint("round_id", "send_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    send_on: Mapped[date] = mapped_column(Date)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

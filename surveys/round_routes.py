@@ -1,6 +1,7 @@
 """Secretariat pages for rounds: create, open, close, invite late partners, send invitations and reminders, export."""
 
 import io
+from collections import Counter
 from datetime import UTC, date, datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
@@ -17,13 +18,24 @@ from engagement.database import run_write, write_transaction
 from engagement.dates import long_date
 from engagement.extensions import db
 from engagement.htmx import is_htmx, redirect_to, render
+from engagement.i18n import LANGUAGE_NAMES
 from engagement.spreadsheets import wants_bom
 from engagement.timestamps import as_utc
 from engagement.urls import MAX_ID, same_site_path
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 
-from .mailing import SendReport, candidates, not_submitted, send_invitations, send_reminders
+from .mailing import (
+    Rule,
+    SendReport,
+    candidates,
+    mail_language,
+    not_submitted,
+    send_invitations,
+    send_reminders,
+    sending_plan,
+)
 from .models import Invitation, Round, Survey, SurveyVersion
+from .reminders import ReminderDatesError, default_dates, next_reminder, reminders_of, set_reminder_dates
 from .rounds import (
     RoundError,
     change_closing_date,
@@ -46,6 +58,7 @@ bp = Blueprint("rounds", __name__)
 bp.before_request(require_secretariat)
 ROUND_PAGE = "rounds/round.html"
 NEW_ROUND_PAGE = "rounds/new.html"
+CONFIRM_PAGE = "rounds/confirm_send.html"
 
 PROBLEMS = {
     ("name", "missing"): _l("Give the round a name."),
@@ -65,6 +78,14 @@ REFUSALS = {
     "reason_too_long": _l("The reason is too long (500 characters at most). Nothing was changed."),
 }
 STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
+REMINDER_REFUSALS = {
+    "closed": _l("A closed round sends no more reminders."),
+    "too_many": _l("Ten reminder dates at most."),
+    "past": _l("%(date)s is in the past: choose today or a later date. Nothing was changed."),
+    "after_closing": _l("%(date)s is after the closing date: a reminder goes before the round closes. "
+                        "Nothing was changed."),
+    "already_sent": _l("The reminder of %(date)s was already sent. Nothing was changed."),
+}
 INVITATION_STATUS_LABELS = {"invited": _l("Invited"), "started": _l("Started"), "submitted": _l("Submitted")}
 
 
@@ -183,7 +204,9 @@ def round_context(round_: Round, **extra) -> dict:
         "not_submitted": not_submitted(round_) if is_open else 0,
         "late": late_contacts(round_) if is_open else 0,
         "remindable": set(due_reminders),
-        "reminder_hours": current_app.config.get("REMINDER_MIN_HOURS", 20),
+        "gap_days": f"{current_app.config.get('REMINDER_GAP_DAYS', 3):g}",
+        "reminders": reminders_of(round_), "next_reminder": next_reminder(round_),
+        "suggested_dates": default_dates(round_.closes_on),
         "can_change": current_user.is_admin, "status_labels": STATUS_LABELS,
         "invitation_status_labels": INVITATION_STATUS_LABELS, "when": when, "today": datetime.now(UTC).date(),
         "message": None, "message_failed": False,
@@ -292,6 +315,26 @@ def invite_late(round_id: int):
         "No new partner contact to add: everyone matching the round is already invited."))
 
 
+@bp.post("/secretariat/rounds/<int:round_id>/reminders")
+def reminder_dates(round_id: int):
+    """Set the dates on which the hourly job reminds those who have not submitted."""
+    typed = [value.strip() for value in request.form.getlist("reminder_on") if value.strip()]
+    try:
+        days = [date.fromisoformat(value) for value in typed]
+    except ValueError:
+        return _back_to_round(round_id, _("Give each reminder date as a date (YYYY-MM-DD). Nothing was changed."))
+    try:
+        with write_transaction():
+            saved = set_reminder_dates(_round_or_404(round_id), days)
+    except ReminderDatesError as refusal:
+        day = long_date(refusal.day) if refusal.day else ""
+        return _back_to_round(round_id, str(REMINDER_REFUSALS[refusal.problem]) % {"date": day})
+    if not saved:
+        return _back_to_round(round_id, _("No reminder is scheduled now."))
+    return _back_to_round(round_id, _("Reminder dates saved: %(dates)s.",
+                                      dates=", ".join(long_date(day) for day in saved)))
+
+
 def _report_response(round_: Round, report: SendReport | None, message: str | None = None, failed=False,
                      status: int = 200):
     """After a sending run: the message fragment for htmx (and a signal to refresh), else flash and redirect."""
@@ -306,44 +349,123 @@ def _report_response(round_: Round, report: SendReport | None, message: str | No
         go_on = request.path if report is not None and report.paused and not report.interrupted else None
         response = render(ROUND_PAGE, block="send_report", status=status, round=round_, message=message,
                           message_failed=failed, go_on=go_on, chosen=request.form.getlist("invitation_id"),
-                          sent_so_far=report.sent if report is not None else 0)
+                          sent_so_far=report.sent if report is not None else 0,
+                          force=request.form.get("force") == "1", as_of=request.form.get("as_of", ""))
         response.headers["HX-Trigger"] = "invitations-changed"
         return response
-    back = same_site_path(request.form.get("next")) or ""
-    if back.startswith("/secretariat/") and "//" not in back:  # e.g. the dashboard
+    back = _back_path(request.form)
+    if back:  # e.g. the dashboard
         flash(message)
         return redirect_to(back)
     return _back_to_round(round_.id, message)
 
 
-@bp.post("/secretariat/rounds/<int:round_id>/send")
+def _chosen_invitations(round_: Round, values) -> tuple[list[int] | None, str | None]:
+    """The invitations named by `invitation_id` fields (None: everyone due), or why they are refused."""
+    raw = values.getlist("invitation_id")
+    if not raw:
+        return None, None
+    if not all(value.strip().isdecimal() and int(value) <= MAX_ID for value in raw):
+        return None, _("Nothing sent: an invitation number is not valid.")
+    chosen = sorted({int(value) for value in raw})
+    known = set(db.session.scalars(db.select(Invitation.id).where(Invitation.round_id == round_.id,
+                                                                  Invitation.id.in_(chosen))))
+    if known != set(chosen):
+        return None, _("Nothing sent: an invitation is not part of this round.")
+    return chosen, None
+
+
+def _sending_rule(values) -> Rule:
+    """Force the gap only when asked; a forced run never mails anyone mailed after the confirmation was shown."""
+    if values.get("force") != "1":
+        return Rule()
+    try:
+        as_of = as_utc(datetime.fromisoformat(values.get("as_of", "")))
+    except ValueError:
+        return Rule(force=True)
+    return Rule(force=True, as_of=min(as_of, datetime.now(UTC)))
+
+
+def _back_path(values) -> str | None:
+    """A secretariat page to go back to after sending (e.g. the dashboard), never another site."""
+    back = same_site_path(values.get("next")) or ""
+    return back if back.startswith("/secretariat/") and "//" not in back else None
+
+
+def confirmation_context(round_: Round, kind: str, chosen: list[int] | None, rule: Rule, values,
+                         message: str | None = None) -> dict:
+    """What the confirmation shows: how many mails go to whom, who is left out and why."""
+    plan = sending_plan(round_, kind, chosen, rule)
+    by_language = Counter(mail_language(invitation) for invitation in plan.recipients)
+    contacts = {invitation.id: invitation for invitation in round_invitations(round_)}
+    return {
+        "round": round_, "kind": kind, "plan": plan, "chosen": chosen or [], "force": rule.force,
+        "as_of": datetime.now(UTC).isoformat(), "next": _back_path(values),
+        "recipients": [contacts[invitation.id] for invitation in plan.recipients if invitation.id in contacts],
+        "by_language": sorted(by_language.items()), "language_names": LANGUAGE_NAMES,
+        "gap_days": f"{current_app.config.get('REMINDER_GAP_DAYS', 3):g}",
+        "reminders": reminders_of(round_), "next_reminder": next_reminder(round_),
+        "suggested_dates": default_dates(round_.closes_on),
+        "can_change": current_user.is_admin and round_.status == "open", "message": message,
+        "confirm_url": url_for("rounds.send_invitations_view" if kind == "invitation" else "rounds.remind",
+                               round_id=round_.id),
+    }
+
+
+def _confirmation(round_id: int, kind: str, values, message: str | None = None, status: int = 200):
+    round_ = _round_or_404(round_id)
+    chosen, problem = _chosen_invitations(round_, values)
+    if problem:
+        return _report_response(round_, None, problem, True, 422)
+    context = confirmation_context(round_, kind, chosen, _sending_rule(values), values, message)
+    return render(CONFIRM_PAGE, block="confirmation", status=status, **context)
+
+
+def _send_confirmed(round_id: int, kind: str):
+    """Send after the confirmation; a form that skipped it is shown the confirmation (PRG without JavaScript)."""
+    round_ = _round_or_404(round_id)
+    if round_.status != "open":
+        text = (_("Invitations are sent only while the round is open.") if kind == "invitation"
+                else _("Reminders are sent only while the round is open."))
+        return _report_response(round_, None, text, True, 422)
+    chosen, problem = _chosen_invitations(round_, request.form)
+    if problem:
+        return _report_response(round_, None, problem, True, 422)
+    rule = _sending_rule(request.form)
+    if request.form.get("continued") != "1":
+        if request.form.get("confirm") != "yes":
+            if is_htmx():
+                return _confirmation(round_id, kind, request.form)
+            params = {key: request.form.getlist(key) for key in ("invitation_id", "force", "next")
+                      if request.form.get(key)}
+            return redirect_to(url_for(request.endpoint, round_id=round_id, **params))
+        if request.form.get("expected") != sending_plan(round_, kind, chosen, rule).fingerprint:
+            return _confirmation(round_id, kind, request.form, _(
+                "The list changed since you looked at it (mails went out or partners submitted meanwhile): "
+                "check it again before sending."), 422)
+    seconds = current_app.config["MAIL_SEND_SECONDS"]
+    if kind == "invitation":
+        return _report_response(round_, send_invitations(round_, chosen, seconds=seconds))
+    return _report_response(round_, send_reminders(round_, chosen, seconds=seconds, force=rule.force,
+                                                   as_of=rule.as_of))
+
+
+# GET asks (how many mails, to whom, who is left out); POST sends what was confirmed. One rule per URL, so that an
+# id out of range is a 404 for both methods.
+@bp.route("/secretariat/rounds/<int:round_id>/send", methods=["GET", "POST"])
 def send_invitations_view(round_id: int):
-    """Mail every invitation not sent yet; a second click sends nothing twice."""
-    round_ = _round_or_404(round_id)
-    if round_.status != "open":
-        return _report_response(round_, None, _("Invitations are sent only while the round is open."), True, 422)
-    return _report_response(round_, send_invitations(round_, seconds=current_app.config["MAIL_SEND_SECONDS"]))
+    """Mail the confirmed invitations not sent yet (never to those who submitted); a second click sends nothing."""
+    if request.method == "GET":
+        return _confirmation(round_id, "invitation", request.args)
+    return _send_confirmed(round_id, "invitation")
 
 
-@bp.post("/secretariat/rounds/<int:round_id>/remind")
+@bp.route("/secretariat/rounds/<int:round_id>/remind", methods=["GET", "POST"])
 def remind(round_id: int):
-    """Remind everyone who has not submitted, or only the invitations named by `invitation_id` fields."""
-    round_ = _round_or_404(round_id)
-    if round_.status != "open":
-        return _report_response(round_, None, _("Reminders are sent only while the round is open."), True, 422)
-    raw = request.form.getlist("invitation_id")
-    chosen = None
-    if raw:
-        if not all(value.strip().isdecimal() and int(value) <= MAX_ID for value in raw):
-            return _report_response(round_, None, _("No reminder sent: an invitation number is not valid."),
-                                    True, 422)
-        chosen = sorted({int(value) for value in raw})
-        known = set(db.session.scalars(db.select(Invitation.id).where(Invitation.round_id == round_.id,
-                                                                      Invitation.id.in_(chosen))))
-        if known != set(chosen):
-            return _report_response(round_, None, _("No reminder sent: an invitation is not part of this round."),
-                                    True, 422)
-    return _report_response(round_, send_reminders(round_, chosen, seconds=current_app.config["MAIL_SEND_SECONDS"]))
+    """Remind the confirmed contacts who have not submitted (everyone due, or the invitations named)."""
+    if request.method == "GET":
+        return _confirmation(round_id, "reminder", request.args)
+    return _send_confirmed(round_id, "reminder")
 
 
 @bp.get("/secretariat/rounds/<int:round_id>/invitations.csv")

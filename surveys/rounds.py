@@ -17,6 +17,7 @@ from partners.registry import where_partners
 
 from .invitations import assign_token, link_for
 from .models import Invitation, Round, SurveyVersion
+from .reminders import schedule_default_reminders
 
 
 def audience_query(audience: dict):
@@ -45,6 +46,7 @@ def create_round(version: SurveyVersion, name: str, closes_on: date, audience: d
                    status="draft", translated_names=names)
     db.session.add(round_)
     db.session.flush()
+    schedule_default_reminders(round_)
     record("round.create", f"round {round_.id}", name=round_.name, survey_version=version.id,
            closes_on=round_.closes_on.isoformat(), audience=round_.audience)
     return round_

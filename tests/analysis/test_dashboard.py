@@ -4,7 +4,7 @@ import csv
 import io
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,17 +16,18 @@ from surveys.rounds import close_round
 from tests.analysis.test_monitoring import QUESTIONS, make_partners, respond
 from tests.conftest import ADMIN, HtmxClient
 from tests.factories import open_round_for, survey_from_rows
+from tests.sending import confirm_and_send
 
 
 @pytest.fixture
 def setup(app):
-    """Six partners (8 contacts), an open round whose invitations were mailed; tokens by email."""
+    """Six partners (8 contacts), an open round whose invitations were mailed 4 days ago; tokens by email."""
     with app.app_context():
         make_partners()
         version = survey_from_rows(QUESTIONS)
         round_, tokens = open_round_for(version)
         for invitation in round_.invitations:
-            invitation.invited_at = datetime.now(UTC)
+            invitation.invited_at = datetime.now(UTC) - timedelta(days=4)
         db.session.commit()
         return {"round_id": round_.id, "tokens": tokens}
 
@@ -249,7 +250,9 @@ def test_remind_buttons_post_the_listed_invitations(app, setup, admin):
     assert 'name="csrf_token"' in html.split('id="monitor"')[1]
 
     action, ids, _button = one_by_one[0]
-    sent = admin.post(action, [("invitation_id", ids[0])])
+    asked = admin.post(action, [("invitation_id", ids[0])])  # the dashboard's button leads to the confirmation
+    assert asked.status_code == 303 and asked.headers["Location"] == f"{action}?invitation_id={ids[0]}"
+    sent = confirm_and_send(admin, action, [("invitation_id", ids[0])])
     assert sent.status_code == 303
     with app.app_context():
         reminded = db.session.get(Invitation, int(ids[0]))
@@ -261,14 +264,14 @@ def test_remind_buttons_post_the_listed_invitations(app, setup, admin):
     assert "Never" not in row and "Reminded recently" in row and f'id="remind-{ids[0]}"' not in after
     everyone_now = remind_forms(after)[0]
     assert everyone_now[2] == "remind-all" and ids[0] not in everyone_now[1] and len(everyone_now[1]) == 5
-    assert "reminded in the last 20 hours, are left out" in after
+    assert "mailed in the last 3 days, are left out" in after
 
 
 def test_remind_all_of_a_filtered_list_reminds_only_those_shown(app, setup, admin):
     html = admin.get(dashboard_url(setup, region="africa")).get_data(as_text=True)
     action, ids, button = remind_forms(html)[0]
     assert button == "remind-all" and len(ids) == 3
-    assert admin.post(action, [("invitation_id", value) for value in ids]).status_code == 303
+    assert confirm_and_send(admin, action, [("invitation_id", value) for value in ids]).status_code == 303
     with app.app_context():
         reminded = db.session.scalars(db.select(Invitation.id).where(Invitation.reminder_count == 1)).all()
     assert sorted(map(str, reminded)) == sorted(ids)

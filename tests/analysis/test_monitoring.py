@@ -248,12 +248,13 @@ def test_due_for_reminder_follows_the_mailers_rule():
         return monitoring.NonRespondent(invitation_id, "Org", "Name", "a@example.org", "en", "invited", last,
                                         1 if last else 0, invited_at)
 
-    mailed = datetime(2026, 3, 1, tzinfo=UTC)
+    mailed = datetime(2026, 2, 20, tzinfo=UTC)
     people = [
         person(1, None, None),                                  # never mailed: the invitation goes first
-        person(2, mailed, None),                                # mailed, never reminded
+        person(2, mailed, None),                                # mailed 13 days ago, never reminded
         person(3, mailed, datetime(2026, 3, 5, 2, 0)),          # reminded 10 hours ago (naive, as SQLite gives)
-        person(4, mailed, datetime(2026, 3, 4, 10, 0, tzinfo=UTC)),  # 26 hours ago
+        person(4, mailed, datetime(2026, 3, 1, 10, 0, tzinfo=UTC)),  # reminded 4 days ago
+        person(5, datetime(2026, 3, 4, tzinfo=UTC), None),      # invited yesterday: the gap counts from it too
     ]
-    assert monitoring.due_for_reminder(people, now, 20) == {2, 4}
-    assert monitoring.due_for_reminder(people, now, 5) == {2, 3, 4}
+    assert monitoring.due_for_reminder(people, now, 3) == {2, 4}
+    assert monitoring.due_for_reminder(people, now, 0.25) == {2, 3, 4, 5}

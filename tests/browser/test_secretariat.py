@@ -50,6 +50,9 @@ def test_admin_imports_partners_and_opens_a_round(app, js_page, live_server, dem
     # One mail per batch: the page asks for the next batch by itself until all ten are sent.
     app.config["MAIL_SEND_SECONDS"] = 0
     page.get_by_role("button", name=re.compile(r"Send invitations \(10 not yet sent\)")).click()
+    expect(page.locator("#send-report")).to_contain_text("10 invitations will be mailed")  # confirm first
+    assert not list((tmp_path / "outbox").glob("*.eml"))
+    page.get_by_role("button", name="Send 10 invitations").click()
     expect(page.locator("#send-report")).to_contain_text("10 invitations sent.", timeout=30000)
     expect(page.get_by_role("button", name=re.compile(r"Send invitations \(0 not yet sent\)"))).to_be_disabled()
     expect(page.locator("#send-report")).not_to_contain_text("more to send")

@@ -8,6 +8,7 @@ from itsdangerous.timed import TimestampSigner
 from engagement.extensions import db
 from engagement.models import User
 from partners.models import Contact, Organisation
+from surveys.models import Invitation
 from tests.conftest import HtmxClient, signed_in
 from tests.security.conftest import snapshot, started
 
@@ -26,7 +27,9 @@ def url_values(app, demo) -> dict:
         contact = db.session.scalar(db.select(Contact).filter_by(organisation_id=organisation.id))
         return {"token": next(iter(tokens.values())), "name": "profile", "question_name": "roles",
                 "organisation_id": organisation.id, "contact_id": contact.id, "round_id": round_id,
-                "version_id": 1, "user_id": db.session.scalar(db.select(User.id).order_by(User.id)), "link_id": 1}
+                "version_id": 1, "user_id": db.session.scalar(db.select(User.id).order_by(User.id)), "link_id": 1,
+                "kind": "invitation", "language": "en",
+                "invitation_id": db.session.scalar(db.select(Invitation.id).order_by(Invitation.id))}
 
 
 # Plausible bodies: what a forged form would carry to change something.

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import ADMIN
+from tests.sending import confirm_and_send, confirmation_fields
 
 HOSTILE = {
     "tab": "/%09/evil.example",
@@ -60,7 +61,9 @@ def test_sign_in_returns_to_a_page_of_this_site(client, accounts, target, locati
 def test_a_sending_run_goes_back_to_the_round_when_next_is_not_a_secretariat_page(app, admin, demo, target):
     round_id = demo[0]
     admin.get(f"/secretariat/rounds/{round_id}")
-    response = admin.post(f"/secretariat/rounds/{round_id}/remind", {"next": target})
+    _page, fields = confirmation_fields(admin, f"/secretariat/rounds/{round_id}/send")
+    assert fields
+    response = admin.post(f"/secretariat/rounds/{round_id}/send", fields + [("next", target)])
     assert response.status_code == 303
     assert response.headers["Location"] == f"/secretariat/rounds/{round_id}"
 
@@ -69,6 +72,6 @@ def test_a_sending_run_goes_back_to_the_dashboard_it_was_pressed_on(app, admin, 
     round_id = demo[0]
     back = f"/secretariat/rounds/{round_id}/dashboard?region=africa"
     admin.get(back)
-    response = admin.post(f"/secretariat/rounds/{round_id}/remind", {"next": back})
+    response = confirm_and_send(admin, f"/secretariat/rounds/{round_id}/send", {"next": back})
     assert response.status_code == 303
     assert response.headers["Location"] == back

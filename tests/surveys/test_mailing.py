@@ -32,6 +32,13 @@ def partners_and_round(closes_in_days=20):
     return round_
 
 
+def invited_days_ago(days=4):
+    """Move every invitation's mailing back in time, past the reminder gap (3 days by default)."""
+    db.session.execute(db.update(Invitation).where(Invitation.invited_at.is_not(None))
+                       .values(invited_at=datetime.now(UTC) - timedelta(days=days)))
+    db.session.commit()
+
+
 def parts(message):
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
@@ -147,6 +154,7 @@ def test_reminders_skip_submitted_and_recently_reminded_and_record_the_time(app,
     with app.app_context():
         round_ = partners_and_round()
         send_invitations(round_)
+        invited_days_ago()
         invitations = {inv.contact.email: inv for inv in round_.invitations}
         now = datetime.now(UTC)
         db.session.add(Response(invitation=invitations["ama@labour.example.gh"], status="submitted",
@@ -178,8 +186,8 @@ def test_reminders_skip_submitted_and_recently_reminded_and_record_the_time(app,
         assert (double_click.sent, double_click.skipped) == (0, 3)
         assert len(smtp.messages) == 2
 
-        # A day later the same contacts are due again; the count goes up.
-        db.session.execute(db.update(Invitation).values(last_reminded_at=now - timedelta(hours=21)))
+        # Past the gap the same contacts are due again; the count goes up.
+        db.session.execute(db.update(Invitation).values(last_reminded_at=now - timedelta(days=3, minutes=1)))
         db.session.commit()
         later = send_reminders(round_, invitation_ids=[invitations["lucia@csa.example.org"].id])
         assert (later.sent, later.skipped) == (1, 0)
@@ -187,8 +195,8 @@ def test_reminders_skip_submitted_and_recently_reminded_and_record_the_time(app,
         assert len(db.session.scalars(db.select(AuditEntry).filter_by(action="reminders.send")).all()) == 3
 
 
-def test_reminder_window_follows_configuration(app, smtp):
-    app.config["REMINDER_MIN_HOURS"] = 0
+def test_reminder_gap_follows_configuration(app, smtp):
+    app.config["REMINDER_GAP_DAYS"] = 0
     with app.app_context():
         round_ = partners_and_round()
         send_invitations(round_)
@@ -204,6 +212,8 @@ def test_reminders_wait_for_the_invitation_and_skip_ineligible(app, smtp):
         invitation.ineligible = "left"
         db.session.commit()
         assert send_invitations(round_).sent == 2
+        assert send_reminders(round_).sent == 0  # just invited: the gap holds reminders back
+        invited_days_ago()
         assert send_reminders(round_).sent == 2
 
 
@@ -211,6 +221,7 @@ def test_reminder_failing_half_way_keeps_the_count_right(app, smtp):
     with app.app_context():
         round_ = partners_and_round()
         send_invitations(round_)
+        invited_days_ago()
         smtp.fail_after = 4  # three invitations, then one reminder, then refusals
         first = send_reminders(round_)
         assert (first.sent, first.failed, first.interrupted) == (1, 1, True)
@@ -283,6 +294,7 @@ def test_two_runs_at_once_mail_each_contact_once(app, smtp):
     with app.app_context():
         round_id = partners_and_round().id
         send_invitations(db.session.get(Round, round_id))
+        invited_days_ago()
     smtp.messages.clear()
     reports = []
 

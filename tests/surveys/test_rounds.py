@@ -17,6 +17,7 @@ from surveys.rounds import EXPORT_COLUMNS, check_round, create_round, open_round
 from surveys.versions import DEFAULT_SURVEY_FILE, import_survey
 from tests.conftest import signed_in
 from tests.factories import organisation
+from tests.sending import confirm_and_send, confirmation_fields, mailed_days_ago
 
 EVIL = "<script>alert(1)</script> Partners"
 
@@ -287,19 +288,19 @@ def test_send_invitations_from_the_page_full_and_htmx(app, client, tmp_path):
     round_id = make_open_round(app, version_id)
     signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
-    response = client.post(f"/secretariat/rounds/{round_id}/send")
+    response = confirm_and_send(client, f"/secretariat/rounds/{round_id}/send")
     assert response.status_code == 303
     page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
     assert "5 invitations sent." in page and "Send invitations (0 not yet sent)" in page
     assert len(outbox(tmp_path)) == 5
 
-    again = client.post(f"/secretariat/rounds/{round_id}/send", htmx=True)
-    body = again.get_data(as_text=True)
-    assert again.status_code == 200 and "<html" not in body
-    assert "0 invitations sent. 5 skipped" in body
-    assert again.headers["HX-Trigger"] == "invitations-changed"
+    _again, fields = confirmation_fields(client, f"/secretariat/rounds/{round_id}/send")
+    assert not fields and "Nobody to mail now" in _again and "5 contacts were already invited." in _again
+    reminders, fields = confirmation_fields(client, f"/secretariat/rounds/{round_id}/remind")
+    assert not fields and "5 contacts were mailed in the last 3 days." in reminders  # the gap holds them back
+    assert 'name="force" value="1"' in reminders
     assert len(outbox(tmp_path)) == 5
-    assert audit_actions(app).count("invitations.send") == 2
+    assert audit_actions(app).count("invitations.send") == 1
 
 
 def test_sending_from_the_page_goes_in_timed_batches_that_the_page_continues(app, client, tmp_path):
@@ -310,7 +311,7 @@ def test_sending_from_the_page_goes_in_timed_batches_that_the_page_continues(app
     app.config["MAIL_SEND_SECONDS"] = 0  # one mail per run
     signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
-    first = client.post(f"/secretariat/rounds/{round_id}/send", htmx=True).get_data(as_text=True)
+    first = confirm_and_send(client, f"/secretariat/rounds/{round_id}/send", htmx=True).get_data(as_text=True)
     assert "1 invitation sent." in first and "4 more to send: sending goes on." in first
     assert "skipped" not in first
     assert f'hx-post="/secretariat/rounds/{round_id}/send" hx-trigger="load delay:200ms"' in first
@@ -329,11 +330,8 @@ def test_sending_from_the_page_goes_in_timed_batches_that_the_page_continues(app
     assert len({m["To"] for m in outbox(tmp_path)}) == 5
 
     # Without JavaScript: a flash that says to press again, and the button counts what is left.
-    with app.app_context():
-        for invitation in db.session.scalars(db.select(Invitation).where(Invitation.round_id == round_id)):
-            invitation.last_reminded_at = None
-        db.session.commit()
-    plain = client.post(f"/secretariat/rounds/{round_id}/remind")
+    mailed_days_ago(app, round_id)
+    plain = confirm_and_send(client, f"/secretariat/rounds/{round_id}/remind")
     assert plain.status_code == 303
     page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
     assert "1 reminder sent." in page and "4 more to send: press the button again to send them." in page
@@ -345,12 +343,13 @@ def test_a_batched_reminder_to_chosen_invitations_carries_the_choice_to_the_next
     round_id = make_open_round(app, version_id)
     signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
-    client.post(f"/secretariat/rounds/{round_id}/send")
+    confirm_and_send(client, f"/secretariat/rounds/{round_id}/send")
+    mailed_days_ago(app, round_id)
     app.config["MAIL_SEND_SECONDS"] = 0
     with app.app_context():
         chosen = sorted(db.session.scalars(db.select(Invitation.id).where(Invitation.round_id == round_id)))[:2]
-    first = client.post(f"/secretariat/rounds/{round_id}/remind",
-                        [("invitation_id", str(i)) for i in chosen], htmx=True).get_data(as_text=True)
+    first = confirm_and_send(client, f"/secretariat/rounds/{round_id}/remind",
+                             [("invitation_id", str(i)) for i in chosen], htmx=True).get_data(as_text=True)
     assert "1 reminder sent." in first and "1 more to send" in first
     assert all(f'name="invitation_id" value="{i}"' in first for i in chosen)
     second = client.post(f"/secretariat/rounds/{round_id}/remind",
@@ -365,7 +364,8 @@ def test_remind_route_for_all_or_chosen_invitations(app, client, tmp_path):
     round_id = make_open_round(app, version_id)
     signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
-    client.post(f"/secretariat/rounds/{round_id}/send")
+    confirm_and_send(client, f"/secretariat/rounds/{round_id}/send")
+    mailed_days_ago(app, round_id)
     with app.app_context():
         ids = {inv.contact.email: inv.id for inv in
                db.session.scalars(db.select(Invitation).where(Invitation.round_id == round_id))}
@@ -376,22 +376,23 @@ def test_remind_route_for_all_or_chosen_invitations(app, client, tmp_path):
     assert "Send reminders to the 4 who have not submitted" in page
     assert page.count('name="invitation_id"') == 4  # a Remind button per contact who has not submitted
 
-    one = client.post(f"/secretariat/rounds/{round_id}/remind",
-                      {"invitation_id": str(ids["lucia@csa.example.org"])}, htmx=True)
+    one = confirm_and_send(client, f"/secretariat/rounds/{round_id}/remind",
+                           {"invitation_id": str(ids["lucia@csa.example.org"])}, htmx=True)
     assert one.status_code == 200 and "1 reminder sent." in one.get_data(as_text=True)
     assert one.headers["HX-Trigger"] == "invitations-changed"
     reminders = [m for m in outbox(tmp_path) if m["Subject"].startswith(("Reminder", "Rappel", "Recordatorio"))]
     assert [m["To"].addresses[0].addr_spec for m in reminders] == ["lucia@csa.example.org"]
     assert reminders[0]["Subject"].startswith("Recordatorio: ")
 
-    everyone = client.post(f"/secretariat/rounds/{round_id}/remind",
-                           {"next": f"/secretariat/rounds/{round_id}/dashboard?region=africa"})
+    everyone = confirm_and_send(client, f"/secretariat/rounds/{round_id}/remind",
+                                {"next": f"/secretariat/rounds/{round_id}/dashboard?region=africa"})
     assert everyone.status_code == 303
     assert everyone.headers["Location"] == f"/secretariat/rounds/{round_id}/dashboard?region=africa"
     page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
     assert "3 reminders sent. 2 skipped" in page
-    assert "1 contact who has not submitted was reminded" not in page
-    assert "4 contacts who have not submitted were reminded in the last 20 hours and are left out." in page
+    assert "1 contact who has not submitted was mailed" not in page
+    assert ("4 contacts who have not submitted were mailed in the last 3 days and are left out unless you choose "
+            "to remind them anyway.") in page
     assert 'name="invitation_id"' not in page  # nobody is due for a reminder now
     with app.app_context():
         counts = {inv.contact.email: inv.reminder_count for inv in
@@ -407,7 +408,7 @@ def test_remind_refuses_invitations_of_another_round_or_garbage(app, client, tmp
     other_id = make_open_round(app, version_id, name="Other round")
     signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
-    client.post(f"/secretariat/rounds/{round_id}/send")
+    confirm_and_send(client, f"/secretariat/rounds/{round_id}/send")
     with app.app_context():
         foreign = db.session.scalar(db.select(Invitation.id).where(Invitation.round_id == other_id))
     elsewhere = client.post(f"/secretariat/rounds/{round_id}/remind",
@@ -449,7 +450,7 @@ def test_export_csv_from_the_page(app, client):
     round_id = make_open_round(app, version_id)
     signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
-    client.post(f"/secretariat/rounds/{round_id}/send")
+    confirm_and_send(client, f"/secretariat/rounds/{round_id}/send")
     with app.app_context():
         invitation = db.session.scalar(db.select(Invitation).join(Invitation.contact)
                                        .where(Invitation.contact.has(email="hery@travail.example.mg")))

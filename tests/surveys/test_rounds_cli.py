@@ -104,9 +104,14 @@ def test_invitations_send_and_remind_in_outbox_mode(app, runner, tmp_path):
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
     again = runner.invoke(args=["invitations", "send", round_id])
     assert "0 invitation(s) sent, 2 skipped" in again.output
-    reminded = runner.invoke(args=["invitations", "remind", round_id])
+    held_back = runner.invoke(args=["invitations", "remind", round_id])
+    assert held_back.exit_code == 0 and "0 reminder(s) sent, 2 skipped" in held_back.output  # just invited
+    reminded = runner.invoke(args=["invitations", "remind", round_id, "--force"])
     assert reminded.exit_code == 0 and "2 reminder(s) sent" in reminded.output
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 4
+    with app.app_context():
+        assert [entry.details.get("forced") for entry in db.session.scalars(
+            db.select(AuditEntry).filter_by(action="reminders.send").order_by(AuditEntry.id))] == [None, True]
     runner.invoke(args=["rounds", "close", round_id])
     refused = runner.invoke(args=["invitations", "remind", round_id])
     assert refused.exit_code == 1 and "mails are sent only while a round is open" in refused.output
