@@ -38,14 +38,17 @@ def theme_blocks(b: ReportContext, section: Section | None, coding: CodingData |
     if coding.round_open:
         section.paragraphs.append(_("This round is still open: the themes cover the comments received and coded "
                                     "so far."))
-    for index, block in enumerate(list(section.blocks)):
+    blocks = []
+    for block in section.blocks:
         name = block.table.key.removeprefix("free-text-")
         themes = coding.themes[coding.themes["question"].astype(str) == name]
         if not len(themes) or b.n == 0:
+            blocks.append(block)
             continue
         counts, quotes, rows = _question_blocks(b, name, themes, coding)
-        section.blocks[index:index + 1] = [counts, quotes]
+        blocks += [counts, quotes]
         top += rows
+    section.blocks = blocks
     return sorted(top, key=lambda t: (-t.commenters, t.question_label, t.theme))
 
 
