@@ -168,3 +168,16 @@ def seed_demo_codes(session: Session, round_id: int, limit: int | None = None) -
             save_review(session, comment.response_id, question, themes, quotable, FIRST, None)
             coded += 1
     return coded
+
+
+def theme_names(session: Session, round_id: int) -> dict[tuple[int, str], list[str]]:
+    """The first coder's themes of each comment of a round, by name: what the exports write."""
+    in_round = select(Response.id).join(Invitation).where(Invitation.round_id == round_id)
+    found: dict[tuple[int, str], list[str]] = {}
+    for response_id, question, name in session.execute(
+            select(CommentCode.response_id, CommentCode.question, Theme.name)
+            .join(Theme, Theme.id == CommentCode.theme_id)
+            .where(CommentCode.response_id.in_(in_round), CommentCode.coder == FIRST)
+            .order_by(CommentCode.response_id, CommentCode.question, Theme.name)):
+        found.setdefault((response_id, question), []).append(name)
+    return found

@@ -30,7 +30,7 @@ from surveys.models import Invitation, Response, Round, SurveyVersion
 from surveys.versions import definition_for
 
 from . import anonymisation, exports, models, monitoring  # noqa: F401 (models: the coding tables)
-from .coding_store import coding_stamp, load_coding
+from .coding_store import coding_stamp, load_coding, theme_names
 from .figures import cumulative_line_svg
 from .loader import iter_responses, load_round, respondent_rows, round_and_definition
 from .report.builder import build_report
@@ -150,6 +150,8 @@ def _download(round_id: int, format_: str):
         return error_page(400, _("These labels are not in a language of this survey."))
     if export.labels:
         export.registry_titles = registry_titles(export.labels)
+    if not _export_flag("anonymised"):
+        export.themes = theme_names(db.session, round_id)
     readme = ""
     if _export_flag("anonymised"):
         export.anonymisation = anonymisation.plan(respondent_rows(db.session, round_id), definition,

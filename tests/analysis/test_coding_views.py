@@ -218,3 +218,35 @@ def test_the_report_shows_themes_counts_quotes_and_that_the_round_is_open(app, a
     assert 'id="table-themes-one_change"' in text and "Fewer, better meetings" in text
     assert "Not yet coded" in text and "still open" in text
     assert 'id="table-quotes-one_change"' in text
+
+
+def test_codes_go_into_the_long_csv_and_a_sheet_of_the_xlsx(app, admin, round_id):
+    import csv
+    import io
+
+    import openpyxl
+
+    add_theme(admin, round_id, "Meetings")
+    add_theme(admin, round_id, "=Money")  # a theme name is neutralised like any text
+    ids = themes(app)
+    with app.app_context():
+        first, second = commenters(round_id)[:2]
+    admin.post(f"/secretariat/rounds/{round_id}/coding/{QUESTION}/comments/{first}",
+               [("theme", str(ids["Meetings"])), ("theme", str(ids["=Money"]))])
+    admin.post(f"/secretariat/rounds/{round_id}/coding/{QUESTION}/comments/{second}", {"theme": str(ids["Meetings"])})
+    long = admin.get(f"/secretariat/rounds/{round_id}/export-long.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = [r for r in csv.DictReader(io.StringIO(long)) if r["option"] == "theme"]
+    assert sorted((int(r["response_id"]), r["question"], r["value"]) for r in rows) == sorted(
+        [(first, QUESTION, "'=Money"), (first, QUESTION, "Meetings"), (second, QUESTION, "Meetings")])
+    workbook = openpyxl.load_workbook(io.BytesIO(admin.get(f"/secretariat/rounds/{round_id}/export.xlsx").data))
+    sheet = list(workbook["themes"].values)
+    assert sheet[0] == ("response_id", "question", "theme")
+    assert sorted(sheet[1:]) == sorted([(first, QUESTION, "'=Money"), (first, QUESTION, "Meetings"),
+                                        (second, QUESTION, "Meetings")])
+    anonymised = admin.get(f"/secretariat/rounds/{round_id}/export-long.csv?anonymised=1")
+    assert anonymised.status_code == 200
+    import zipfile
+    with zipfile.ZipFile(io.BytesIO(anonymised.data)) as archive:
+        data = next(archive.read(n) for n in archive.namelist() if n.endswith(".csv")).decode("utf-8-sig")
+    assert data.startswith("response_id,")
+    assert not [r for r in csv.DictReader(io.StringIO(data)) if r["option"] == "theme"]  # gone with the free text
