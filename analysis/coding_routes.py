@@ -133,7 +133,7 @@ def code_comment(round_id: int, question: str, response_id: int):
     if not EmptyForm().validate_on_submit() or not chosen <= known:
         context = workspace_context(round_, question, page, coder,
                                     error=(response_id, _("Choose themes of this question's codebook.")))
-        return _comment_or_page(context, response_id, 400)
+        return _comment_or_page(context, response_id, 422)
     quotable = request.form.get("quotable") == "yes"
     run_write(lambda: save_review(db.session, response_id, question, chosen, quotable, coder, current_user.id))
     context = workspace_context(round_, question, page, coder, just_saved=response_id)
@@ -162,7 +162,7 @@ def add_theme(round_id: int, question: str):
                                                description=form.description.data or "",
                                                keywords=form.keywords.data or "")))
         return redirect_to(url_for("coding.workspace", round_id=round_id, question=question) + "#codebook")
-    return render(PAGE, block="codebook", status=400,
+    return render(PAGE, block="codebook", status=422,
                   **workspace_context(round_, question, _page_number(), FIRST, form=form))
 
 
@@ -179,7 +179,7 @@ def edit_theme(round_id: int, question: str, theme_id: int):
             theme.keywords = form.keywords.data or ""
         run_write(change)
         return redirect_to(url_for("coding.workspace", round_id=round_id, question=question) + "#codebook")
-    return render(PAGE, block="codebook", status=400, **workspace_context(
+    return render(PAGE, block="codebook", status=422, **workspace_context(
         round_, question, _page_number(), FIRST, editing=theme.id, edit_form=form))
 
 
@@ -195,7 +195,7 @@ def remove_theme(round_id: int, question: str, theme_id: int):
     target = request.form.get("reassign_to", "")
     reassign = next((t for t in others if str(t.id) == target), None)
     if in_use and (request.form.get("confirm") != "yes" or (target and reassign is None)):
-        return render("analysis/coding_delete.html", status=200 if not target else 400, round=round_,
+        return render("analysis/coding_delete.html", status=200 if not target else 422, round=round_,
                       question=question, theme=theme, in_use=in_use, others=others, form=EmptyForm())
     run_write(lambda: delete_theme(db.session, theme, reassign))
     return redirect_to(url_for("coding.workspace", round_id=round_id, question=question) + "#codebook")

@@ -69,15 +69,15 @@ def test_an_analyst_builds_the_codebook_and_a_name_used_twice_is_refused(app, an
     assert response.status_code == 303 and response.headers["Location"].endswith("#codebook")
     assert list(themes(app)) == ["Meetings"]
     twice = add_theme(analyst, round_id, " meetings ")
-    assert twice.status_code == 400
+    assert twice.status_code == 422
     assert "already called" in twice.get_data(as_text=True)
     fragment = add_theme(analyst, round_id, "MEETINGS", htmx=True)
-    assert fragment.status_code == 400
+    assert fragment.status_code == 422
     body = fragment.get_data(as_text=True)
     assert 'id="codebook-panel"' in body and "<html" not in body and 'aria-invalid="true"' in body
     assert list(themes(app)) == ["Meetings"]
     empty = add_theme(analyst, round_id, "")
-    assert empty.status_code == 400 and list(themes(app)) == ["Meetings"]
+    assert empty.status_code == 422 and list(themes(app)) == ["Meetings"]
 
 
 def test_a_theme_is_renamed_but_not_onto_another_ones_name(app, analyst, round_id):
@@ -85,7 +85,7 @@ def test_a_theme_is_renamed_but_not_onto_another_ones_name(app, analyst, round_i
     add_theme(analyst, round_id, "Money")
     ids = themes(app)
     url = f"/secretariat/rounds/{round_id}/coding/{QUESTION}/themes/{ids['Money']}"
-    assert analyst.post(url, {"name": "Meetings", "description": "", "keywords": ""}).status_code == 400
+    assert analyst.post(url, {"name": "Meetings", "description": "", "keywords": ""}).status_code == 422
     assert analyst.post(url, {"name": "Funding", "description": "Money", "keywords": "fund"}).status_code == 303
     assert set(themes(app)) == {"Meetings", "Funding"}
 
@@ -148,7 +148,7 @@ def test_a_theme_of_another_codebook_is_refused_and_nothing_changes(app, analyst
     url = f"/secretariat/rounds/{round_id}/coding/{QUESTION}/comments/{first}"
     for htmx in (False, True):
         response = analyst.post(url, {"theme": value}, htmx=htmx)
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert "codebook" in response.get_data(as_text=True)
     assert codes(app) == []
     with app.app_context():
@@ -177,7 +177,7 @@ def test_deleting_a_theme_in_use_asks_then_reassigns_its_comments(app, analyst, 
     assert asked.status_code == 200 and "2 comments carry this theme." in asked.get_data(as_text=True)
     assert "Events" in themes(app)
     wrong = analyst.post(url, {"confirm": "yes", "reassign_to": "999999"})
-    assert wrong.status_code == 400 and "Events" in themes(app)
+    assert wrong.status_code == 422 and "Events" in themes(app)
     done = analyst.post(url, {"confirm": "yes", "reassign_to": str(ids["Meetings"])})
     assert done.status_code == 303
     assert set(themes(app)) == {"Meetings"}
