@@ -71,6 +71,7 @@ META_COLUMNS = [
 TIMESTAMP_COLUMNS = ("started_at", "submitted_at")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 LONG_COLUMNS = ["response_id", "question", "option", "value", "label"]
+THEME_OPTION = "theme"  # the option column of a long row giving a theme coded for a free-text answer
 LABEL_SEPARATOR = "; "  # between the labels of a select_multiple answer (codes are separated by spaces)
 FLUSH_BYTES = 64 * 1024
 XLSX_CHUNK = 256 * 1024
@@ -138,6 +139,9 @@ class Export:
     bom: bool = True
     anonymisation: Anonymisation | None = None
     registry_titles: dict[str, str] = field(default_factory=dict)  # META_COLUMNS in words, in the labels' language
+    # The themes coded for each comment, {(response_id, question): [theme names]}: a row each in the long CSV, and
+    # a "themes" sheet in the XLSX. Left out when anonymised (the free text they describe is left out too).
+    themes: dict[tuple[int, str], list[str]] = field(default_factory=dict)
 
     @property
     def anonymised(self) -> bool:
@@ -325,6 +329,9 @@ class Export:
                 if value is not None:
                     for option, cell, label in _long_cells(question, value, labels):
                         yield [rid, question.name, neutralise(option), neutralise(cell), neutralise(label)]
+                    if not plan:
+                        for theme in self.themes.get((respondent.response_id, question.name), ()):
+                            yield [rid, question.name, THEME_OPTION, neutralise(theme), ""]
                 if question.or_other and question.other_name not in removed and answers.get(question.other_name):
                     yield [rid, question.other_name, "", neutralise(answers[question.other_name]), ""]
 
@@ -368,6 +375,12 @@ class Export:
         codebook = workbook.create_sheet("codebook")
         for row in self.codebook_rows():
             codebook.append([_xlsx_cell(cell) for cell in row])
+        if self.themes and not self.anonymised:
+            themes = workbook.create_sheet("themes")
+            themes.append(["response_id", "question", "theme"])
+            for (response_id, question), names in sorted(self.themes.items()):
+                for name in names:
+                    themes.append([response_id, question, _xlsx_cell(neutralise(name))])
         with tempfile.TemporaryFile() as file:
             workbook.save(file)
             file.seek(0)

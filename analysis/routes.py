@@ -29,7 +29,8 @@ from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 from surveys.models import Invitation, Response, Round, SurveyVersion
 from surveys.versions import definition_for
 
-from . import anonymisation, exports, monitoring
+from . import anonymisation, exports, models, monitoring  # noqa: F401 (models: the coding tables)
+from .coding_store import coding_stamp, load_coding, theme_names
 from .figures import cumulative_line_svg
 from .loader import iter_responses, load_round, respondent_rows, round_and_definition
 from .report.builder import build_report
@@ -149,6 +150,8 @@ def _download(round_id: int, format_: str):
         return error_page(400, _("These labels are not in a language of this survey."))
     if export.labels:
         export.registry_titles = registry_titles(export.labels)
+    if not _export_flag("anonymised"):
+        export.themes = theme_names(db.session, round_id)
     readme = ""
     if _export_flag("anonymised"):
         export.anonymisation = anonymisation.plan(respondent_rows(db.session, round_id), definition,
@@ -253,7 +256,7 @@ def build_round_report(round_id: int, filters, compare_id: int | None, language:
     previous = load_round(db.session, compare_id) if compare_id else None
     locale = language or str(get_locale() or "en")
     return build_report(
-        data, filters=filters, previous=previous, threshold=current_app.config.get("SUPPRESSION_THRESHOLD", 5),
+        data, filters=filters, previous=previous, coding=load_coding(db.session, round_id), threshold=current_app.config.get("SUPPRESSION_THRESHOLD", 5),
         language=locale if locale in data.definition.languages else None, gettext=_,
         group_labels={"category": {k: str(v) for k, v in CATEGORIES.items()},
                       "region": {k: str(v) for k, v in REGIONS.items()}})
@@ -263,7 +266,8 @@ def cached_report(round_id: int, filters, compare_id: int | None):
     """The report from this process's LRU cache, keyed by the round's latest change, so new answers show at once."""
     key = (current_app.config["SQLALCHEMY_DATABASE_URI"], round_id, filters, compare_id,
            current_app.config.get("SUPPRESSION_THRESHOLD", 5),
-           str(get_locale() or "en"), round_stamp(round_id), round_stamp(compare_id) if compare_id else None)
+           str(get_locale() or "en"), round_stamp(round_id),
+           coding_stamp(db.session, round_id), round_stamp(compare_id) if compare_id else None)
     with _report_cache_lock:
         if key in _report_cache:
             _report_cache.move_to_end(key)

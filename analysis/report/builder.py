@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from analysis.coding import CodingData
 from analysis.frames import RoundData
 from analysis.suppression import MIN_CELL
 
@@ -24,6 +25,7 @@ from .sections import (
     satisfaction_section,
     service_satisfaction_grids,
 )
+from .themes import agreement_block, theme_blocks
 
 ENGAGEMENT_PAGE = "engagement"
 ACTION_GROUP_PAGE = "action_groups"
@@ -42,6 +44,7 @@ def build_report(
     gettext: Callable[..., str] | None = None,
     survey_title: str | None = None,
     generated_at: datetime | None = None,
+    coding: CodingData | None = None,
 ) -> Report:
     """The whole collective analysis of a round, in DOMAIN.md's order, every published cell suppressed."""
     with translation(gettext):
@@ -74,6 +77,7 @@ def build_report(
                                 [n for n in BARRIER_QUESTIONS if b.definition.question(n)], claimed)
         nps = nps_section(b, claimed)
         texts = free_text_section(b)
+        top_themes = theme_blocks(b, texts, coding)
         claimed.update(b.items.free_text)
         others = page_section(b, "other-questions", _("Other questions"),
                               [q.name for q in b.definition.questions() if q.answerable], claimed)
@@ -81,7 +85,11 @@ def build_report(
                      others, nps, texts]
         if previous is not None:
             sections.append(change_section(b, previous))
-        sections += annex_sections(b)
+        annexes = annex_sections(b)
+        kappa = agreement_block(coding, b.question_label)
+        if kappa is not None:
+            next(s for s in annexes if s.key == "methods").blocks.append(kappa)
+        sections += annexes
         return Report(
             round_id=data.round_id,
             round_name=data.round_name,
@@ -94,4 +102,5 @@ def build_report(
             generated_at=generated_at or datetime.now(UTC),
             sections=[s for s in sections if s is not None],
             suppression=b.log,
+            top_themes=top_themes,
         )

@@ -149,6 +149,8 @@ class Report:
     generated_at: datetime
     sections: list[Section]
     suppression: list[SuppressionRecord]
+    # The themes of the open answers, most commenters first (analysis.report.themes.TopTheme), for key findings.
+    top_themes: list = field(default_factory=list)
 
     def table(self, key: str) -> Table | None:
         for section in self.sections:

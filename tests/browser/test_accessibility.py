@@ -7,6 +7,7 @@ checked under their real policy.
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from engagement import accounts
 from engagement.database import write_transaction
@@ -186,4 +187,38 @@ def test_the_staff_account_pages(app, live_server, demo_links, context_at, width
     check(page, f"{base}/secretariat/staff", problems, 200, then=empty_form)
     check(page, f"{base}/secretariat/account", problems, 200)
     check(page, f"{base}/secretariat/account", problems, 200, then=empty_form)
+    assert_none(problems, width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_coding_workspace(app, live_server, demo_links, context_at, width):
+    """The coding pages pass axe, fit a phone, and a comment is coded in place with htmx."""
+    from analysis.coding_store import seed_demo_codes
+    from engagement.database import run_write
+
+    with app.app_context():
+        round_ = db.session.scalar(db.select(Round))
+        fill_round(round_.id, definition_for(round_.survey_version), 60, submitted_share=1.0)
+        db.session.commit()
+        run_write(lambda: seed_demo_codes(db.session, round_.id, limit=10))
+        round_id = round_.id
+    page = context_at(width)
+    sign_in(page, live_server, "analyst")
+    problems = {}
+    workspace = f"{live_server}/secretariat/rounds/{round_id}/coding/one_change"
+    for url in (f"{live_server}/secretariat/rounds/{round_id}/coding", workspace, workspace + "?coder=second",
+                f"{live_server}/secretariat/rounds/{round_id}/report"):
+        check(page, url, problems, 200)
+        if "/coding" in url:  # nothing of the workspace is wider than the screen
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, url
+    page.goto(workspace)
+    comment = page.locator("li.coding-comment").nth(12)  # past the ten the demo coded
+    comment.get_by_role("checkbox").first.check()
+    comment.get_by_role("button", name="Save").click()
+    saved = page.locator("li.coding-comment").nth(12)
+    expect(saved.get_by_text("Saved.")).to_be_visible()
+    assert page.url == workspace  # swapped in place, no reload
+    expect(page.locator("#progress")).to_contain_text("of")
+    found = violations(page)
+    assert not found, "\n".join(found)
     assert_none(problems, width)

@@ -17,7 +17,12 @@ OPEN_TO_ALL = {"/sign-in", "/sign-out", "/healthz", "/static/<path:filename>", "
                "/accept-invitation/<token>", "/reset-password/<token>"}
 # Every staff member, analysts too, changes their own password and previews a survey as a partner
 # (previews are kept apart from real answers; mailing a test link stays an admin's action, tested with previews).
-OPEN_TO_EVERY_ROLE = {"/secretariat/account", "/secretariat/previews/new"}
+# Analysts code the open answers and keep the codebook (issue 15): coding changes no answer and no round.
+OPEN_TO_EVERY_ROLE = {"/secretariat/account", "/secretariat/previews/new",
+                      "/secretariat/rounds/<int:round_id>/coding/<question>/comments/<int:response_id>",
+                      "/secretariat/rounds/<int:round_id>/coding/<question>/themes",
+                      "/secretariat/rounds/<int:round_id>/coding/<question>/themes/<int:theme_id>",
+                      "/secretariat/rounds/<int:round_id>/coding/<question>/themes/<int:theme_id>/delete"}
 
 
 def secretariat_rules(app, method):
