@@ -42,7 +42,7 @@ class Layout:
     page_questions: dict[str, list[Question]]
     grids: dict[str, dict[str, Grid]]  # by page, the page's grids by name
     allowed: frozenset[str]
-    memo: dict | None  # shown questions by the values of `referenced`; None when a condition reads today()
+    memo: dict | None  # shown questions by the values of `referenced`; None when a condition reads the clock
     distinct: dict = field(default_factory=dict)
     wording: dict = field(default_factory=dict)  # the partner pages' texts by language (surveys.routes fills it)
     screens: Screens | None = None  # the screens the pages make (surveys.screens)
@@ -66,7 +66,7 @@ def layout(definition: SurveyDefinition) -> Layout:
             allowed.add(question.name)
             if question.or_other:
                 allowed.add(question.other_name)
-    dated = any("today" in e.source for _q, expressions in conditions for e in expressions)
+    dated = any(e.volatile for _q, expressions in conditions for e in expressions)
     built = Layout(questions=questions, names=frozenset(q.name for q in questions), conditions=conditions,
                    referenced=tuple(referenced), reads=frozenset(referenced),
                    page_questions={page.name: page.questions() for page in definition.pages},

@@ -551,9 +551,9 @@ def test_or_other_label_in_each_language(tmp_path):
             ("survey", 2, "relevant", "${partner_size}, which is not a registry attribute"),
         ),
         (
-            [{"type": "text", "name": "a", "label": "A", "constraint": "regex(., 'x')"}],
+            [{"type": "text", "name": "a", "label": "A", "constraint": "pulldata('f', 'c', 'k', .) > 1"}],
             [],
-            ("survey", 2, "constraint", "unknown function 'regex'"),
+            ("survey", 2, "constraint", "unknown function 'pulldata()' at character 1"),
         ),
         (
             [
