@@ -178,7 +178,7 @@ def validate(question: Question, raw: str | None, other: str | None, context: Ma
         changes[question.name] = None
         if question.or_other:
             changes[question.other_name] = None
-        if require and question.required:
+        if require and question.is_required(context):
             message = text(definition, question.required_message, language) or _("Please answer this question.")
             return changes, message
         return changes, None
@@ -251,7 +251,7 @@ def validate_questions(definition: SurveyDefinition, questions: list[Question], 
         if not question.answerable or question.name not in shown:
             continue
         if question.name not in posted:
-            if require and question.required and not stored.get(question.name):
+            if require and not stored.get(question.name) and question.is_required(context):
                 errors[question.name] = text(definition, question.required_message, language) or _(
                     "Please answer this question.")
             continue
@@ -279,8 +279,9 @@ def hidden_answers(definition: SurveyDefinition, values: Mapping[str, str], part
 def missing_required(definition: SurveyDefinition, values: Mapping[str, str], partner: Mapping[str, str]) -> list[Question]:
     """Shown required questions still unanswered, in form order (blocks submission)."""
     shown = visible_questions(definition, values, partner)
-    return [q for q in definition.questions() if q.name in shown and q.required and q.answerable
-            and not values.get(q.name)]
+    context = {**partner, **{name: value for name, value in values.items() if value}}
+    return [q for q in definition.questions() if q.name in shown and q.answerable and not values.get(q.name)
+            and q.is_required(context)]
 
 
 def load_values(response_id: int) -> dict[str, str]:

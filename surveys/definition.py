@@ -42,7 +42,9 @@ class Question:
     list_name: str | None = None
     choices: list[Choice] = field(default_factory=list)
     or_other: bool = False
-    required: bool = False
+    required: bool = False  # always required
+    required_when: Expression | None = None  # conditional required: required while this holds
+    required_source: str = ""
     required_message: Text = field(default_factory=dict)
     relevant: Expression | None = None  # this question's own condition
     relevant_source: str = ""
@@ -56,6 +58,10 @@ class Question:
     page: str = ""  # name of the page (top-level group) that holds it
     grid: str | None = None  # name of the table-list group that holds it, if any
     conditions: list[Expression] = field(default_factory=list)  # relevance of enclosing groups, outermost first
+
+    def is_required(self, context) -> bool:
+        """Whether an answer is needed given the other answers (`required` as yes, or an expression that holds)."""
+        return self.required or (self.required_when is not None and self.required_when.evaluate(context))
 
     @property
     def answerable(self) -> bool:

@@ -303,8 +303,9 @@ class _Builder:
         try:
             expression = parse(source)
         except ExpressionError as error:
+            lead = "required must be yes, no or a condition such as ${age} >= 18; " if column == "required" else ""
             self.problem(
-                row, row.header(column), f"cannot read the {column} expression '{source}': {error.message}"
+                row, row.header(column), f"{lead}cannot read the {column} expression '{source}': {error.message}"
             )
             return None
         self.expressions.append((row, column, expression))
@@ -407,13 +408,9 @@ class _Builder:
         question.constraint_source = row.values.get("constraint", "")
         question.parameters = parse_parameters(row.values.get("parameters", ""))
         required = truth(row.values.get("required", ""))
-        if required is None:
-            self.problem(
-                row,
-                row.header("required"),
-                f"required must be yes or no, not '{row.values['required']}' "
-                "(conditional required is not supported)",
-            )
+        if required is None and kind != "note":
+            question.required_when = self.expression(row, "required")
+            question.required_source = row.values.get("required", "")
         question.required = bool(required) and kind != "note"
         if row.values.get("choice_filter"):
             self.problem(
