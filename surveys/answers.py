@@ -112,7 +112,7 @@ def normalise(question: Question, raw: str, definition: SurveyDefinition, langua
     """Check one non-empty answer's form (type, choices, range, permutation): the stored value, or an error."""
     raw = raw.strip()
     kind = question.type
-    if kind == "text":
+    if kind in ("text", "calculate"):
         if len(raw) > MAX_TEXT:
             return raw, _("Please keep this answer under %(n)d characters.", n=MAX_TEXT)
         return raw, None
@@ -229,7 +229,7 @@ def validate_questions(definition: SurveyDefinition, questions: list[Question], 
     values = dict(stored)
     posted = {}
     for question in questions:
-        if not question.answerable:
+        if not question.editable:
             continue
         raw, other = read_field(question, form)
         if raw is None and other is None:
@@ -248,7 +248,7 @@ def validate_questions(definition: SurveyDefinition, questions: list[Question], 
     changes: dict[str, str | None] = {}
     errors: dict[str, str] = {}
     for question in questions:
-        if not question.answerable or question.name not in shown:
+        if not question.editable or question.name not in shown:
             continue
         if question.name not in posted:
             if require and not stored.get(question.name) and question.is_required(context):
@@ -280,7 +280,7 @@ def missing_required(definition: SurveyDefinition, values: Mapping[str, str], pa
     """Shown required questions still unanswered, in form order (blocks submission)."""
     shown = visible_questions(definition, values, partner)
     context = {**partner, **{name: value for name, value in values.items() if value}}
-    return [q for q in definition.questions() if q.name in shown and q.answerable and not values.get(q.name)
+    return [q for q in definition.questions() if q.name in shown and q.editable and not values.get(q.name)
             and q.is_required(context)]
 
 

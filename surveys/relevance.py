@@ -62,7 +62,7 @@ def layout(definition: SurveyDefinition) -> Layout:
     referenced = sorted({name for _q, expressions in conditions for e in expressions for name in e.references})
     allowed = set()
     for question in questions:
-        if question.answerable:
+        if question.editable:
             allowed.add(question.name)
             if question.or_other:
                 allowed.add(question.other_name)

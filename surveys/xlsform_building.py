@@ -24,6 +24,7 @@ from .definition import (
     Text,
 )
 from .expressions import NAME_PATTERN, PARTNER_ATTRIBUTES, Expression, ExpressionError, parse
+from .xlsform_calculations import check_cycles, read_computed
 from .xlsform_reading import Problem, Row, SurveyFileError, normalise_sheets
 from .xlsform_vocabulary import (
     OTHER_LABELS,
@@ -393,7 +394,7 @@ class _Builder:
                 "asked as a text question"
             )
         label = self.text(row, "label")
-        if not label:
+        if not label and kind != "calculate":
             self.problem(
                 row, "label", f"question '{name}' has no label" if name else "this question has no label"
             )
@@ -461,6 +462,7 @@ class _Builder:
         if "default" in row.values:
             question.default = row.values["default"]
             self.defaults.append((row, question))
+        read_computed(self, row, question)
         if name and name not in self.questions:
             self.questions[name] = question
         return question
@@ -503,6 +505,7 @@ class _Builder:
         for row, column, expression in self.expressions:
             for name in sorted(expression.references - known):
                 self.problem(row, row.header(column), self.unknown_reference(name, column))
+        check_cycles(self)
         for row, question in self.defaults:
             match = _PARTNER_DEFAULT.match(question.default)
             if match:

@@ -707,8 +707,6 @@ def test_one_problem(tmp_path, survey, choices, expected):
         "datetime",
         "dateTime",
         "time",
-        "calculate",
-        "hidden",
         "begin repeat",
         "begin_repeat",
     ],
