@@ -135,3 +135,30 @@ def test_submission_waits_for_a_question_required_by_an_earlier_answer(app, clie
     assert "Why?" in submitted.get_data(as_text=True)
     client.post(f"/s/{partner}/page/first", data=page(member="no"))
     assert client.post(f"/s/{partner}/submit").status_code == 303
+
+
+def test_a_subtraction_imports_instead_of_being_called_a_missing_parenthesis(tmp_path):
+    survey = [{"type": "integer", "name": "staff", "label": "Staff"},
+              {"type": "integer", "name": "women", "label": "Women", "constraint": "(${staff} - .) >= 0"},
+              {"type": "integer", "name": "men", "label": "Men", "constraint": "${staff}-${women}-. = 0"}]
+    questions = {q.name: q for q in load(tmp_path, survey).questions()}
+    assert questions["women"].constraint.evaluate({"staff": "10"}, "4")
+    assert not questions["women"].constraint.evaluate({"staff": "3"}, "4")
+    assert questions["men"].constraint.evaluate({"staff": "10", "women": "4"}, "6")
+
+
+def test_surveycto_value_column_names_the_choices(tmp_path):
+    choices = [{"list_name": "yn", "value": "1", "label": "Yes"}, {"list_name": "yn", "value": "0", "label": "No"}]
+    definition = load(tmp_path, [{"type": "select_one yn", "name": "a", "label": "A"}], choices)
+    assert definition.questions()[0].choice_names() == ["1", "0"]
+
+
+def test_three_columns_headed_label_are_named_as_such(tmp_path):
+    path = write_xlsform(tmp_path / "labels.xlsx", {
+        "survey": [["type", "name", "label", "label", "label"], ["text", "a", "Name", "Nom", "Nombre"]]})
+    with pytest.raises(SurveyFileError) as caught:
+        load_survey_file(path, "labels.xlsx")
+    [problem] = caught.value.problems
+    assert (problem.sheet, problem.row, problem.column) == ("survey", 1, "label")
+    assert "more than one column is headed 'label' (columns C and D)" in problem.message
+    assert "label::French (fr)" in problem.message and "workbook" not in problem.message
