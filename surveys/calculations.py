@@ -47,7 +47,8 @@ def calculated_changes(definition: SurveyDefinition, values: Mapping[str, str],
         context = {**partner, **current}
         changed = False
         for question in questions:
-            value = question.calculation.text(context, environment=env) if question.name in shown else ""
+            value = question.calculation.text(context, current.get(question.name), env) if question.name in shown \
+                else ""
             if value != (current.get(question.name) or ""):
                 changed = True
                 if value:

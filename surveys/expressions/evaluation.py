@@ -40,6 +40,8 @@ def _call(node: Call, answers: Answers, current: str | None, environment: Enviro
     if node.function == "if":
         condition = truthy(evaluate(node.arguments[0], answers, current, environment))
         return evaluate(node.arguments[1 if condition else 2], answers, current, environment)
+    if node.function == "once":  # keeps the value it already has (`.`), worked out the first time only
+        return current if current else evaluate(node.arguments[0], answers, current, environment)
     if node.function == "coalesce":
         first = evaluate(node.arguments[0], answers, current, environment)
         return first if truthy(first) or first is False else evaluate(node.arguments[1], answers, current,

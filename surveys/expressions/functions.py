@@ -35,9 +35,8 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "regex": (2, 2), "round": (1, 2), "int": (1, 1), "number": (1, 1), "string": (1, 1), "boolean": (1, 1),
     "not": (1, 1), "true": (0, 0), "false": (0, 0), "today": (0, 0), "now": (0, 0), "date": (1, 1),
     "decimal-date-time": (1, 1), "format-date": (2, 2), "format-date-time": (2, 2), "min": (1, None),
-    "max": (1, None), "position": (0, 1), "indexed-repeat": (3, 3),
+    "max": (1, None), "position": (0, 1), "indexed-repeat": (3, 3), "once": (1, 1), "join": (1, None),
 }
-LAZY = ("if", "coalesce")  # arguments evaluated only as needed
 VOLATILE = ("today", "now")  # results that change with the clock
 
 
@@ -145,6 +144,8 @@ def call(name: str, arguments: list[Value], environment: Environment) -> Value:
     """Apply a function whose arguments are evaluated (every function but the lazy ones)."""
     if name == "concat":
         return "".join(as_text(a) for a in arguments)
+    if name == "join":
+        return as_text(arguments[0]).join(as_text(a) for a in arguments[1:] if as_text(a) != "")
     if name in ("sum", "number"):
         return as_number(arguments[0])
     if name == "count":

@@ -115,6 +115,8 @@ def test_comparisons_and_types(source, expected):
         ("date(0)", "1970-01-01"),
         ("date('1990-06-15T23:00:00')", "1990-06-15"),
         ("indexed-repeat(${name}, ${services}, 1)", "Ana Lopez"),
+        ("join(', ', ${name}, ${empty}, ${age})", "Ana Lopez, 42"),
+        ("once(today())", "2024-05-17"),
     ],
 )
 def test_text_functions(source, expected):
@@ -158,6 +160,11 @@ def test_number_functions(source, expected):
 )
 def test_boolean_functions(source, expected):
     assert value(source, current="code 2024") is expected
+
+
+def test_once_works_a_value_out_the_first_time_only():
+    assert parse("once(now())").value({}, None, FIXED) == "2024-05-17T09:05:07.000+00:00"
+    assert parse("once(now())").value({}, "2020-01-01T00:00:00.000+00:00", FIXED) == "2020-01-01T00:00:00.000+00:00"
 
 
 def test_relative_references():
