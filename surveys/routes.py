@@ -347,6 +347,7 @@ def autosave(token, question_name):
     changes, errors, shown = answer_store.validate_questions(
         visit.definition, [question], request.form, visit.values, visit.partner, visit.language, require=False,
         shown_before=before)
+    values_before = dict(visit.values)
     if not errors and not save_page(visit, changes, current_page=None, clean_hidden=False):
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
     status = 422 if errors else 200
@@ -355,7 +356,8 @@ def autosave(token, question_name):
     values = visit.values
     problems = tuple((name, str(error), bool(getattr(error, "pending", False))) for name, error in errors.items())
     changed = tuple((q.name, q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
-                    for q in screen.questions if (q.name in before) != (q.name in shown))
+                    for q in screen.questions if (q.name in before) != (q.name in shown)
+                    or (q.calculation is not None and values_before.get(q.name) != values.get(q.name)))
     reply = drawn_autosave_reply(visit.version, visit.language, screen.id, question.name, problems, changed)
     response = make_response(reply, status)
     response.vary.add("HX-Request")

@@ -136,3 +136,12 @@ def test_computed_values_are_columns_of_the_export(app, client, partner):
     assert (columns["total"], columns["share"], columns["member_label"], columns["double"]) == ("12", "33.3", "Yes",
                                                                                               "24")
     assert columns["source"] == "web"
+
+
+def test_with_javascript_an_autosave_redraws_the_calculation_it_changed(app, client, partner):
+    reply = client.post(f"/s/{partner}/answer/women", data={"women": "4", "women__present": "1"},
+                        headers={"HX-Request": "true"})
+    assert reply.status_code == 200
+    html = reply.get_data(as_text=True)
+    assert 'id="q-share"' in html and 'hx-swap-oob="outerHTML"' in html and ">100</output>" in html
+    assert stored(app)["total"] == "4" and stored(app)["share"] == "100"
