@@ -24,7 +24,7 @@ from .definition import (
     Text,
 )
 from .expressions import NAME_PATTERN, PARTNER_ATTRIBUTES, Expression, ExpressionError, parse
-from .xlsform_calculations import check_cycles, read_computed
+from .xlsform_calculations import check_cycles, check_label_references, read_computed
 from .xlsform_reading import Problem, Row, SurveyFileError, normalise_sheets
 from .xlsform_vocabulary import (
     OTHER_LABELS,
@@ -506,6 +506,7 @@ class _Builder:
             for name in sorted(expression.references - known):
                 self.problem(row, row.header(column), self.unknown_reference(name, column))
         check_cycles(self)
+        check_label_references(self, known)
         for row, question in self.defaults:
             match = _PARTNER_DEFAULT.match(question.default)
             if match:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .definition import Question
 from .expressions import ExpressionError, parse
 from .expressions.parser import Reference
@@ -57,3 +59,21 @@ def check_cycles(builder) -> None:
             elif step in reads and step not in path and len(path) < len(reads):
                 path.append(step)
                 stack.append(iter(sorted(reads[step])))
+
+
+_REFERENCE = re.compile(r"\$\{\s*([^}]*?)\s*\}")
+
+
+def check_label_references(builder, known: set[str]) -> None:
+    """A label or hint that shows ${name} must name a question (or registry attribute): it would show nothing."""
+    for question in builder.questions.values():
+        for column, texts in (("label", question.label), ("hint", question.hint)):
+            names = sorted({name for text in texts.values() for name in _REFERENCE.findall(text)} - known)
+            for name in names:
+                row = builder.survey_row(question)
+                if name in builder.ignored:
+                    builder.warnings.append(f"survey sheet, row {row.number}: the {column} shows ${{{name}}}, a "
+                                            f"metadata field ({builder.ignored[name]}) that stays empty here")
+                    continue
+                builder.problem(row, row.header(column), f"the {column} shows ${{{name}}}, which is not a question "
+                                                         "of this form")

@@ -161,3 +161,20 @@ def test_synthetic_responses_carry_their_calculations(tmp_path):
         men, women = (int(values.get(name) or 0) for name in ("men", "women"))
         assert values["total"] == str(men + women)
         assert values["double"] == str((men + women) * 2)
+
+
+def test_a_label_showing_an_unknown_name_is_refused(tmp_path):
+    survey = [{"type": "text", "name": "q", "label": "Q"},
+              {"type": "note", "name": "n", "label": "You said ${q}, and ${nothing}."}]
+    with pytest.raises(SurveyFileError) as caught:
+        load(tmp_path, survey)
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (3, "label")
+    assert "the label shows ${nothing}, which is not a question of this form" in problem.message
+
+
+def test_a_label_showing_ignored_metadata_imports_with_a_warning(tmp_path):
+    survey = [{"type": "username", "name": "username"}, {"type": "note", "name": "n", "label": "Hello ${username}"}]
+    definition = load(tmp_path, survey)
+    assert any("the label shows ${username}, a metadata field (username) that stays empty here" in warning
+               for warning in definition.warnings)

@@ -56,13 +56,13 @@ def test_a_form_with_arithmetic_regex_and_conditional_required_imports(tmp_path)
 def test_an_unknown_function_is_refused_naming_sheet_row_column_and_function(tmp_path):
     survey = [{"type": "text", "name": "a", "label": "A"},
               {"type": "text", "name": "b", "label": "B", "constraint": "pulldata('codes', 'name', 'key', .) != ''",
-               "relevant": "once(${a})"}]
+               "relevant": "upper(${a})"}]
     problems = problems_of(tmp_path, survey)
     by_column = {column: (sheet, number, message) for sheet, number, column, message in problems}
     assert len(problems) == 2
     assert by_column["constraint"][:2] == by_column["relevant"][:2] == ("survey", 3)
     assert "unknown function 'pulldata()' at character 1" in by_column["constraint"][2]
-    assert "unknown function 'once()' at character 1" in by_column["relevant"][2]
+    assert "unknown function 'upper()' at character 1" in by_column["relevant"][2]
 
 
 def test_a_regex_that_a_safe_engine_cannot_run_is_refused_at_import(tmp_path):
