@@ -141,7 +141,7 @@ def affects_shown(definition: SurveyDefinition, names) -> bool:
 def visible_pages(definition: SurveyDefinition, shown: set[str]) -> list[Page]:
     """Pages with at least one shown question (a page whose condition is false hides all of its questions)."""
     questions = layout(definition).page_questions
-    return [page for page in definition.pages if any(q.name in shown for q in questions[page.name])]
+    return [page for page in definition.pages if any(q.name in shown and q.displayed for q in questions[page.name])]
 
 
 def allowed_names(definition: SurveyDefinition) -> set[str]:

@@ -178,3 +178,20 @@ def test_a_label_showing_ignored_metadata_imports_with_a_warning(tmp_path):
     definition = load(tmp_path, survey)
     assert any("the label shows ${username}, a metadata field (username) that stays empty here" in warning
                for warning in definition.warnings)
+
+
+def test_a_page_holding_only_unlabelled_calculations_is_not_a_screen(app, client):
+    survey = [{"type": "begin_group", "name": "ask", "label": "Ask"},
+              {"type": "integer", "name": "n", "label": "How many?"},
+              {"type": "end_group", "name": "ask"},
+              {"type": "begin_group", "name": "work", "label": "Work"},
+              {"type": "calculate", "name": "twice", "calculation": "${n} * 2"},
+              {"type": "end_group", "name": "work"}]
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(survey, YES_NO))
+    client.get(f"/s/{token}")
+    client.post(f"/s/{token}/start")
+    sent = client.post(f"/s/{token}/page/ask", data={"n": "3", "n__present": "1", "action": "next"})
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/review")
+    assert stored(app)["twice"] == "6"
+    assert client.post(f"/s/{token}/submit").status_code == 303
