@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from engagement.database import upsert_statement
 from engagement.extensions import db
 
+from .calculations import calculated_changes
 from .definition import OTHER, Question, SurveyDefinition
 from .models import Answer
 from .relevance import affects_shown, visible_questions
@@ -239,6 +240,8 @@ def validate_questions(definition: SurveyDefinition, questions: list[Question], 
             values[question.name] = raw.strip()
         if other is not None:
             values[question.other_name] = other.strip()
+    for name, value in calculated_changes(definition, values, partner).items():  # conditions may read them
+        values[name] = value or ""
     posted_names = [n for q in questions if q.name in posted for n in (q.name, q.other_name)]
     if shown_before is not None and not affects_shown(definition, posted_names):
         shown = shown_before

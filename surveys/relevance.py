@@ -59,7 +59,14 @@ def layout(definition: SurveyDefinition) -> Layout:
     questions = definition.questions()
     everything = [(q, [*q.conditions, *([q.relevant] if q.relevant else [])]) for q in questions]
     conditions = [(q, expressions) for q, expressions in everything if expressions]
-    referenced = sorted({name for _q, expressions in conditions for e in expressions for name in e.references})
+    reading = {name for _q, expressions in conditions for e in expressions for name in e.references}
+    computed = {q.name: q.calculation.references for q in questions if q.calculation is not None}
+    while True:  # a condition on a calculation also reads what the calculation reads
+        more = {name for calculated in reading & computed.keys() for name in computed[calculated]} - reading
+        if not more:
+            break
+        reading |= more
+    referenced = sorted(reading)
     allowed = set()
     for question in questions:
         if question.editable:

@@ -195,3 +195,24 @@ def test_a_page_holding_only_unlabelled_calculations_is_not_a_screen(app, client
     assert sent.status_code == 303 and sent.headers["Location"].endswith("/review")
     assert stored(app)["twice"] == "6"
     assert client.post(f"/s/{token}/submit").status_code == 303
+
+
+def test_without_javascript_a_question_shown_by_a_calculation_on_the_same_page_is_shown_before_moving_on(app, client):
+    survey = [{"type": "begin_group", "name": "ask", "label": "Ask"},
+              {"type": "integer", "name": "men", "label": "Men"},
+              {"type": "integer", "name": "women", "label": "Women"},
+              {"type": "calculate", "name": "total", "calculation": "${men} + ${women}"},
+              {"type": "text", "name": "why", "label": "Why so many?", "relevant": "${total} > 10"},
+              {"type": "end_group", "name": "ask"}]
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(survey, YES_NO))
+    client.get(f"/s/{token}")
+    client.post(f"/s/{token}/start")
+    data = {"men": "8", "men__present": "1", "women": "4", "women__present": "1", "action": "next"}
+    sent = client.post(f"/s/{token}/page/ask", data=data)
+    assert sent.status_code == 303 and sent.headers["Location"] == f"/s/{token}/page/ask?new=why#new-questions"
+    assert stored(app)["total"] == "12"
+    # With JavaScript, the autosave of an answer that brings the total under 11 hides the question in place.
+    reply = client.post(f"/s/{token}/answer/women", data={"women": "1", "women__present": "1"},
+                        headers={"HX-Request": "true"})
+    assert 'id="q-why"' in reply.get_data(as_text=True) and stored(app)["total"] == "9"
