@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from engagement.database import upsert_statement
 from engagement.extensions import db
 
+from .calculations import calculated_changes
 from .definition import OTHER, Question, SurveyDefinition
 from .models import Answer
 from .relevance import affects_shown, visible_questions
@@ -112,7 +113,7 @@ def normalise(question: Question, raw: str, definition: SurveyDefinition, langua
     """Check one non-empty answer's form (type, choices, range, permutation): the stored value, or an error."""
     raw = raw.strip()
     kind = question.type
-    if kind == "text":
+    if kind in ("text", "calculate"):
         if len(raw) > MAX_TEXT:
             return raw, _("Please keep this answer under %(n)d characters.", n=MAX_TEXT)
         return raw, None
@@ -178,7 +179,7 @@ def validate(question: Question, raw: str | None, other: str | None, context: Ma
         changes[question.name] = None
         if question.or_other:
             changes[question.other_name] = None
-        if require and question.required:
+        if require and question.is_required(context):
             message = text(definition, question.required_message, language) or _("Please answer this question.")
             return changes, message
         return changes, None
@@ -229,7 +230,7 @@ def validate_questions(definition: SurveyDefinition, questions: list[Question], 
     values = dict(stored)
     posted = {}
     for question in questions:
-        if not question.answerable:
+        if not question.editable:
             continue
         raw, other = read_field(question, form)
         if raw is None and other is None:
@@ -239,6 +240,8 @@ def validate_questions(definition: SurveyDefinition, questions: list[Question], 
             values[question.name] = raw.strip()
         if other is not None:
             values[question.other_name] = other.strip()
+    for name, value in calculated_changes(definition, values, partner).items():  # conditions may read them
+        values[name] = value or ""
     posted_names = [n for q in questions if q.name in posted for n in (q.name, q.other_name)]
     if shown_before is not None and not affects_shown(definition, posted_names):
         shown = shown_before
@@ -248,10 +251,10 @@ def validate_questions(definition: SurveyDefinition, questions: list[Question], 
     changes: dict[str, str | None] = {}
     errors: dict[str, str] = {}
     for question in questions:
-        if not question.answerable or question.name not in shown:
+        if not question.editable or question.name not in shown:
             continue
         if question.name not in posted:
-            if require and question.required and not stored.get(question.name):
+            if require and not stored.get(question.name) and question.is_required(context):
                 errors[question.name] = text(definition, question.required_message, language) or _(
                     "Please answer this question.")
             continue
@@ -279,8 +282,9 @@ def hidden_answers(definition: SurveyDefinition, values: Mapping[str, str], part
 def missing_required(definition: SurveyDefinition, values: Mapping[str, str], partner: Mapping[str, str]) -> list[Question]:
     """Shown required questions still unanswered, in form order (blocks submission)."""
     shown = visible_questions(definition, values, partner)
-    return [q for q in definition.questions() if q.name in shown and q.required and q.answerable
-            and not values.get(q.name)]
+    context = {**partner, **{name: value for name, value in values.items() if value}}
+    return [q for q in definition.questions() if q.name in shown and q.editable and not values.get(q.name)
+            and q.is_required(context)]
 
 
 def load_values(response_id: int) -> dict[str, str]:

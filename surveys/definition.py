@@ -16,7 +16,7 @@ Text = dict[str, str]  # language code -> text
 SELECT_TYPES = ("select_one", "select_multiple")
 CHOICE_TYPES = ("select_one", "select_multiple", "rank")
 ANSWERABLE_TYPES = ("select_one", "select_multiple", "text", "integer", "decimal", "date", "range", "rank")
-QUESTION_TYPES = ANSWERABLE_TYPES + ("note",)
+QUESTION_TYPES = ANSWERABLE_TYPES + ("note", "calculate")
 OTHER = "other"  # the choice code that or_other adds; its text is saved as "<question>_other"
 
 
@@ -42,13 +42,18 @@ class Question:
     list_name: str | None = None
     choices: list[Choice] = field(default_factory=list)
     or_other: bool = False
-    required: bool = False
+    required: bool = False  # always required
+    required_when: Expression | None = None  # conditional required: required while this holds
+    required_source: str = ""
     required_message: Text = field(default_factory=dict)
     relevant: Expression | None = None  # this question's own condition
     relevant_source: str = ""
     constraint: Expression | None = None
     constraint_source: str = ""
     constraint_message: Text = field(default_factory=dict)
+    calculation: Expression | None = None  # computed by the server from other answers, never typed by the partner
+    read_only: bool = False
+    default_expression: Expression | None = None  # a default such as today(), worked out when the partner starts
     appearance: str = ""
     default: str | None = None  # may be "${partner_category}" and the like (see docs/XLSFORM.md)
     parameters: dict[str, str] = field(default_factory=dict)
@@ -57,9 +62,24 @@ class Question:
     grid: str | None = None  # name of the table-list group that holds it, if any
     conditions: list[Expression] = field(default_factory=list)  # relevance of enclosing groups, outermost first
 
+    def is_required(self, context) -> bool:
+        """Whether an answer is needed given the other answers (`required` as yes, or an expression that holds)."""
+        return self.required or (self.required_when is not None and self.required_when.evaluate(context))
+
     @property
     def answerable(self) -> bool:
+        """Holds a stored value (an answer or a computed one): exported and analysed."""
         return self.type != "note"
+
+    @property
+    def editable(self) -> bool:
+        """The partner gives this value (not a note, not a calculation, not read-only)."""
+        return self.answerable and self.calculation is None and not self.read_only
+
+    @property
+    def displayed(self) -> bool:
+        """Drawn on the page and the review: a calculation only where it has a label."""
+        return self.type != "calculate" or bool(self.label)
 
     @property
     def other_name(self) -> str:

@@ -42,7 +42,7 @@ class Layout:
     page_questions: dict[str, list[Question]]
     grids: dict[str, dict[str, Grid]]  # by page, the page's grids by name
     allowed: frozenset[str]
-    memo: dict | None  # shown questions by the values of `referenced`; None when a condition reads today()
+    memo: dict | None  # shown questions by the values of `referenced`; None when a condition reads the clock
     distinct: dict = field(default_factory=dict)
     wording: dict = field(default_factory=dict)  # the partner pages' texts by language (surveys.routes fills it)
     screens: Screens | None = None  # the screens the pages make (surveys.screens)
@@ -59,14 +59,21 @@ def layout(definition: SurveyDefinition) -> Layout:
     questions = definition.questions()
     everything = [(q, [*q.conditions, *([q.relevant] if q.relevant else [])]) for q in questions]
     conditions = [(q, expressions) for q, expressions in everything if expressions]
-    referenced = sorted({name for _q, expressions in conditions for e in expressions for name in e.references})
+    reading = {name for _q, expressions in conditions for e in expressions for name in e.references}
+    computed = {q.name: q.calculation.references for q in questions if q.calculation is not None}
+    while True:  # a condition on a calculation also reads what the calculation reads
+        more = {name for calculated in reading & computed.keys() for name in computed[calculated]} - reading
+        if not more:
+            break
+        reading |= more
+    referenced = sorted(reading)
     allowed = set()
     for question in questions:
-        if question.answerable:
+        if question.editable:
             allowed.add(question.name)
             if question.or_other:
                 allowed.add(question.other_name)
-    dated = any("today" in e.source for _q, expressions in conditions for e in expressions)
+    dated = any(e.volatile for _q, expressions in conditions for e in expressions)
     built = Layout(questions=questions, names=frozenset(q.name for q in questions), conditions=conditions,
                    referenced=tuple(referenced), reads=frozenset(referenced),
                    page_questions={page.name: page.questions() for page in definition.pages},
@@ -141,7 +148,7 @@ def affects_shown(definition: SurveyDefinition, names) -> bool:
 def visible_pages(definition: SurveyDefinition, shown: set[str]) -> list[Page]:
     """Pages with at least one shown question (a page whose condition is false hides all of its questions)."""
     questions = layout(definition).page_questions
-    return [page for page in definition.pages if any(q.name in shown for q in questions[page.name])]
+    return [page for page in definition.pages if any(q.name in shown and q.displayed for q in questions[page.name])]
 
 
 def allowed_names(definition: SurveyDefinition) -> set[str]:

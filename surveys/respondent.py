@@ -16,6 +16,7 @@ from engagement.i18n import LANGUAGE_NAMES
 from partners.models import Contact, Organisation
 
 from . import answers as answer_store
+from .calculations import calculated_changes, default_of
 from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
 from .models import Answer, Invitation, Preview, Response, Round
@@ -246,9 +247,9 @@ def default_values(definition: SurveyDefinition, partner: dict, language: str) -
     """Prefilled answers: a question's `default`, which may name what the registry knows (${partner_category})."""
     defaults = {}
     for question in definition.questions():
-        if not question.answerable or not question.default:
+        if not question.answerable or not (question.default or question.default_expression):
             continue
-        raw = question.default.strip()
+        raw = (question.default or default_of(question, definition, partner)).strip()
         if raw.startswith("${") and raw.endswith("}"):
             raw = partner.get(raw[2:-1], "")
         if not raw:
@@ -256,6 +257,7 @@ def default_values(definition: SurveyDefinition, partner: dict, language: str) -
         value, error = answer_store.normalise(question, raw, definition, language)
         if error is None:
             defaults[question.name] = value
+    defaults.update({k: v for k, v in calculated_changes(definition, defaults, partner).items() if v})
     return defaults
 
 
@@ -318,6 +320,7 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
     for name, value in changes.items():
         if value is None:
             values.pop(name, None)
+    _calculate(visit, changes, values)
     if clean_hidden:
         for name in answer_store.hidden_answers(visit.definition, values, visit.partner):
             changes[name] = None
@@ -349,6 +352,16 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
         if current_page is not None:
             visit.response.current_page = current_page
     return saved
+
+
+def _calculate(visit: Visit, changes: dict, values: dict) -> None:
+    """Work out again the calculations the changed answers feed, adding them to the changes to store."""
+    for name, value in calculated_changes(visit.definition, values, visit.partner).items():
+        changes[name] = value
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
 
 
 @lru_cache(maxsize=2)

@@ -37,5 +37,5 @@ def _gather(items, shown, entries: list) -> None:
                 entries.append(AnsweredGrid(item, rows))
         elif isinstance(item, Section):
             _gather(item.items, shown, entries)
-        elif item.answerable and item.name in shown:
+        elif item.answerable and item.displayed and item.name in shown:
             entries.append(item)

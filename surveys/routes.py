@@ -47,9 +47,10 @@ from .respondent import (
 )
 from .review import answered_sections
 from .versions import definition_for_id
-from .wording import survey_words
+from .wording import filled, label_references, survey_words
 
 bp = Blueprint("partner", __name__)
+bp.add_app_template_filter(filled, "filled")
 PAGE = "surveys/page.html"
 # A partner page is a few kilobytes of form fields: anything much larger is refused before it is read.
 PARTNER_MAX_CONTENT_LENGTH = 64 * 1024
@@ -168,6 +169,7 @@ def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, post
                                 secretariat, visit.preview is not None)
         return render(PAGE, status=status, **context)
     names = [n for q in screen.questions for n in ((q.name, q.other_name) if q.or_other else (q.name,))]
+    names += [name for name in label_references(screen.questions) if name not in names]
     head, tail = drawn_page(visit.version, visit.language, screen.id, index, len(screens),
                             tuple((name, visit.values[name]) for name in names if visit.values.get(name)),
                             frozenset(q.name for q in screen.questions if q.name in shown), new, secretariat,
@@ -300,7 +302,7 @@ def save(token, name):
     changes, errors, shown = answer_store.validate_questions(
         visit.definition, screen.questions, request.form, visit.values, visit.partner, visit.language,
         require=forward, shown_before=before)
-    new = tuple(q.name for q in screen.questions if q.answerable and q.name in shown and q.name not in before
+    new = tuple(q.name for q in screen.questions if q.editable and q.name in shown and q.name not in before
                 and not (changes.get(q.name) or visit.values.get(q.name)))
     screens = _screens(visit, shown)
     index = next((i for i, s in enumerate(screens) if s is screen), None)
@@ -334,7 +336,7 @@ def autosave(token, question_name):
     if visit.submitted:
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
     question = visit.definition.question(question_name)
-    if question is None or not question.answerable:
+    if question is None or not question.editable:
         return error_page(404, _("There is no such question in this survey."))
     if visit.response is None:
         start(visit)
@@ -345,6 +347,7 @@ def autosave(token, question_name):
     changes, errors, shown = answer_store.validate_questions(
         visit.definition, [question], request.form, visit.values, visit.partner, visit.language, require=False,
         shown_before=before)
+    values_before = dict(visit.values)
     if not errors and not save_page(visit, changes, current_page=None, clean_hidden=False):
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
     status = 422 if errors else 200
@@ -353,7 +356,8 @@ def autosave(token, question_name):
     values = visit.values
     problems = tuple((name, str(error), bool(getattr(error, "pending", False))) for name, error in errors.items())
     changed = tuple((q.name, q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
-                    for q in screen.questions if (q.name in before) != (q.name in shown))
+                    for q in screen.questions if (q.name in before) != (q.name in shown)
+                    or (q.calculation is not None and values_before.get(q.name) != values.get(q.name)))
     reply = drawn_autosave_reply(visit.version, visit.language, screen.id, question.name, problems, changed)
     response = make_response(reply, status)
     response.vary.add("HX-Request")

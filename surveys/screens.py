@@ -62,5 +62,7 @@ class Screens:
         self.of_question = {q.name: screen for screen in self.all for q in screen.questions}
 
     def shown(self, shown_questions) -> list[Screen]:
-        """The screens with at least one question shown (a page whose condition is false hides all of them)."""
-        return [screen for screen in self.all if any(q.name in shown_questions for q in screen.questions)]
+        """The screens with at least one question shown (a page whose condition is false hides all of them; a
+        calculation without a label is never drawn)."""
+        return [screen for screen in self.all
+                if any(q.name in shown_questions and q.displayed for q in screen.questions)]

@@ -1,5 +1,6 @@
 """A survey's texts in one language, escaped once, as the partner pages and the review draw them."""
 
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -7,7 +8,25 @@ from markupsafe import Markup, escape
 from .definition import Grid, Section
 from .relevance import layout
 
-TYPED = ("text", "integer", "decimal", "date")  # typed answers autosave as the partner types, others on change
+TYPED = ("text", "integer", "decimal", "date")
+_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
+
+
+def label_references(questions) -> list[str]:
+    """The names that labels and hints of these questions show with ${name}: a page that draws them depends on
+    their values."""
+    found = []
+    for question in questions:
+        for text in (*question.label.values(), *question.hint.values()):
+            found += [name for name in _REFERENCE.findall(text) if name not in found]
+    return found
+
+
+def filled(text: Markup, values) -> Markup:
+    """A label or hint with each ${name} replaced by that answer or computed value, escaped (XLSForm's output)."""
+    if "${" not in text:
+        return text
+    return Markup(_REFERENCE.sub(lambda match: str(escape(values.get(match.group(1)) or "")), str(text)))  # typed answers autosave as the partner types, others on change
 
 
 @dataclass

@@ -24,6 +24,7 @@ from .definition import (
     Text,
 )
 from .expressions import NAME_PATTERN, PARTNER_ATTRIBUTES, Expression, ExpressionError, parse
+from .xlsform_calculations import check_cycles, check_label_references, read_computed
 from .xlsform_reading import Problem, Row, SurveyFileError, normalise_sheets
 from .xlsform_vocabulary import (
     OTHER_LABELS,
@@ -303,8 +304,9 @@ class _Builder:
         try:
             expression = parse(source)
         except ExpressionError as error:
+            lead = "required must be yes, no or a condition such as ${age} >= 18; " if column == "required" else ""
             self.problem(
-                row, row.header(column), f"cannot read the {column} expression '{source}': {error.message}"
+                row, row.header(column), f"{lead}cannot read the {column} expression '{source}': {error.message}"
             )
             return None
         self.expressions.append((row, column, expression))
@@ -392,7 +394,7 @@ class _Builder:
                 "asked as a text question"
             )
         label = self.text(row, "label")
-        if not label:
+        if not label and kind != "calculate":
             self.problem(
                 row, "label", f"question '{name}' has no label" if name else "this question has no label"
             )
@@ -407,13 +409,9 @@ class _Builder:
         question.constraint_source = row.values.get("constraint", "")
         question.parameters = parse_parameters(row.values.get("parameters", ""))
         required = truth(row.values.get("required", ""))
-        if required is None:
-            self.problem(
-                row,
-                row.header("required"),
-                f"required must be yes or no, not '{row.values['required']}' "
-                "(conditional required is not supported)",
-            )
+        if required is None and kind != "note":
+            question.required_when = self.expression(row, "required")
+            question.required_source = row.values.get("required", "")
         question.required = bool(required) and kind != "note"
         if row.values.get("choice_filter"):
             self.problem(
@@ -464,6 +462,7 @@ class _Builder:
         if "default" in row.values:
             question.default = row.values["default"]
             self.defaults.append((row, question))
+        read_computed(self, row, question)
         if name and name not in self.questions:
             self.questions[name] = question
         return question
@@ -506,6 +505,8 @@ class _Builder:
         for row, column, expression in self.expressions:
             for name in sorted(expression.references - known):
                 self.problem(row, row.header(column), self.unknown_reference(name, column))
+        check_cycles(self)
+        check_label_references(self, known)
         for row, question in self.defaults:
             match = _PARTNER_DEFAULT.match(question.default)
             if match:

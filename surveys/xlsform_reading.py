@@ -117,6 +117,9 @@ def _read_workbook(data: bytes, filename: str, file_type: str) -> dict:
             warnings.simplefilter("ignore")
             workbook = get_xlsform(io.BytesIO(data), file_type=file_type)
     except PyXFormError as error:
+        duplicates = _duplicate_headers(data) if "Duplicate column header" in str(error) else []
+        if duplicates:
+            raise SurveyFileError(duplicates) from error
         detail = (
             str(error).replace("Argument 'definition' was not recognized as a supported type.", "").strip()
         )
@@ -139,6 +142,39 @@ def _read_workbook(data: bytes, filename: str, file_type: str) -> dict:
             if row
         ]
     return sheets
+
+
+def _duplicate_headers(data: bytes) -> list[Problem]:
+    """Columns headed the same way twice in one sheet (three `label` columns for three languages, say), by name."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True)
+    except Exception:  # noqa: BLE001 - an .xls file, or one openpyxl cannot open: the generic message stays
+        return []
+    problems = []
+    for sheet in workbook.worksheets:
+        seen: dict[str, int] = {}
+        header = next(sheet.iter_rows(max_row=1, values_only=True), ())
+        for index, value in enumerate(header):
+            text = str(value).strip() if value is not None else ""
+            if text and text in seen and seen[text] >= 0:
+                problems.append(Problem(
+                    sheet.title, 1, text,
+                    f"more than one column is headed '{text}' (columns {_letter(seen[text])} and {_letter(index)}): "
+                    f"give each its own header, such as {text}::English (en) and {text}::French (fr) for "
+                    "translations"))
+                seen[text] = -1
+            elif text:
+                seen.setdefault(text, index)
+    workbook.close()
+    return problems
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
 
 
 def _cell_text(value) -> str:
@@ -264,4 +300,7 @@ def _normalise(sheet: str, raw: dict, languages: dict[str, Language]) -> Row:
         elif base not in row.values:
             row.values[base] = value
             row.headers[base] = str(header)
+    if sheet == "choices" and "value" in row.values and "name" not in row.values:  # SurveyCTO's name for `name`
+        row.values["name"] = row.values.pop("value")
+        row.headers["name"] = row.headers.pop("value")
     return row

@@ -52,6 +52,9 @@ COLUMN_ALIASES = {
     "relevance": "relevant",
     "bind:constraint": "constraint",
     "bind:required": "required",
+    "bind:calculate": "calculation",
+    "bind:readonly": "read_only",
+    "readonly": "read_only",
     "control:appearance": "appearance",
     "constraint-msg": "constraint_message",
     "constraint_msg": "constraint_message",
@@ -70,6 +73,8 @@ COLUMN_ALIASES = {
 }
 
 SIMPLE_TYPES = {
+    "calculate": "calculate",
+    "hidden": "calculate",
     "text": "text",
     "string": "text",
     "integer": "integer",
@@ -116,8 +121,6 @@ UNSUPPORTED_TYPES = {
     "trigger",
     "datetime",
     "time",
-    "calculate",
-    "hidden",
     "xml-external",
     "csv-external",
     "osm",
@@ -136,7 +139,6 @@ UNSUPPORTED_TYPES = {
     "end_loop",
 }
 UNSUPPORTED_REASONS = {
-    "calculate": "calculations are not supported",
     "begin repeat": "repeats are not supported",
     "begin_repeat": "repeats are not supported",
 }

@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select, text
 
 from engagement.extensions import db
 from partners.models import Contact, Organisation
+from surveys.calculations import calculated_changes
 from surveys.definition import OTHER, Question, SurveyDefinition
 from surveys.models import Answer, Invitation, Response
 from surveys.relevance import partner_attributes
@@ -123,7 +124,7 @@ def synthetic_answers(definition: SurveyDefinition, partner: Partner, rng: rando
     values: dict[str, str] = {}
     hints = {"_category": partner.category, "_region": partner.region}
     for question in definition.questions():
-        if not question.answerable:
+        if not question.editable:
             continue
         conditions = [*question.conditions, *([question.relevant] if question.relevant else [])]
         if not all(condition.evaluate(context) for condition in conditions):
@@ -134,6 +135,7 @@ def synthetic_answers(definition: SurveyDefinition, partner: Partner, rng: rando
         values[question.name] = context[question.name] = value
         if question.or_other and OTHER in value.split():
             values[question.other_name] = context[question.other_name] = rng.choice(TEXTS)
+    values.update({name: value for name, value in calculated_changes(definition, values, attributes).items() if value})
     return values
 
 

@@ -551,9 +551,9 @@ def test_or_other_label_in_each_language(tmp_path):
             ("survey", 2, "relevant", "${partner_size}, which is not a registry attribute"),
         ),
         (
-            [{"type": "text", "name": "a", "label": "A", "constraint": "regex(., 'x')"}],
+            [{"type": "text", "name": "a", "label": "A", "constraint": "pulldata('f', 'c', 'k', .) > 1"}],
             [],
-            ("survey", 2, "constraint", "unknown function 'regex'"),
+            ("survey", 2, "constraint", "unknown function 'pulldata()' at character 1"),
         ),
         (
             [
@@ -579,9 +579,15 @@ def test_or_other_label_in_each_language(tmp_path):
             ("survey", 2, "default", "default 'maybe' is not a choice of list 'yes_no'"),
         ),
         (
+            [{"type": "text", "name": "a", "label": "A", "required": "maybe"}],
+            [],
+            ("survey", 2, "required", ("required must be yes, no or a condition such as ${age} >= 18; cannot read "
+                                      "the required expression 'maybe': unexpected word 'maybe'")),
+        ),
+        (
             [{"type": "text", "name": "a", "label": "A", "required": "${b} = 1"}],
             [],
-            ("survey", 2, "required", "required must be yes or no"),
+            ("survey", 2, "required", "the required expression refers to ${b}, which is not a question of this form"),
         ),
         (
             [{"type": "begin group", "name": "g", "label": "G"}, {"type": "text", "name": "a", "label": "A"}],
@@ -701,8 +707,6 @@ def test_one_problem(tmp_path, survey, choices, expected):
         "datetime",
         "dateTime",
         "time",
-        "calculate",
-        "hidden",
         "begin repeat",
         "begin_repeat",
     ],

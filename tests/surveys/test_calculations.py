@@ -1,0 +1,218 @@
+"""calculate and hidden rows, read-only calculations, ${name} in labels and expression defaults (issue 16.2): the
+server works the values out whenever an answer they read changes, stores them with the response and exports them."""
+
+import pytest
+
+from engagement.extensions import db
+from surveys.models import Answer
+from surveys.xlsform import SurveyFileError, load_survey_file
+from tests import factories
+
+from .xlsform_builder import write_xlsform
+
+YES_NO = [{"list_name": "yn", "name": "yes", "label": "Yes"}, {"list_name": "yn", "name": "no", "label": "No"}]
+FORM = [
+    {"type": "begin_group", "name": "first", "label": "First"},
+    {"type": "integer", "name": "men", "label": "Men"},
+    {"type": "integer", "name": "women", "label": "Women"},
+    {"type": "calculate", "name": "total", "calculation": "coalesce(${men}, 0) + coalesce(${women}, 0)"},
+    {"type": "calculate", "name": "share", "label": "Share of women (%)",
+     "calculation": "if(${total} > 0, round(${women} div ${total} * 100, 1), '')"},
+    {"type": "select_one yn", "name": "member", "label": "Member?"},
+    {"type": "calculate", "name": "member_label", "calculation": "jr:choice-name(${member}, '${member}')"},
+    {"type": "hidden", "name": "source", "default": "web"},
+    {"type": "date", "name": "started", "label": "Started", "default": "today()"},
+    {"type": "end_group", "name": "first"},
+    {"type": "begin_group", "name": "second", "label": "Second"},
+    {"type": "note", "name": "summary", "label": "You told us about ${total} staff (${member_label})."},
+    {"type": "decimal", "name": "double", "label": "Twice the staff", "calculation": "${total} * 2",
+     "read_only": "yes"},
+    {"type": "text", "name": "why", "label": "Why ${total}?", "relevant": "${total} > 10"},
+    {"type": "end_group", "name": "second"},
+]
+
+
+def load(tmp_path, survey):
+    path = write_xlsform(tmp_path / "form.xlsx", {"survey": survey, "choices": YES_NO})
+    return load_survey_file(path, "form.xlsx")[1]
+
+
+def test_calculations_import_and_are_never_asked(tmp_path):
+    questions = {q.name: q for q in load(tmp_path, FORM).questions()}
+    assert questions["total"].type == "calculate" and not questions["total"].editable
+    assert not questions["total"].displayed and questions["share"].displayed
+    assert questions["double"].read_only and not questions["double"].editable
+    assert questions["source"].default == "web"
+    assert questions["started"].default_expression.source == "today()"
+
+
+@pytest.mark.parametrize(
+    ("rows", "column", "fragment"),
+    [
+        ([{"type": "calculate", "name": "c"}], "type", "calculate 'c' needs a calculation"),
+        ([{"type": "calculate", "name": "a", "calculation": "${b} + 1"},
+          {"type": "calculate", "name": "b", "calculation": "${a} + 1"}], "calculation", "depends on itself (a → b → a)"),
+        ([{"type": "calculate", "name": "c", "calculation": "${nowhere}"}], "calculation",
+         "refers to ${nowhere}, which is not a question"),
+        ([{"type": "text", "name": "t", "label": "T", "read_only": "perhaps"}], "read_only",
+         "read_only must be yes or no"),
+        ([{"type": "text", "name": "t", "label": "T", "default": "upper(x)"}], "default", "unknown function 'upper()'"),
+    ],
+)
+def test_refused_calculations_name_the_cell(tmp_path, rows, column, fragment):
+    survey = [{"type": "text", "name": "q", "label": "Q"}, *rows]
+    with pytest.raises(SurveyFileError) as caught:
+        load(tmp_path, survey)
+    problem = caught.value.problems[0]
+    assert (problem.sheet, problem.row, problem.column) == ("survey", 3, column)
+    assert fragment in problem.message
+
+
+@pytest.fixture
+def partner(app, client):
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(FORM, YES_NO))
+    client.get(f"/s/{token}")
+    client.post(f"/s/{token}/start")
+    return token
+
+
+def stored(app) -> dict:
+    with app.app_context():
+        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+
+
+def first(men="8", women="4", member="yes", **extra):
+    return {"men": men, "men__present": "1", "women": women, "women__present": "1", "member": member,
+            "member__present": "1", "started__present": "1", "action": "next", **extra}
+
+
+def test_start_stores_hidden_values_and_expression_defaults(app, partner):
+    from datetime import date
+    values = stored(app)
+    assert values["source"] == "web" and values["started"] == date.today().isoformat()
+    assert values["total"] == "0"
+
+
+def test_without_javascript_calculations_follow_the_answers_they_read(app, client, partner):
+    started = stored(app)["started"]
+    sent = client.post(f"/s/{partner}/page/first", data=first(started=started))
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/page/second")
+    values = stored(app)
+    assert (values["total"], values["share"], values["member_label"], values["double"]) == ("12", "33.3", "Yes", "24")
+    page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "You told us about 12 staff (Yes)." in page
+    assert "Why 12?" in page  # shown because the total is over 10, its label filled in
+    assert "<output" in page and ">24</output>" in page and 'name="double"' not in page
+    first_page = client.get(f"/s/{partner}/page/first").get_data(as_text=True)
+    assert "Share of women (%)" in first_page and ">33.3</output>" in first_page and 'name="total"' not in first_page
+    client.post(f"/s/{partner}/page/first", data=first(men="2", women="", started=started))
+    values = stored(app)
+    assert values["total"] == "2" and "share" not in values  # 0 women of 2: the share is no longer computed
+
+
+def test_a_partner_cannot_post_a_computed_value(app, client, partner):
+    client.post(f"/s/{partner}/page/first", data=first(total="999", total__present="1"))
+    assert stored(app)["total"] == "12"
+    assert client.post(f"/s/{partner}/answer/total", data={"total": "1"}).status_code == 404
+    assert client.post(f"/s/{partner}/answer/double", data={"double": "1"}).status_code == 404
+
+
+def test_computed_values_are_columns_of_the_export(app, client, partner):
+    from analysis.exports import prepare
+    from analysis.loader import iter_responses, round_and_definition
+    from surveys.models import Round
+
+    started = stored(app)["started"]
+    client.post(f"/s/{partner}/page/first", data=first(started=started))
+    client.post(f"/s/{partner}/page/second", data={"why": "Growth", "why__present": "1", "action": "next"})
+    assert client.post(f"/s/{partner}/submit").status_code == 303
+    with app.app_context():
+        round_, definition = round_and_definition(db.session, db.session.scalar(db.select(Round.id)))
+        export = prepare(round_.id, round_.name, definition, "csv")
+        text = b"".join(export.chunks(iter_responses(db.session, round_.id, definition))).decode()
+    header, row = text.splitlines()[:2]
+    columns = dict(zip(header.split(","), row.split(","), strict=False))
+    assert (columns["total"], columns["share"], columns["member_label"], columns["double"]) == ("12", "33.3", "Yes",
+                                                                                              "24")
+    assert columns["source"] == "web"
+
+
+def test_with_javascript_an_autosave_redraws_the_calculation_it_changed(app, client, partner):
+    reply = client.post(f"/s/{partner}/answer/women", data={"women": "4", "women__present": "1"},
+                        headers={"HX-Request": "true"})
+    assert reply.status_code == 200
+    html = reply.get_data(as_text=True)
+    assert 'id="q-share"' in html and 'hx-swap-oob="outerHTML"' in html and ">100</output>" in html
+    assert stored(app)["total"] == "4" and stored(app)["share"] == "100"
+
+
+def test_synthetic_responses_carry_their_calculations(tmp_path):
+    import random
+
+    from synthetic.responses import synthetic_answers
+
+    class Partner:
+        category, region, country, pathfinder, action_groups, gcg_member = "workers", "africa", "GH", False, "", False
+
+    definition = load(tmp_path, FORM)
+    for seed in range(5):
+        values = synthetic_answers(definition, Partner(), random.Random(seed))
+        men, women = (int(values.get(name) or 0) for name in ("men", "women"))
+        assert values["total"] == str(men + women)
+        assert values["double"] == str((men + women) * 2)
+
+
+def test_a_label_showing_an_unknown_name_is_refused(tmp_path):
+    survey = [{"type": "text", "name": "q", "label": "Q"},
+              {"type": "note", "name": "n", "label": "You said ${q}, and ${nothing}."}]
+    with pytest.raises(SurveyFileError) as caught:
+        load(tmp_path, survey)
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (3, "label")
+    assert "the label shows ${nothing}, which is not a question of this form" in problem.message
+
+
+def test_a_label_showing_ignored_metadata_imports_with_a_warning(tmp_path):
+    survey = [{"type": "username", "name": "username"}, {"type": "note", "name": "n", "label": "Hello ${username}"}]
+    definition = load(tmp_path, survey)
+    assert any("the label shows ${username}, a metadata field (username) that stays empty here" in warning
+               for warning in definition.warnings)
+
+
+def test_a_page_holding_only_unlabelled_calculations_is_not_a_screen(app, client):
+    survey = [{"type": "begin_group", "name": "ask", "label": "Ask"},
+              {"type": "integer", "name": "n", "label": "How many?"},
+              {"type": "end_group", "name": "ask"},
+              {"type": "begin_group", "name": "work", "label": "Work"},
+              {"type": "calculate", "name": "twice", "calculation": "${n} * 2"},
+              {"type": "end_group", "name": "work"}]
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(survey, YES_NO))
+    client.get(f"/s/{token}")
+    client.post(f"/s/{token}/start")
+    sent = client.post(f"/s/{token}/page/ask", data={"n": "3", "n__present": "1", "action": "next"})
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/review")
+    assert stored(app)["twice"] == "6"
+    assert client.post(f"/s/{token}/submit").status_code == 303
+
+
+def test_without_javascript_a_question_shown_by_a_calculation_on_the_same_page_is_shown_before_moving_on(app, client):
+    survey = [{"type": "begin_group", "name": "ask", "label": "Ask"},
+              {"type": "integer", "name": "men", "label": "Men"},
+              {"type": "integer", "name": "women", "label": "Women"},
+              {"type": "calculate", "name": "total", "calculation": "${men} + ${women}"},
+              {"type": "text", "name": "why", "label": "Why so many?", "relevant": "${total} > 10"},
+              {"type": "end_group", "name": "ask"}]
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(survey, YES_NO))
+    client.get(f"/s/{token}")
+    client.post(f"/s/{token}/start")
+    data = {"men": "8", "men__present": "1", "women": "4", "women__present": "1", "action": "next"}
+    sent = client.post(f"/s/{token}/page/ask", data=data)
+    assert sent.status_code == 303 and sent.headers["Location"] == f"/s/{token}/page/ask?new=why#new-questions"
+    assert stored(app)["total"] == "12"
+    # With JavaScript, the autosave of an answer that brings the total under 11 hides the question in place.
+    reply = client.post(f"/s/{token}/answer/women", data={"women": "1", "women__present": "1"},
+                        headers={"HX-Request": "true"})
+    assert 'id="q-why"' in reply.get_data(as_text=True) and stored(app)["total"] == "9"
