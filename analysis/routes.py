@@ -31,7 +31,9 @@ from surveys.versions import definition_for
 from . import exports, monitoring
 from .figures import cumulative_line_svg
 from .loader import iter_responses, load_round, round_and_definition
+from .models import edited_findings
 from .report.builder import build_report
+from .report.findings import findings_fingerprint
 from .report.model import Filters
 
 bp = Blueprint("analysis", __name__, url_prefix="/secretariat")
@@ -281,9 +283,12 @@ def report(round_id: int):
     form = ReportFilterForm(comparable_rounds(round_))
     filters, compare_id, query = form.selection()
     built = cached_report(round_id, filters, compare_id)
+    edit = None if filters.active() or filters.weighting else edited_findings(round_id, str(get_locale() or "en"),
+                                                                               compare_id)
     return render("analysis/report.html", block="sections", status=400 if form.errors else 200,
                   layout="secretariat.html", standalone=False, report=built, form=form, query=query,
-                  filter_labels=filter_labels(filters))
+                  filter_labels=filter_labels(filters), findings_edit=edit,
+                  findings_outdated=edit is not None and edit.fingerprint != findings_fingerprint(built.findings))
 
 
 @bp.get("/rounds/<int:round_id>/report/<table_key>.csv")

@@ -10,6 +10,7 @@ from analysis.suppression import MIN_CELL
 
 from .blocks import page_section
 from .context import ReportContext
+from .findings import key_findings
 from .model import Filters, Report, Section, _, translation
 from .sections import (
     annex_sections,
@@ -42,6 +43,7 @@ def build_report(
     gettext: Callable[..., str] | None = None,
     survey_title: str | None = None,
     generated_at: datetime | None = None,
+    top_themes: list | None = None,
 ) -> Report:
     """The whole collective analysis of a round, in DOMAIN.md's order, every published cell suppressed."""
     with translation(gettext):
@@ -82,7 +84,7 @@ def build_report(
         if previous is not None:
             sections.append(change_section(b, previous))
         sections += annex_sections(b)
-        return Report(
+        report = Report(
             round_id=data.round_id,
             round_name=data.round_name,
             survey_title=survey_title or b.definition.text(b.definition.title, language),
@@ -94,4 +96,7 @@ def build_report(
             generated_at=generated_at or datetime.now(UTC),
             sections=[s for s in sections if s is not None],
             suppression=b.log,
+            top_themes=list(top_themes or []),
         )
+        report.findings = key_findings(report)
+        return report

@@ -149,6 +149,9 @@ class Report:
     generated_at: datetime
     sections: list[Section]
     suppression: list[SuppressionRecord]
+    # The most frequent themes of the open answers (findings.TopTheme), from the coding of comments; empty: none.
+    top_themes: list = field(default_factory=list)
+    findings: list = field(default_factory=list)  # the key findings (findings.Finding), written from the tables
 
     def table(self, key: str) -> Table | None:
         for section in self.sections:

@@ -17,7 +17,9 @@ OPEN_TO_ALL = {"/sign-in", "/sign-out", "/healthz", "/static/<path:filename>", "
                "/accept-invitation/<token>", "/reset-password/<token>"}
 # Every staff member, analysts too, changes their own password and previews a survey as a partner
 # (previews are kept apart from real answers; mailing a test link stays an admin's action, tested with previews).
-OPEN_TO_EVERY_ROLE = {"/secretariat/account", "/secretariat/previews/new"}
+# Analysts write the report's key findings too (issue 15 §4): the text only, never a figure.
+OPEN_TO_EVERY_ROLE = {"/secretariat/account", "/secretariat/previews/new",
+                      "/secretariat/rounds/<int:round_id>/report/key-findings"}
 
 
 def secretariat_rules(app, method):
