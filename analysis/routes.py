@@ -34,7 +34,9 @@ from .loader import iter_responses, load_round, round_and_definition
 from .models import edited_findings
 from .report.builder import build_report
 from .report.findings import findings_fingerprint
-from .report.model import Filters
+from .report.model import Filters, translation
+from .report.pdf import report_pdf
+from .report.word import report_docx
 
 bp = Blueprint("analysis", __name__, url_prefix="/secretariat")
 bp.before_request(require_secretariat)
@@ -305,5 +307,28 @@ def report_csv(round_id: int, table_key: str):
         writer.writerow([neutralise(cell) for cell in row])
     response = current_app.response_class(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-{table_key}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+DOCUMENTS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             "pdf": "application/pdf"}
+
+
+@bp.get("/rounds/<int:round_id>/report.<any(docx, pdf):kind>")
+def report_document(round_id: int, kind: str):
+    """The report as Word or PDF, in the user's language, with the page's filters, comparison and suppression."""
+    round_ = db.get_or_404(Round, round_id)
+    filters, compare_id, _query = ReportFilterForm(comparable_rounds(round_)).selection()
+    built = cached_report(round_id, filters, compare_id)
+    edit = None if filters.active() or filters.weighting else edited_findings(round_id, str(get_locale() or "en"),
+                                                                               compare_id)
+    scope = " · ".join(filter_labels(filters)) or _("All partners")
+    findings = [p for p in edit.text.split("\n\n") if p.strip()] if edit is not None else None
+    writer = report_docx if kind == "docx" else report_pdf
+    with translation(_):
+        content = writer(built, scope, findings)
+    response = current_app.response_class(content, mimetype=DOCUMENTS[kind])
+    response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-report.{kind}"'
     response.headers["Cache-Control"] = "no-store"
     return response
