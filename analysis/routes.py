@@ -315,9 +315,20 @@ DOCUMENTS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessi
              "pdf": "application/pdf"}
 
 
-@bp.get("/rounds/<int:round_id>/report.<any(docx, pdf):kind>")
+@bp.get("/rounds/<int:round_id>/report.docx")
+def report_word(round_id: int):
+    """The report as a Word document, with the page's filters, comparison and suppression."""
+    return report_document(round_id, "docx")
+
+
+@bp.get("/rounds/<int:round_id>/report.pdf")
+def report_pdf_file(round_id: int):
+    """The report as a PDF, with the page's filters, comparison and suppression."""
+    return report_document(round_id, "pdf")
+
+
 def report_document(round_id: int, kind: str):
-    """The report as Word or PDF, in the user's language, with the page's filters, comparison and suppression."""
+    """The report as a file of `kind`, in the user's language, with the page's filters and the analysts' summary."""
     round_ = db.get_or_404(Round, round_id)
     filters, compare_id, _query = ReportFilterForm(comparable_rounds(round_)).selection()
     built = cached_report(round_id, filters, compare_id)
