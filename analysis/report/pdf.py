@@ -33,15 +33,15 @@ def _heading(pdf: FPDF, text: str, level: int) -> None:
 
 def _paragraph(pdf: FPDF, text: str, size: float = 9, style: str = "") -> None:
     pdf.set_font(FONT, style, size)
-    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(1.5)
     pdf.set_font(FONT, size=9)
 
 
-def _wrap(text: str, width: float, size: float) -> list[str]:
+def _wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
     """Lines of at most `width` mm at font `size`, by an average character width (fpdf's exact line breaking
     measures every character and costs seconds on the annex tables)."""
-    per_line = max(4, int(width / (size * 0.352 * 0.56)))
+    per_line = max(4, int(width / (size * 0.352 * (0.66 if bold else 0.56))))
     lines = []
     for paragraph in text.split("\n"):
         lines += textwrap.wrap(paragraph, per_line, break_long_words=True) or [""]
@@ -50,7 +50,8 @@ def _wrap(text: str, width: float, size: float) -> list[str]:
 
 def _table(pdf: FPDF, header: list[str], rows: list[list[str]], caption: str) -> None:
     """A ruled table whose header repeats on every page; cells wrap, numbers align right."""
-    _paragraph(pdf, caption, 8.5, "B")
+    if caption:
+        _paragraph(pdf, caption, 8.5, "B")
     size = 7 if len(header) > 6 else 8
     usable = pdf.w - pdf.l_margin - pdf.r_margin
     weights = [3.0] + [1.0] * (len(header) - 1) if len(header) > 2 else [1.0] * len(header)
@@ -60,7 +61,7 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]], caption: str) ->
     line = size * 0.352 * 1.35
 
     def draw(cells: list[str], bold: bool) -> None:
-        wrapped = [_wrap(text, width - 2, size) for text, width in zip(cells, widths)]
+        wrapped = [_wrap(text, width - 2, size, bold) for text, width in zip(cells, widths)]
         height = line * max(len(w) for w in wrapped) + 1.2
         if pdf.get_y() + height > pdf.h - pdf.b_margin:
             pdf.add_page()
@@ -127,7 +128,7 @@ def report_pdf(report: Report, scope: str, findings: list[str] | None = None) ->
                 _paragraph(pdf, block.message, style="B")
             header, rows = table_body(block.table)
             if rows:
-                _table(pdf, header, rows, block.table.caption)
+                _table(pdf, header, rows, "" if block.table.caption == block.heading else block.table.caption)
             for note in block.table.notes:
                 _paragraph(pdf, note, 8)
         for note in part.notes:

@@ -37,7 +37,8 @@ def _field(paragraph, instruction: str, placeholder: str = "") -> None:
 
 
 def _table(document, header: list[str], rows: list[list[str]], caption: str) -> None:
-    document.add_paragraph(caption, style="Caption")
+    if caption:
+        document.add_paragraph(caption, style="Caption")
     table = document.add_table(rows=1 + len(rows), cols=len(header))
     table.style = "Table Grid"
     cells = table._cells  # every cell in row order: one pass, not a lookup per cell
@@ -103,7 +104,7 @@ def report_docx(report: Report, scope: str, findings: list[str] | None = None) -
                 document.add_paragraph(block.message, style="Intense Quote")
             header, rows = table_body(block.table)
             if rows:
-                _table(document, header, rows, block.table.caption)
+                _table(document, header, rows, "" if block.table.caption == block.heading else block.table.caption)
             for note in block.table.notes:
                 document.add_paragraph(note, style="Quote")
         for note in part.notes:
