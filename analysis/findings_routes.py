@@ -85,6 +85,6 @@ def edit_key_findings(round_id: int):
             text = form.text.data.strip().replace("\r\n", "\n")
             run_write(lambda: _save(round_id, language, compare_id, text, findings_fingerprint(report.findings)))
             return redirect_to(back + "#key-findings")
-    status = 400 if form.errors else 200
+    status = 422 if form.errors else 200
     return render(PAGE, block="editor", status=status, form=form, round_=round_, report=report, edit=edit,
                   back=back, compare_id=compare_id, max_length=FINDINGS_MAX_LENGTH)

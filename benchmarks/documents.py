@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.report import app_for, generate  # noqa: E402
+from benchmarks.report import app_for, generate
 
 
 def measure(path: str) -> dict:

@@ -191,8 +191,8 @@ def test_bad_key_findings_are_refused_and_nothing_is_stored(app, rounds, analyst
     this, _last = rounds
     analyst.get(edit_url(this))
     page = analyst.post(edit_url(this), {"text": text, "save": "1"})
-    assert page.status_code == 400 and message in html.unescape(page.get_data(as_text=True))
+    assert page.status_code == 422 and message in html.unescape(page.get_data(as_text=True))
     fragment = analyst.post(edit_url(this), {"text": text, "save": "1"}, htmx=True)
     body = html.unescape(fragment.get_data(as_text=True))
-    assert fragment.status_code == 400 and body.lstrip().startswith('<form') and message in body
+    assert fragment.status_code == 422 and body.lstrip().startswith('<form') and message in body
     assert stored(app) == []
