@@ -11,6 +11,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from analysis.cli import register_cli as register_analysis_cli
     from analysis.coding_routes import bp as coding_bp
+    from analysis.findings_routes import bp as findings_bp
     from analysis.routes import bp as analysis_bp
     from engagement import account_routes, audit, audit_log, auth
     from engagement.cli import register_cli as register_shell_cli
@@ -76,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(responses_bp)
     app.register_blueprint(analysis_bp)
     app.register_blueprint(coding_bp)
+    app.register_blueprint(findings_bp)
 
     audit.name_targets("round", round_names)  # the audit log names rounds ("round 3" is stored)
 

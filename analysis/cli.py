@@ -4,14 +4,18 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext
+from flask_migrate import upgrade
 
 from engagement.audit import record
 from engagement.database import run_write
 from engagement.extensions import db
+from surveys.demo import DEMO_ADMIN, DEMO_ANALYST, load_demo, load_demo_history
+from surveys.invitations import link_for
 
 from . import anonymisation, exports
+from .coding_store import seed_demo_codes
 from .loader import iter_responses, respondent_rows, round_and_definition
 
 responses_cli = AppGroup("responses", help="A round's responses: exports.")
@@ -91,6 +95,32 @@ def report_command(round_id: int, out: Path, compare_id: int | None, language: s
     click.echo(f"Wrote {out} ({len(html.encode()):,} bytes, {built.respondents} responses analysed).")
 
 
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Create the database, survey, partners, last year's round, this year's open one with its answers so far (their
+    open answers partly coded) and demo accounts; print links."""
+    upgrade()
+    round_, invitations = load_demo()
+    last = load_demo_history(round_)
+    for coded_round in (last, round_):  # the open answers coded as an analyst would have, some left to do
+        if coded_round is not None:
+            run_write(lambda round_id=coded_round.id: seed_demo_codes(db.session, round_id))
+    base = current_app.config["BASE_URL"]
+    if last is not None:
+        click.echo(f"Last year's round {last.id}: {last.name}, closed, with its responses.")
+    click.echo(f"Demo round {round_.id}: {round_.name}, open until {round_.closes_on.isoformat()}.")
+    click.echo("Partner survey links (each opens one organisation's survey):")
+    for invitation in invitations:
+        if invitation.response is not None:
+            continue
+        contact = invitation.contact
+        click.echo(f"  [{contact.language}] {contact.organisation.name}: {link_for(invitation)}")
+    click.echo(f"Secretariat: {base}/sign-in  admin: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}"
+               f"  analyst: {DEMO_ANALYST[0]} / {DEMO_ANALYST[1]}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(responses_cli)
     app.cli.add_command(analysis_cli)
+    app.cli.add_command(demo_command)

@@ -29,12 +29,16 @@ from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 from surveys.models import Invitation, Response, Round, SurveyVersion
 from surveys.versions import definition_for
 
-from . import anonymisation, exports, models, monitoring  # noqa: F401 (models: the coding tables)
+from . import anonymisation, exports, monitoring
 from .coding_store import coding_stamp, load_coding, theme_names
 from .figures import cumulative_line_svg
 from .loader import iter_responses, load_round, respondent_rows, round_and_definition
+from .models import edited_findings
 from .report.builder import build_report
-from .report.model import Filters
+from .report.findings import findings_fingerprint
+from .report.model import Filters, translation
+from .report.pdf import report_pdf
+from .report.word import report_docx
 
 bp = Blueprint("analysis", __name__, url_prefix="/secretariat")
 bp.before_request(require_secretariat)
@@ -307,9 +311,12 @@ def report(round_id: int):
     form = ReportFilterForm(comparable_rounds(round_))
     filters, compare_id, query = form.selection()
     built = cached_report(round_id, filters, compare_id)
+    edit = None if filters.active() or filters.weighting else edited_findings(round_id, str(get_locale() or "en"),
+                                                                               compare_id)
     return render("analysis/report.html", block="sections", status=400 if form.errors else 200,
                   layout="secretariat.html", standalone=False, report=built, form=form, query=query,
-                  filter_labels=filter_labels(filters))
+                  filter_labels=filter_labels(filters), findings_edit=edit,
+                  findings_outdated=edit is not None and edit.fingerprint != findings_fingerprint(built.findings))
 
 
 @bp.get("/rounds/<int:round_id>/report/<table_key>.csv")
@@ -327,5 +334,39 @@ def report_csv(round_id: int, table_key: str):
     text = (BOM if wants_bom(request.args.get("bom")) else "") + buffer.getvalue()
     response = current_app.response_class(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-{table_key}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+DOCUMENTS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             "pdf": "application/pdf"}
+
+
+@bp.get("/rounds/<int:round_id>/report.docx")
+def report_word(round_id: int):
+    """The report as a Word document, with the page's filters, comparison and suppression."""
+    return report_document(round_id, "docx")
+
+
+@bp.get("/rounds/<int:round_id>/report.pdf")
+def report_pdf_file(round_id: int):
+    """The report as a PDF, with the page's filters, comparison and suppression."""
+    return report_document(round_id, "pdf")
+
+
+def report_document(round_id: int, kind: str):
+    """The report as a file of `kind`, in the user's language, with the page's filters and the analysts' summary."""
+    round_ = db.get_or_404(Round, round_id)
+    filters, compare_id, _query = ReportFilterForm(comparable_rounds(round_)).selection()
+    built = cached_report(round_id, filters, compare_id)
+    edit = None if filters.active() or filters.weighting else edited_findings(round_id, str(get_locale() or "en"),
+                                                                               compare_id)
+    scope = " · ".join(filter_labels(filters)) or _("All partners")
+    findings = [p for p in edit.text.split("\n\n") if p.strip()] if edit is not None else None
+    writer = report_docx if kind == "docx" else report_pdf
+    with translation(_):
+        content = writer(built, scope, findings)
+    response = current_app.response_class(content, mimetype=DOCUMENTS[kind])
+    response.headers["Content-Disposition"] = f'attachment; filename="round-{round_id}-report.{kind}"'
     response.headers["Cache-Control"] = "no-store"
     return response

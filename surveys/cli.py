@@ -234,7 +234,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(surveys_cli)
     app.cli.add_command(rounds_cli)
     app.cli.add_command(invitations_cli)
-    from .demo import demo_command
 
-    app.cli.add_command(demo_command)
 

@@ -2,21 +2,16 @@
 
 from datetime import UTC, datetime, timedelta
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
-from flask_migrate import upgrade
-
 from engagement.auth import create_user
 from engagement.database import write_transaction
 from engagement.extensions import db
 from engagement.models import User
 from partners.models import Contact, Organisation
 
-from .invitations import link_for
+from .demo_history import seed_history
 from .models import Round, Survey
 from .rounds import create_round, open_round
-from .versions import DEFAULT_SURVEY_FILE, import_survey
+from .versions import DEFAULT_SURVEY_FILE, definition_for, import_survey
 
 DEMO_ADMIN = ("admin@alliance87.example", "demo-admin-2026")
 DEMO_ANALYST = ("analyst@alliance87.example", "demo-analyst-2026")
@@ -51,6 +46,13 @@ def load_demo() -> tuple[Round, list]:
         return _create_demo()
 
 
+def load_demo_history(round_: Round) -> Round | None:
+    """Add last year's round and this year's answers so far to the demo (once); returns last year's round."""
+    with write_transaction():
+        round_ = db.session.get(Round, round_.id)
+        return seed_history(round_.survey_version, round_, definition_for(round_.survey_version))
+
+
 def _create_demo() -> tuple[Round, list]:
     survey = db.session.scalar(db.select(Survey).filter_by(form_id="alliance87_engagement"))
     if survey is None:
@@ -75,19 +77,3 @@ def _create_demo() -> tuple[Round, list]:
         round_ = create_round(version, DEMO_ROUND, closes, translated_names=DEMO_ROUND_NAMES)
         open_round(round_)
     return round_, list(round_.invitations)
-
-
-@click.command("demo")
-@with_appcontext
-def demo_command():
-    """Create the database, the default survey, sample partners, an open round and demo accounts; print links."""
-    upgrade()
-    round_, invitations = load_demo()
-    base = current_app.config["BASE_URL"]
-    click.echo(f"Demo round {round_.id}: {round_.name}, open until {round_.closes_on.isoformat()}.")
-    click.echo("Partner survey links (each opens one organisation's survey):")
-    for invitation in invitations:
-        contact = invitation.contact
-        click.echo(f"  [{contact.language}] {contact.organisation.name}: {link_for(invitation)}")
-    click.echo(f"Secretariat: {base}/sign-in  admin: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}"
-               f"  analyst: {DEMO_ANALYST[0]} / {DEMO_ANALYST[1]}")

@@ -11,6 +11,7 @@ from analysis.suppression import MIN_CELL
 
 from .blocks import page_section
 from .context import ReportContext
+from .findings import key_findings
 from .model import Filters, Report, Section, _, translation
 from .sections import (
     annex_sections,
@@ -90,7 +91,7 @@ def build_report(
         if kappa is not None:
             next(s for s in annexes if s.key == "methods").blocks.append(kappa)
         sections += annexes
-        return Report(
+        report = Report(
             round_id=data.round_id,
             round_name=data.round_name,
             survey_title=survey_title or b.definition.text(b.definition.title, language),
@@ -104,3 +105,5 @@ def build_report(
             suppression=b.log,
             top_themes=top_themes,
         )
+        report.findings = key_findings(report)
+        return report

@@ -151,6 +151,7 @@ class Report:
     suppression: list[SuppressionRecord]
     # The themes of the open answers, most commenters first (analysis.report.themes.TopTheme), for key findings.
     top_themes: list = field(default_factory=list)
+    findings: list = field(default_factory=list)  # the key findings (findings.Finding), written from the tables
 
     def table(self, key: str) -> Table | None:
         for section in self.sections:

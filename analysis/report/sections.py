@@ -185,7 +185,8 @@ def importance_section(b: ReportContext, claimed: set[str]) -> Section | None:
             high_sat = record["satisfaction_mean"] >= satisfaction_cross
             quadrant = (CONCENTRATE if high_imp and not high_sat else KEEP_UP if high_imp else
                         LOW_PRIORITY if not high_sat else OVERKILL)
-        rows.append(dict(record, service=labels[i], quadrant=names[quadrant] if quadrant else ""))
+        rows.append(dict(record, service=labels[i], quadrant=names[quadrant] if quadrant else "",
+                         quadrant_code=quadrant or ""))
         cells = {"importance_mean", "satisfaction_mean", "importance_t2b", "satisfaction_t2b", "t2b_gap",
                  "quadrant"} if hide[i] else set()
         hidden.append(cells | ({"gap"} if hide_gap[i] else set()))

@@ -28,6 +28,7 @@ class TopTheme:
     theme: str
     commenters: int
     share: float  # of the respondents who wrote an answer to the question
+    table_key: str  # the report table that gives it, for the key finding's citation
 
 
 def theme_blocks(b: ReportContext, section: Section | None, coding: CodingData | None) -> list[TopTheme]:
@@ -98,7 +99,7 @@ def _question_blocks(b: ReportContext, name: str, themes: pd.DataFrame, coding: 
     quotes.limit = sum(1 for row in quotes.rows if row["theme"] != names[UNCODED]) + UNCODED_SHOWN
     if not quotes.rows:
         quote_block.message = _("No comment is marked quotable yet.")
-    top = [TopTheme(name, label, theme_of[t], len(who[t]), len(who[t]) / total) for t in order[:-1]
+    top = [TopTheme(name, label, theme_of[t], len(who[t]), len(who[t]) / total, key) for t in order[:-1]
            if total and who[t]]
     return block, quote_block, top
 

@@ -16,7 +16,7 @@ import analysis
 ROOT = Path(__file__).resolve().parents[2]
 # The analysis modules that may touch Flask or the database: every other one must not.
 BOUND_TO_THE_APP = {"analysis.loader", "analysis.monitoring", "analysis.routes", "analysis.cli", "analysis.models",
-                    "analysis.coding_store", "analysis.coding_routes"}
+                    "analysis.coding_store", "analysis.coding_routes", "analysis.findings_routes"}
 # What the computing modules use from the rest of the app, which must stay as free.
 SHARED = ["surveys.definition", "surveys.relevance", "engagement.spreadsheets", "engagement.timestamps"]
 COMPUTING = sorted(

@@ -222,3 +222,43 @@ def test_the_coding_workspace(app, live_server, demo_links, context_at, width):
     found = violations(page)
     assert not found, "\n".join(found)
     assert_none(problems, width)
+
+
+def open_everything(page):
+    """the contents and every collapsed table opened"""
+    for summary in page.locator("details > summary").all():
+        summary.click()
+
+
+def too_long_findings(page):
+    """key findings over the length limit"""
+    page.get_by_label("Key findings").fill("x" * 4001)
+    page.get_by_role("button", name="Save the key findings").click()
+    page.locator(".error-message").first.wait_for()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_report_with_key_findings_comparison_and_collapsed_tables(app, live_server, demo_links, context_at,
+                                                                      width):
+    """The report as `flask demo` leaves it (last year's round to compare with), its tables opened, the editor."""
+    from surveys.demo import load_demo, load_demo_history
+
+    with app.app_context():
+        round_, _invitations = load_demo()
+        last = load_demo_history(round_)
+        this_id, last_id = round_.id, last.id
+    page = context_at(width)
+    problems = {}
+    sign_in(page, live_server, "analyst")
+    report = f"{live_server}/secretariat/rounds/{this_id}/report?compare={last_id}"
+    check(page, report, problems, 200)
+    check(page, report, problems, 200, then=open_everything)
+    check(page, f"{live_server}/secretariat/rounds/{this_id}/report?category=survivor", problems, 200)
+    editor = f"{live_server}/secretariat/rounds/{this_id}/report/key-findings"
+    check(page, editor, problems, 200)
+    check(page, editor, problems, 200, then=too_long_findings)  # the form comes back (422) in place
+    assert_none(problems, width)
+    page.goto(report)
+    scrollers = page.locator(".table-scroll")
+    assert scrollers.count() > 20
+    assert all(s.get_attribute("tabindex") == "0" and s.get_attribute("aria-label") for s in scrollers.all())

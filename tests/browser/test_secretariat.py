@@ -79,3 +79,23 @@ def test_analyst_reads_everything_and_has_nothing_to_press(app, js_page, live_se
     page.get_by_role("button", name="Sign out").click()
     page.goto(f"{live_server}/secretariat/")
     expect(page).to_have_url(re.compile(r"/sign-in"))
+
+
+def test_report_tables_open_from_behind_their_chart_without_javascript(app, live_server, demo_links, nojs_page):
+    """Long tables wait behind their chart in <details>; the contents is short; both open with no script."""
+    from surveys.demo import load_demo, load_demo_history
+
+    with app.app_context():
+        round_, _invitations = load_demo()
+        load_demo_history(round_)
+        round_id = round_.id
+    sign_in(nojs_page, live_server, "analyst")
+    nojs_page.goto(f"{live_server}/secretariat/rounds/{round_id}/report")
+    table = nojs_page.locator("#block-funnel table")
+    expect(table).to_be_hidden()
+    nojs_page.locator("#block-funnel summary").click()
+    expect(table).to_be_visible()
+    expect(nojs_page.locator(".report-toc ol")).to_be_hidden()
+    nojs_page.locator(".report-toc summary").click()
+    nojs_page.get_by_role("link", name="Key findings").click()
+    expect(nojs_page.locator("#key-findings")).to_be_in_viewport()

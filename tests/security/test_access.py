@@ -17,12 +17,14 @@ OPEN_TO_ALL = {"/sign-in", "/sign-out", "/healthz", "/static/<path:filename>", "
                "/accept-invitation/<token>", "/reset-password/<token>"}
 # Every staff member, analysts too, changes their own password and previews a survey as a partner
 # (previews are kept apart from real answers; mailing a test link stays an admin's action, tested with previews).
-# Analysts code the open answers and keep the codebook (issue 15): coding changes no answer and no round.
+# Analysts code the open answers and keep the codebook, and write the report's key findings (issue 15): the text
+# and the codes only, never an answer, a figure or a round.
 OPEN_TO_EVERY_ROLE = {"/secretariat/account", "/secretariat/previews/new",
                       "/secretariat/rounds/<int:round_id>/coding/<question>/comments/<int:response_id>",
                       "/secretariat/rounds/<int:round_id>/coding/<question>/themes",
                       "/secretariat/rounds/<int:round_id>/coding/<question>/themes/<int:theme_id>",
-                      "/secretariat/rounds/<int:round_id>/coding/<question>/themes/<int:theme_id>/delete"}
+                      "/secretariat/rounds/<int:round_id>/coding/<question>/themes/<int:theme_id>/delete",
+                      "/secretariat/rounds/<int:round_id>/report/key-findings"}
 
 
 def secretariat_rules(app, method):
