@@ -38,7 +38,8 @@ def violations(page) -> list[str]:
 
 
 def check(page, url: str, problems: dict, status: int | None = None, then=None) -> None:
-    """Open `url` (and do `then` on it, e.g. send a form with mistakes); record axe's violations under `url`."""
+    """Open `url` (and do `then` on it, e.g. send a form with mistakes); record axe's violations under `url`, and
+    a page wider than the screen."""
     response = page.goto(url)
     if status is not None:
         assert response.status == status, (url, response.status)
@@ -46,6 +47,9 @@ def check(page, url: str, problems: dict, status: int | None = None, then=None) 
         then(page)
     page.wait_for_load_state("networkidle")
     found = violations(page)
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    if wide > page.viewport_size["width"]:  # a phone scrolls sideways only inside a table's own scroll box
+        found.append(f"the page is {wide} px wide")
     if found:
         problems[url + (" after " + then.__doc__ if then else "")] = found
 

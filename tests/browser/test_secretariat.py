@@ -97,5 +97,5 @@ def test_report_tables_open_from_behind_their_chart_without_javascript(app, live
     expect(table).to_be_visible()
     expect(nojs_page.locator(".report-toc ol")).to_be_hidden()
     nojs_page.locator(".report-toc summary").click()
-    nojs_page.get_by_role("link", name="Key findings").click()
+    nojs_page.get_by_role("link", name="Key findings", exact=True).click()
     expect(nojs_page.locator("#key-findings")).to_be_in_viewport()

@@ -130,9 +130,11 @@ def test_page_left_open_after_sign_out_elsewhere_is_sent_to_sign_in(admin):
     assert admin.get("/partners/").status_code == 303
 
 
-# Pages every staff member uses in full: their own account, and a preview, which changes nothing of a round (mailing
-# a test link is refused to analysts: tests/surveys/test_previews.py).
-EVERY_ROLE = {"accounts.account", "previews.new_preview"}
+# Pages every staff member uses in full: their own account, a preview, which changes nothing of a round (mailing
+# a test link is refused to analysts: tests/surveys/test_previews.py), and the analysts' own work on a round's
+# analysis: coding the open answers and writing the key findings (issue 15).
+EVERY_ROLE = {"accounts.account", "previews.new_preview", "coding.code_comment", "coding.add_theme",
+              "coding.edit_theme", "coding.remove_theme", "findings.edit_key_findings"}
 
 
 def test_analyst_reads_but_every_post_is_refused(app, analyst):

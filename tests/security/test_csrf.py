@@ -28,7 +28,7 @@ def url_values(app, demo) -> dict:
         return {"token": next(iter(tokens.values())), "name": "profile", "question_name": "roles",
                 "organisation_id": organisation.id, "contact_id": contact.id, "round_id": round_id,
                 "version_id": 1, "user_id": db.session.scalar(db.select(User.id).order_by(User.id)), "link_id": 1,
-                "kind": "invitation", "language": "en",
+                "kind": "invitation", "language": "en", "question": "one_change", "response_id": 1, "theme_id": 1,
                 "invitation_id": db.session.scalar(db.select(Invitation.id).order_by(Invitation.id))}
 
 
