@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from engagement.database import upsert_statement
 from engagement.extensions import db
 
-from .definition import OTHER, Question, SurveyDefinition
+from .definition import OTHER, UPLOAD_TYPES, Question, SurveyDefinition
 from .models import Answer
 from .relevance import affects_shown, visible_questions
 
@@ -54,6 +54,8 @@ def read_field(question: Question, form: MultiDict) -> tuple[str | None, str | N
     Every rendered question carries a "<name>__present" marker, so an unticked set of boxes or radios reads as
     an empty answer rather than as "not on this form".
     """
+    if question.type in UPLOAD_TYPES:
+        return None, None  # set only by an upload (surveys.uploads), never by a posted name
     raw, other = _read_field(question, form)
     if question.type == "rank" and raw and RANK_MARKER.fullmatch(raw):
         return raw, _clean(other)  # a ranking's marker; any other text loses its NUL in _clean and fails normalise

@@ -78,6 +78,9 @@ SIMPLE_TYPES = {
     "date": "date",
     "note": "note",
     "range": "range",
+    "image": "image",
+    "photo": "image",
+    "file": "file",
 }
 PHONE_TYPES = ("phone number", "phonenumber", "phone_number")
 METADATA_TYPES = {
@@ -105,12 +108,9 @@ UNSUPPORTED_TYPES = {
     "geotrace",
     "geoshape",
     "start-geopoint",
-    "image",
-    "photo",
     "audio",
     "background-audio",
     "video",
-    "file",
     "barcode",
     "acknowledge",
     "trigger",
