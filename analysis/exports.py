@@ -39,7 +39,7 @@ from openpyxl.utils import get_column_letter
 
 from engagement.spreadsheets import BOM as BOM_TEXT
 from engagement.spreadsheets import RISKY_FIRST, neutralise
-from surveys.definition import Question, SurveyDefinition, pick
+from surveys.definition import UPLOAD_TYPES, Question, SurveyDefinition, pick
 
 from .anonymisation import ALWAYS_REMOVED, GROUPS, Anonymisation
 from .frames import Respondent
@@ -138,6 +138,7 @@ class Export:
     bom: bool = True
     anonymisation: Anonymisation | None = None
     registry_titles: dict[str, str] = field(default_factory=dict)  # META_COLUMNS in words, in the labels' language
+    files_url: str = ""  # where staff download uploaded files: <files_url>/<response id>/<question>
 
     @property
     def anonymised(self) -> bool:
@@ -208,7 +209,8 @@ class Export:
         """The responses table in blocks of columns: the registry's block first, then one block per question."""
         removed = self.removed
         questions = [
-            _question_block(q, self.definition, self.labels, removed)
+            _upload_block(q, self.files_url) if q.type in UPLOAD_TYPES
+            else _question_block(q, self.definition, self.labels, removed)
             for q in self.definition.questions()
             if q.answerable and q.name not in removed
         ]
@@ -282,11 +284,11 @@ class Export:
         yield [neutralise(titles.get(h, h)) for h in meta_headers] + [
             neutralise(titles.get(h, h)) for headers, _c in questions for h in headers
         ]
-        builders = [cells for _headers, cells in questions]
+        builders = [(cells, getattr(cells, "per_response", False)) for _headers, cells in questions]
         for respondent, answers in responses:
             row = meta_cells(respondent)
-            for cells in builders:
-                row.extend(cells(answers))
+            for cells, per_response in builders:
+                row.extend(cells(answers, respondent.response_id) if per_response else cells(answers))
             # neutralise() inlined for the common cells (None, numbers, codes): a call per cell is a tenth of the time.
             yield [
                 neutralise(cell) if cell.__class__ is str and cell[:1] in RISKY_FIRST else cell
@@ -325,6 +327,9 @@ class Export:
                 if value is not None:
                     for option, cell, label in _long_cells(question, value, labels):
                         yield [rid, question.name, neutralise(option), neutralise(cell), neutralise(label)]
+                    if question.type in UPLOAD_TYPES and self.files_url:
+                        link = file_link(self.files_url, respondent.response_id, question.name)
+                        yield [rid, question.name, "link", neutralise(link), ""]
                 if question.or_other and question.other_name not in removed and answers.get(question.other_name):
                     yield [rid, question.other_name, "", neutralise(answers[question.other_name]), ""]
 
@@ -434,6 +439,24 @@ def _question_block(question: Question, definition: SurveyDefinition, labels: st
     return [name], cells
 
 
+def file_link(files_url: str, response_id: int, question: str) -> str:
+    return f"{files_url.rstrip('/')}/{response_id}/{question}"
+
+
+def _upload_block(question: Question, files_url: str):
+    """An uploaded file's name as the partner gave it, and the link staff download it from (signed in)."""
+    name = question.name
+
+    def cells(answers, response_id):
+        value = answers.get(name)
+        if value is None:
+            return [None, None]
+        return [value, file_link(files_url, response_id, name) if files_url else None]
+
+    cells.per_response = True
+    return [name, f"{name}_link"], cells
+
+
 def _ticks(value: str, codes: list[str]) -> list[Cell]:
     """A select_multiple answer: its codes, then 1 or 0 per option."""
     chosen = set(value.split())
@@ -518,6 +541,7 @@ def prepare(
     labels: str | None = None,
     bom: bool = True,
     anonymisation: Anonymisation | None = None,
+    files_url: str = "",
 ) -> Export:
     """Check an export request of a round found (analysis.loader.round_and_definition): ValueError for a bad format
     or language. Anonymised when given the plan (analysis.anonymisation.plan)."""
@@ -526,7 +550,7 @@ def prepare(
     labels = labels or None
     if labels is not None and labels not in definition.languages:
         raise ValueError(f"labels must be one of the survey's languages: {', '.join(definition.languages)}")
-    return Export(round_id, round_name, definition, format, labels, bool(bom), anonymisation)
+    return Export(round_id, round_name, definition, format, labels, bool(bom), anonymisation, files_url=files_url)
 
 
 def write(export: Export, responses: Responses, file: io.BufferedIOBase, readme: str = "") -> int:

@@ -2,8 +2,11 @@
 refused file (too large, wrong type, content that lies about its type) changes nothing; a file is served only to its
 own partner's link and to signed-in staff; a closed round or a submitted response takes no file."""
 
+import csv
 import io
+import zipfile
 
+import openpyxl
 import pytest
 
 from engagement.extensions import db
@@ -139,17 +142,46 @@ def test_a_submitted_response_or_a_closed_round_takes_no_file(app, client, partn
     assert stored(app) == ({}, {})
 
 
+def response_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(Response.id))
+
+
 def test_staff_download_a_partners_file_and_no_one_else_does(app, client, partner, admin, analyst):
     token, _round = partner
     send(client, token, "logo", PNG, "logo.png")
-    with app.app_context():
-        file_id = db.session.scalar(db.select(UploadedFile.id))
-    anonymous = client.get(f"/secretariat/files/{file_id}")
+    rid = response_id(app)
+    anonymous = client.get(f"/secretariat/files/{rid}/logo")
     assert anonymous.status_code == 303 and "/sign-in" in anonymous.headers["Location"]
     for staff in (admin, analyst):
-        got = staff.get(f"/secretariat/files/{file_id}")
+        got = staff.get(f"/secretariat/files/{rid}/logo")
         assert got.status_code == 200 and got.data == PNG
-    assert admin.get(f"/secretariat/files/{file_id + 1}").status_code == 404
+        assert got.headers["Content-Disposition"] == "attachment; filename=logo.png"
+    assert admin.get(f"/secretariat/files/{rid}/report").status_code == 404
+    assert admin.get(f"/secretariat/files/{rid + 1}/logo").status_code == 404
+
+
+def test_exports_list_the_file_by_name_with_the_staff_link(app, client, partner, analyst):
+    token, round_id = partner
+    send(client, token, "logo", PNG, "logo.png")
+    rid = response_id(app)
+    link = f"http://localhost/secretariat/files/{rid}/logo"
+    wide = list(csv.DictReader(io.StringIO(analyst.get(f"/secretariat/rounds/{round_id}/export.csv?bom=0")
+                                           .get_data(as_text=True))))
+    assert wide[0]["logo"] == "logo.png" and wide[0]["logo_link"] == link
+    assert wide[0]["report"] == "" and wide[0]["report_link"] == ""
+    long = analyst.get(f"/secretariat/rounds/{round_id}/export-long.csv?bom=0").get_data(as_text=True)
+    rows = [r for r in csv.reader(io.StringIO(long))]
+    assert [str(rid), "logo", "", "logo.png", ""] in rows and [str(rid), "logo", "link", link, ""] in rows
+    workbook = openpyxl.load_workbook(io.BytesIO(analyst.get(f"/secretariat/rounds/{round_id}/export.xlsx").data))
+    sheet = list(workbook["responses"].iter_rows(values_only=True))
+    header = list(sheet[0])
+    assert sheet[1][header.index("logo")] == "logo.png" and sheet[1][header.index("logo_link")] == link
+    anonymised = analyst.get(f"/secretariat/rounds/{round_id}/export.csv?anonymised=1")
+    assert anonymised.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(anonymised.data)) as archive:
+        data = next(archive.read(n) for n in archive.namelist() if n.endswith(".csv")).decode("utf-8-sig")
+    assert "logo" not in data.splitlines()[0] and "logo.png" not in data  # a file's name may name the partner
 
 
 def test_the_form_names_its_accepted_types_or_gets_a_safe_default_list():
