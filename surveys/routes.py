@@ -387,6 +387,7 @@ def _review_context(visit: Visit, missing=()) -> dict:
     return _partner_context(
         visit, sections=answered_sections(visit.definition, shown), values=visit.values, missing=list(missing),
         missing_names={q.name for q in missing}, words=survey_words(visit.definition, visit.language),
+        file_url=lambda q: f"file/{q.name}",
         change_url=lambda q: _screen_url(visit.token, screens.of_question[q.name].id, _anchor=f"q-{q.name}"),
         last_screen_url=_screen_url(visit.token, shown_screens[-1].id) if shown_screens else None)
 

@@ -195,3 +195,15 @@ def test_the_form_names_its_accepted_types_or_gets_a_safe_default_list():
     assert accepted_extensions(definition.question("logo")) == (".png", ".jpg", ".jpeg", ".gif", ".webp")
     assert accepted_extensions(definition.question("report")) == (".pdf",)
     assert accepted_extensions(definition.question("any")) == (".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf")
+
+
+def test_the_review_and_the_secretariats_page_link_to_the_file(app, client, partner, analyst):
+    token, round_id = partner
+    send(client, token, "logo", PNG, "logo.png")
+    review = client.get(f"/s/{token}/review").get_data(as_text=True)
+    assert '<a class="answer-value" href="file/logo" download>logo.png</a>' in review
+    with app.app_context():
+        response = db.session.scalar(db.select(Response))
+        invitation_id, rid = response.invitation_id, response.id
+    detail = analyst.get(f"/secretariat/rounds/{round_id}/responses/{invitation_id}").get_data(as_text=True)
+    assert f'href="/secretariat/files/{rid}/logo" download>logo.png</a>' in detail
