@@ -75,3 +75,15 @@ def test_the_bucket_keeps_files_under_its_prefix(bucket, s3_endpoint):
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     keys = [o["Key"] for o in client.list_objects_v2(Bucket="uploads-test")["Contents"]]
     assert f"uploads/{KEY}" in keys
+
+
+def test_db_backup_copies_the_uploaded_files_beside_the_database(app, runner, tmp_path):
+    app.config.update(UPLOADS_DIR=str(tmp_path / "uploads"))
+    FolderStorage(tmp_path / "uploads").save(KEY, b"a partner's report")
+    target = tmp_path / "backup.sqlite"
+    result = runner.invoke(args=["db", "backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "backup.sqlite-uploads" / KEY).read_bytes() == b"a partner's report"
+    assert "uploaded files" in result.output
+    again = runner.invoke(args=["db", "backup", str(target)])
+    assert again.exit_code != 0 and "exists already" in again.output
