@@ -210,6 +210,7 @@ class Export:
         removed = self.removed
         questions = [
             _upload_block(q, self.files_url) if q.type in UPLOAD_TYPES
+            else _location_block(q) if q.type == "geopoint"
             else _question_block(q, self.definition, self.labels, removed)
             for q in self.definition.questions()
             if q.answerable and q.name not in removed
@@ -457,6 +458,26 @@ def _upload_block(question: Question, files_url: str):
     return [name, f"{name}_link"], cells
 
 
+def coordinates(value: str) -> tuple[float, float] | tuple[None, None]:
+    """A stored location ("latitude longitude", or ODK's four numbers) as two numbers."""
+    parts = value.split()
+    try:
+        return float(parts[0]), float(parts[1])
+    except (IndexError, ValueError):
+        return None, None
+
+
+def _location_block(question: Question):
+    """A location as two numbers, latitude and longitude, each in its own column."""
+    name = question.name
+
+    def cells(answers):
+        value = answers.get(name)
+        return [None, None] if value is None else list(coordinates(value))
+
+    return [f"{name}_latitude", f"{name}_longitude"], cells
+
+
 def _ticks(value: str, codes: list[str]) -> list[Cell]:
     """A select_multiple answer: its codes, then 1 or 0 per option."""
     chosen = set(value.split())
@@ -471,6 +492,8 @@ def _long_cells(question: Question, value: str, labels: dict[str, str]) -> Itera
     elif question.type == "rank":
         for position, code in enumerate(value.split(), 1):
             yield code, position, labels.get(code, "")
+    elif question.type == "geopoint":
+        yield from zip(("latitude", "longitude"), coordinates(value), ("", ""), strict=True)
     else:
         yield "", as_number(question, value), labels.get(value, "")
 

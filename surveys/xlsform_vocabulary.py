@@ -81,6 +81,7 @@ SIMPLE_TYPES = {
     "image": "image",
     "photo": "image",
     "file": "file",
+    "geopoint": "geopoint",
 }
 PHONE_TYPES = ("phone number", "phonenumber", "phone_number")
 METADATA_TYPES = {
@@ -104,7 +105,6 @@ METADATA_TYPES = {
     "uri:email",
 }
 UNSUPPORTED_TYPES = {
-    "geopoint",
     "geotrace",
     "geoshape",
     "start-geopoint",
