@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from surveys.rounds import round_names
     from surveys.routes import bp as partner_pages_bp
     from surveys.survey_routes import bp as survey_library_bp
+    from surveys.upload_routes import bp as uploaded_files_bp
 
     root = os.path.dirname(os.path.abspath(__file__))
     app = Flask(
@@ -78,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(coding_bp)
     app.register_blueprint(findings_bp)
+    app.register_blueprint(uploaded_files_bp)
 
     audit.name_targets("round", round_names)  # the audit log names rounds ("round 3" is stored)
 

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from surveys.definition import SurveyDefinition
+from surveys.definition import UPLOAD_TYPES, SurveyDefinition
 
 from .frames import Respondent
 
@@ -97,7 +97,7 @@ def removed_questions(definition: SurveyDefinition) -> list[str]:
     for question in definition.questions():
         if not question.answerable:
             continue
-        if question.type == "text" or question.name in REGISTRY_NAMES:
+        if question.type in ("text", *UPLOAD_TYPES) or question.name in REGISTRY_NAMES:
             names.append(question.name)
         if question.or_other:
             names.append(question.other_name)

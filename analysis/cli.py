@@ -13,6 +13,7 @@ from engagement.database import run_write
 from engagement.extensions import db
 from surveys.demo import DEMO_ADMIN, DEMO_ANALYST, load_demo, load_demo_history
 from surveys.invitations import link_for
+from surveys.upload_routes import files_url
 
 from . import anonymisation, exports
 from .coding_store import seed_demo_codes
@@ -49,7 +50,8 @@ def export_command(round_id: int, format_: str, out: Path, labels: str | None, b
     """Export a round's responses to a file, streamed (a round of any size uses little memory)."""
     try:
         round_, definition = round_and_definition(db.session, round_id)
-        export = exports.prepare(round_.id, round_.name, definition, format_, labels=labels, bom=bom)
+        export = exports.prepare(round_.id, round_.name, definition, format_, labels=labels, bom=bom,
+                                 files_url=files_url())
     except LookupError:
         raise click.ClickException(f"There is no round {round_id}.") from None
     except ValueError as error:

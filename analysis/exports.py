@@ -39,7 +39,7 @@ from openpyxl.utils import get_column_letter
 
 from engagement.spreadsheets import BOM as BOM_TEXT
 from engagement.spreadsheets import RISKY_FIRST, neutralise
-from surveys.definition import Question, SurveyDefinition, pick
+from surveys.definition import UPLOAD_TYPES, Question, SurveyDefinition, pick
 
 from .anonymisation import ALWAYS_REMOVED, GROUPS, Anonymisation
 from .frames import Respondent
@@ -142,6 +142,7 @@ class Export:
     # The themes coded for each comment, {(response_id, question): [theme names]}: a row each in the long CSV, and
     # a "themes" sheet in the XLSX. Left out when anonymised (the free text they describe is left out too).
     themes: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+    files_url: str = ""  # where staff download uploaded files: <files_url>/<response id>/<question>
 
     @property
     def anonymised(self) -> bool:
@@ -212,7 +213,9 @@ class Export:
         """The responses table in blocks of columns: the registry's block first, then one block per question."""
         removed = self.removed
         questions = [
-            _question_block(q, self.definition, self.labels, removed)
+            _upload_block(q, self.files_url) if q.type in UPLOAD_TYPES
+            else _location_block(q) if q.type == "geopoint"
+            else _question_block(q, self.definition, self.labels, removed)
             for q in self.definition.questions()
             if q.answerable and q.name not in removed
         ]
@@ -286,11 +289,11 @@ class Export:
         yield [neutralise(titles.get(h, h)) for h in meta_headers] + [
             neutralise(titles.get(h, h)) for headers, _c in questions for h in headers
         ]
-        builders = [cells for _headers, cells in questions]
+        builders = [(cells, getattr(cells, "per_response", False)) for _headers, cells in questions]
         for respondent, answers in responses:
             row = meta_cells(respondent)
-            for cells in builders:
-                row.extend(cells(answers))
+            for cells, per_response in builders:
+                row.extend(cells(answers, respondent.response_id) if per_response else cells(answers))
             # neutralise() inlined for the common cells (None, numbers, codes): a call per cell is a tenth of the time.
             yield [
                 neutralise(cell) if cell.__class__ is str and cell[:1] in RISKY_FIRST else cell
@@ -332,6 +335,9 @@ class Export:
                     if not plan:
                         for theme in self.themes.get((respondent.response_id, question.name), ()):
                             yield [rid, question.name, THEME_OPTION, neutralise(theme), ""]
+                    if question.type in UPLOAD_TYPES and self.files_url:
+                        link = file_link(self.files_url, respondent.response_id, question.name)
+                        yield [rid, question.name, "link", neutralise(link), ""]
                 if question.or_other and question.other_name not in removed and answers.get(question.other_name):
                     yield [rid, question.other_name, "", neutralise(answers[question.other_name]), ""]
 
@@ -447,6 +453,44 @@ def _question_block(question: Question, definition: SurveyDefinition, labels: st
     return [name], cells
 
 
+def file_link(files_url: str, response_id: int, question: str) -> str:
+    return f"{files_url.rstrip('/')}/{response_id}/{question}"
+
+
+def _upload_block(question: Question, files_url: str):
+    """An uploaded file's name as the partner gave it, and the link staff download it from (signed in)."""
+    name = question.name
+
+    def cells(answers, response_id):
+        value = answers.get(name)
+        if value is None:
+            return [None, None]
+        return [value, file_link(files_url, response_id, name) if files_url else None]
+
+    cells.per_response = True
+    return [name, f"{name}_link"], cells
+
+
+def coordinates(value: str) -> tuple[float, float] | tuple[None, None]:
+    """A stored location ("latitude longitude", or ODK's four numbers) as two numbers."""
+    parts = value.split()
+    try:
+        return float(parts[0]), float(parts[1])
+    except (IndexError, ValueError):
+        return None, None
+
+
+def _location_block(question: Question):
+    """A location as two numbers, latitude and longitude, each in its own column."""
+    name = question.name
+
+    def cells(answers):
+        value = answers.get(name)
+        return [None, None] if value is None else list(coordinates(value))
+
+    return [f"{name}_latitude", f"{name}_longitude"], cells
+
+
 def _ticks(value: str, codes: list[str]) -> list[Cell]:
     """A select_multiple answer: its codes, then 1 or 0 per option."""
     chosen = set(value.split())
@@ -461,6 +505,8 @@ def _long_cells(question: Question, value: str, labels: dict[str, str]) -> Itera
     elif question.type == "rank":
         for position, code in enumerate(value.split(), 1):
             yield code, position, labels.get(code, "")
+    elif question.type == "geopoint":
+        yield from zip(("latitude", "longitude"), coordinates(value), ("", ""), strict=True)
     else:
         yield "", as_number(question, value), labels.get(value, "")
 
@@ -531,6 +577,7 @@ def prepare(
     labels: str | None = None,
     bom: bool = True,
     anonymisation: Anonymisation | None = None,
+    files_url: str = "",
 ) -> Export:
     """Check an export request of a round found (analysis.loader.round_and_definition): ValueError for a bad format
     or language. Anonymised when given the plan (analysis.anonymisation.plan)."""
@@ -539,7 +586,7 @@ def prepare(
     labels = labels or None
     if labels is not None and labels not in definition.languages:
         raise ValueError(f"labels must be one of the survey's languages: {', '.join(definition.languages)}")
-    return Export(round_id, round_name, definition, format, labels, bool(bom), anonymisation)
+    return Export(round_id, round_name, definition, format, labels, bool(bom), anonymisation, files_url=files_url)
 
 
 def write(export: Export, responses: Responses, file: io.BufferedIOBase, readme: str = "") -> int:

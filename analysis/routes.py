@@ -27,6 +27,7 @@ from engagement.spreadsheets import BOM, neutralise, wants_bom
 from partners.models import Contact, Organisation
 from partners.registry import ACTION_GROUPS, CATEGORIES, REGIONS
 from surveys.models import Invitation, Response, Round, SurveyVersion
+from surveys.upload_routes import files_url
 from surveys.versions import definition_for
 
 from . import anonymisation, exports, monitoring
@@ -147,7 +148,7 @@ def _download(round_id: int, format_: str):
     try:
         round_, definition = round_and_definition(db.session, round_id)
         export = exports.prepare(round_.id, round_.name, definition, format_, labels=request.args.get("labels"),
-                                 bom=wants_bom(request.args.get("bom")))
+                                 bom=wants_bom(request.args.get("bom")), files_url=files_url())
     except LookupError:
         abort(404)
     except ValueError:

@@ -1,9 +1,10 @@
 """Commands of the shell: secretariat accounts and database backups."""
 
+import shutil
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate.cli import db as migrate_db_group
 
@@ -33,17 +34,24 @@ def create_user_command(email, role, password):
 
 
 def backup_command(file):
-    """Copy the SQLite database to FILE while the app keeps running (online backup)."""
+    """Copy the SQLite database to FILE while the app keeps running (online backup), and the partners' uploaded files
+    (the instance's folder) to FILE-uploads."""
     engine = db.engine
     if engine.dialect.name != "sqlite":
         raise click.ClickException("db backup copies SQLite only; for PostgreSQL use pg_dump (see README).")
     target = Path(file)
-    if target.exists():
+    uploads_target = target.with_name(target.name + "-uploads")
+    if target.exists() or uploads_target.exists():
         raise click.ClickException(f"{target} exists already; choose a new file name.")
     # VACUUM INTO writes a consistent copy of the live database while partners keep saving.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql("VACUUM INTO ?", (str(target),))
     click.echo(f"Backed up {engine.url.database} to {target}.")
+    # Copied after the database: a file uploaded meanwhile is in the copy without its record, never the reverse.
+    uploads = Path(current_app.config["UPLOADS_DIR"])
+    if not current_app.config.get("UPLOADS_BUCKET") and uploads.is_dir():
+        shutil.copytree(uploads, uploads_target, ignore=shutil.ignore_patterns(".partial-*"))
+        click.echo(f"Backed up the uploaded files to {uploads_target}.")
 
 
 def register_cli(app: Flask) -> None:

@@ -83,6 +83,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # A reminder waits this long after a contact's invitation or last reminder, unless the sender forces it.
         "REMINDER_GAP_DAYS": float(env.get("REMINDER_GAP_DAYS", "3")),
         "OUTBOX_DIR": env.get("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
+        # Partners' uploaded files: a folder of the instance, or an S3-compatible bucket when UPLOADS_BUCKET is set.
+        "UPLOADS_DIR": env.get("UPLOADS_DIR", str(Path(instance_path) / "uploads")),
+        "UPLOADS_BUCKET": env.get("UPLOADS_BUCKET", ""),
+        "UPLOADS_ENDPOINT_URL": env.get("UPLOADS_ENDPOINT_URL", ""),
+        "UPLOADS_REGION": env.get("UPLOADS_REGION", ""),
+        # One uploaded file's limit, and the body of an upload request (the file and a few form fields).
+        "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),
         "SUPPRESSION_THRESHOLD": int(env.get("SUPPRESSION_THRESHOLD", "5")),
         "SURVEY_DEFAULT_MINUTES": 15,
         "COMPRESS_ALGORITHM": ["gzip"],

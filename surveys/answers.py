@@ -17,7 +17,7 @@ from engagement.database import upsert_statement
 from engagement.extensions import db
 
 from .calculations import calculated_changes
-from .definition import OTHER, Question, SurveyDefinition
+from .definition import OTHER, UPLOAD_TYPES, Question, SurveyDefinition
 from .models import Answer
 from .relevance import affects_shown, visible_questions
 
@@ -55,6 +55,10 @@ def read_field(question: Question, form: MultiDict) -> tuple[str | None, str | N
     Every rendered question carries a "<name>__present" marker, so an unticked set of boxes or radios reads as
     an empty answer rather than as "not on this form".
     """
+    if question.type in UPLOAD_TYPES:
+        return None, None  # set only by an upload (surveys.uploads), never by a posted name
+    if question.type == "geopoint":
+        return _read_location(question, form)
     raw, other = _read_field(question, form)
     if question.type == "rank" and raw and RANK_MARKER.fullmatch(raw):
         return raw, _clean(other)  # a ranking's marker; any other text loses its NUL in _clean and fails normalise
@@ -78,6 +82,35 @@ def _read_field(question: Question, form: MultiDict) -> tuple[str | None, str | 
     if question.type == "select_multiple":
         return " ".join(v for v in form.getlist(question.name) if v), other
     return form.get(question.name, ""), other
+
+
+def _read_location(question: Question, form: MultiDict) -> tuple[str | None, None]:
+    """A location's two fields as one "latitude longitude" text ("?" for a field left empty, which normalise
+    refuses); None when neither is on the form."""
+    fields = [f"{question.name}__{part}" for part in ("latitude", "longitude")]
+    if not any(name in form for name in fields):
+        return None, None
+    latitude, longitude = (_clean(form.get(name, "")).strip().replace(",", ".") for name in fields)
+    if not latitude and not longitude:
+        return "", None
+    return f"{latitude or '?'} {longitude or '?'}", None
+
+
+def _normalise_location(raw: str) -> tuple[str, str | None]:
+    parts = raw.split()
+    if len(parts) != 2 or "?" in parts:
+        return raw, _("Give both the latitude and the longitude, or neither.")
+    latitude, longitude = parts
+    if not DECIMAL.match(latitude) or not -90 <= float(latitude.replace(",", ".")) <= 90:
+        return raw, _("The latitude must be a number between -90 and 90 (for example 5.6037).")
+    if not DECIMAL.match(longitude) or not -180 <= float(longitude.replace(",", ".")) <= 180:
+        return raw, _("The longitude must be a number between -180 and 180 (for example -0.1870).")
+    return f"{_coordinate(latitude)} {_coordinate(longitude)}", None
+
+
+def _coordinate(text: str) -> str:
+    """A coordinate to six decimals (about 10 cm), without trailing zeros."""
+    return f"{float(text):.6f}".rstrip("0").rstrip(".")
 
 
 def _rank_from_choices(question: Question, chosen: list[str]) -> str:
@@ -113,6 +146,8 @@ def normalise(question: Question, raw: str, definition: SurveyDefinition, langua
     """Check one non-empty answer's form (type, choices, range, permutation): the stored value, or an error."""
     raw = raw.strip()
     kind = question.type
+    if kind == "geopoint":
+        return _normalise_location(raw)
     if kind in ("text", "calculate"):
         if len(raw) > MAX_TEXT:
             return raw, _("Please keep this answer under %(n)d characters.", n=MAX_TEXT)

@@ -186,3 +186,20 @@ class ScheduledReminder(db.Model):
     sent: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+class UploadedFile(db.Model):
+    """A file a partner uploaded to answer a question: its bytes live in the store (engagement.storage) under a
+    random key; the answer itself holds the file's name as the partner gave it."""
+
+    __tablename__ = "uploaded_files"
+    __table_args__ = (UniqueConstraint("response_id", "question", name="uq_uploaded_file_response_question"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(String(100))
+    storage_key: Mapped[str] = mapped_column(String(100), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    response: Mapped[Response] = relationship()

@@ -91,6 +91,7 @@ def detail_context(round_: Round, invitation, **extra) -> dict:
         "words": survey_words(definition, language), "t": lambda text: definition.text(text, language),
         "survey_language": language, "round_open": round_is_open(round_), "can_change": current_user.is_admin,
         "when": when, "reason_length": REASON_LENGTH, "message": None, "failed": False,
+        "file_url": lambda q: url_for("uploaded_files.staff_download", response_id=response.id, question=q.name),
     }
     context.update(extra)
     return context

@@ -32,7 +32,9 @@ from engagement.htmx import is_htmx, redirect_to, render
 from engagement.i18n import LANGUAGE_NAMES
 
 from . import answers as answer_store
+from . import uploads
 from .answers import NotYetSaved
+from .definition import UPLOAD_TYPES
 from .invitations import form_token_matches
 from .relevance import layout
 from .respondent import (
@@ -63,6 +65,9 @@ FORM_TOKEN_SLOT = "<form-token>"
 @bp.before_request
 def refuse_large_bodies():
     """Werkzeug refuses a body over this (413) before parsing it, by its declared length or as it is read."""
+    if request.endpoint == "partner.upload":  # a file and a few fields: the upload limit, with room for the form
+        request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + PARTNER_MAX_CONTENT_LENGTH
+        return
     request.max_content_length = current_app.config.get("PARTNER_MAX_CONTENT_LENGTH", PARTNER_MAX_CONTENT_LENGTH)
 
 
@@ -386,6 +391,7 @@ def _review_context(visit: Visit, missing=()) -> dict:
     return _partner_context(
         visit, sections=answered_sections(visit.definition, shown), values=visit.values, missing=list(missing),
         missing_names={q.name for q in missing}, words=survey_words(visit.definition, visit.language),
+        file_url=lambda q: f"file/{q.name}",
         change_url=lambda q: _screen_url(visit.token, screens.of_question[q.name].id, _anchor=f"q-{q.name}"),
         last_screen_url=_screen_url(visit.token, shown_screens[-1].id) if shown_screens else None)
 
@@ -415,3 +421,62 @@ def receipt(token):
             raise RoundClosed(visit.language)
         return redirect(url_for("partner.welcome", token=token), 303)
     return render("surveys/receipt.html", **_review_context(visit))
+
+
+def _upload_question(visit: Visit, question_name: str):
+    question = visit.definition.question(question_name)
+    if question is None or question.type not in UPLOAD_TYPES:
+        abort(404)
+    return question
+
+
+@bp.post("/s/<token>/upload/<question_name>")
+@partner_form
+def upload(token, question_name):
+    """Upload (or replace) the file that answers a question, then back to its page; a refused file changes
+    nothing and the page says why."""
+    visit = _open_visit(token)
+    if visit.submitted:
+        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
+    question = _upload_question(visit, question_name)
+    if visit.preview is not None:
+        return error_page(422, _("Files are not kept for a preview."))
+    if visit.response is None:
+        start(visit)
+    screen = layout(visit.definition).screens.of_question[question.name]
+    if question.name not in visit.shown():
+        return error_page(422, _("This question is not shown for your answers, so it cannot be saved."))
+    sent = request.files.get(question.name)
+    try:
+        checked = uploads.checked_upload(question, sent.filename if sent else "", sent.read() if sent else b"")
+    except uploads.UploadRefused as refused:
+        return _page(visit, screen, 422, errors={question.name: str(refused)})
+    sent.seek(0)
+    if not uploads.keep_upload(visit.response.id, question, checked, sent.read()):
+        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
+    return redirect_to(_screen_url(token, screen.id, _anchor=f"q-{question.name}"))
+
+
+@bp.post("/s/<token>/upload/<question_name>/remove")
+@partner_form
+def remove_upload(token, question_name):
+    """Remove the file that answers a question."""
+    visit = _open_visit(token)
+    if visit.submitted or visit.response is None:
+        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
+    question = _upload_question(visit, question_name)
+    if not uploads.remove_upload(visit.response.id, question):
+        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
+    screen = layout(visit.definition).screens.of_question[question.name]
+    return redirect_to(_screen_url(token, screen.id, _anchor=f"q-{question.name}"))
+
+
+@bp.get("/s/<token>/file/<question_name>")
+def uploaded(token, question_name):
+    """The partner's own file, from their own link only (another partner's link finds nothing: 404)."""
+    visit = _visit(token)
+    question = _upload_question(visit, question_name)
+    found = uploads.uploaded_file(visit.response.id, question.name) if visit.response is not None else None
+    if found is None:
+        abort(404)
+    return uploads.download(found)

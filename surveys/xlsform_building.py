@@ -15,6 +15,7 @@ from .definition import (
     CHOICE_TYPES,
     OTHER,
     SELECT_TYPES,
+    UPLOAD_TYPES,
     Choice,
     Grid,
     Page,
@@ -459,6 +460,8 @@ class _Builder:
                 self.check_rank(row, question)
         if kind == "range":
             self.check_range(row, question)
+        if kind in UPLOAD_TYPES and row.headers.get("body", "").replace(" ", "").lower() == "body::accept":
+            question.parameters["accept"] = row.values["body"]
         if "default" in row.values:
             question.default = row.values["default"]
             self.defaults.append((row, question))

@@ -83,6 +83,10 @@ SIMPLE_TYPES = {
     "date": "date",
     "note": "note",
     "range": "range",
+    "image": "image",
+    "photo": "image",
+    "file": "file",
+    "geopoint": "geopoint",
 }
 PHONE_TYPES = ("phone number", "phonenumber", "phone_number")
 METADATA_TYPES = {
@@ -106,16 +110,12 @@ METADATA_TYPES = {
     "uri:email",
 }
 UNSUPPORTED_TYPES = {
-    "geopoint",
     "geotrace",
     "geoshape",
     "start-geopoint",
-    "image",
-    "photo",
     "audio",
     "background-audio",
     "video",
-    "file",
     "barcode",
     "acknowledge",
     "trigger",

@@ -328,7 +328,7 @@ def test_list_name_with_space_and_xls_style_blank_rows(tmp_path):
         {"type": "select one from yn", "name": "q", "label": "Q"},
         None,
         None,
-        {"type": "geopoint", "name": "where", "label": "Where"},
+        {"type": "geotrace", "name": "where", "label": "Where"},
     ]
     problems = problems_of(tmp_path, survey, choices)
     assert [(p.sheet, p.row, p.column) for p in problems] == [("survey", 6, "type")]
@@ -693,14 +693,10 @@ def test_one_problem(tmp_path, survey, choices, expected):
 @pytest.mark.parametrize(
     "kind",
     [
-        "geopoint",
         "geotrace",
         "geoshape",
-        "image",
-        "photo",
         "audio",
         "video",
-        "file",
         "barcode",
         "acknowledge",
         "trigger",
@@ -729,9 +725,9 @@ def test_unsupported_type(tmp_path, kind):
 def test_every_problem_is_reported_once_in_row_order(tmp_path):
     survey = [
         {"type": "start", "name": "start"},
-        {"type": "geopoint", "name": "where", "label": "Where"},
+        {"type": "geotrace", "name": "where", "label": "Where"},
         {"type": "begin repeat", "name": "people", "label": "People"},
-        {"type": "image", "name": "photo", "label": "Photo"},
+        {"type": "audio", "name": "photo", "label": "Photo"},
         {"type": "text", "name": "who", "label": "Who", "relevant": "${where} != ''"},
         {"type": "end repeat"},
         {"type": "select_one missing", "name": "q", "label": "Q"},
