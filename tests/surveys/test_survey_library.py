@@ -32,7 +32,7 @@ def test_upload_imports_and_shows_the_questionnaire(app, client):
 def test_broken_upload_lists_every_problem_and_stores_nothing(app, client, tmp_path):
     signed_in(client)
     path = tmp_path / "broken.xlsx"
-    write_xlsform(path, {"survey": [{"type": "geopoint", "name": "where", "label": "<b>Where</b>"},
+    write_xlsform(path, {"survey": [{"type": "audio", "name": "where", "label": "<b>Where</b>"},
                                     {"type": "select_one nolist", "name": "pick", "label": "Pick"}]})
     client.get("/secretariat/surveys")
     response = client.post("/secretariat/surveys", data={"file": (io.BytesIO(path.read_bytes()), "broken.xlsx")},

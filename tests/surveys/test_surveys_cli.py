@@ -43,7 +43,7 @@ def test_broken_file_is_refused_with_one_message_per_problem_and_nothing_stored(
     path = tmp_path / "broken.xlsx"
     write_xlsform(path, {
         "survey": [
-            {"type": "geopoint", "name": "where", "label": "Where?"},
+            {"type": "audio", "name": "where", "label": "Record your answer"},
             {"type": "select_one nolist", "name": "pick", "label": "Pick"},
             {"type": "text", "name": "t", "label": "T", "relevant": "${missing} = 'x'"},
             {"type": "text", "name": "u", "label": "U", "constraint": ". >"},
