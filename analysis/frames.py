@@ -9,7 +9,7 @@ without Flask or SQLAlchemy.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
 
@@ -56,6 +56,10 @@ class RoundData:
     answers: pd.DataFrame  # response_id, question, value: one row per stored answer to a shown question
     respondents: pd.DataFrame  # one row per response (started or submitted)
     invitations: pd.DataFrame  # one row per invitation, with its response's status (None when never started)
+    translated_names: dict[str, str] = field(default_factory=dict)  # the round's name in other languages
+
+    def name_in(self, language: str | None) -> str:
+        return self.translated_names.get(language or "") or self.round_name
 
 
 @dataclass

@@ -160,6 +160,7 @@ def load_round(session: Session, round_id: int) -> RoundData:
     return RoundData(
         round_id=round_.id,
         round_name=round_.name,
+        translated_names=dict(round_.translated_names or {}),
         definition=definition,
         answers=answers_frame,
         respondents=respondents,

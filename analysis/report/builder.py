@@ -93,13 +93,13 @@ def build_report(
         sections += annexes
         report = Report(
             round_id=data.round_id,
-            round_name=data.round_name,
+            round_name=data.name_in(language),
             survey_title=survey_title or b.definition.text(b.definition.title, language),
             filters=filters,
             threshold=threshold,
             language=language,
             respondents=b.n,
-            previous_round=previous.round_name if previous is not None else None,
+            previous_round=previous.name_in(language) if previous is not None else None,
             generated_at=generated_at or datetime.now(UTC),
             sections=[s for s in sections if s is not None],
             suppression=b.log,

@@ -384,7 +384,7 @@ def _redact(text: str, organisation: str) -> str:
 
 def change_section(b: ReportContext, previous: RoundData) -> Section:
     """T2B per Likert item now and in the earlier round, with Newcombe intervals; nothing for suppressed cells."""
-    section = Section("change", _("Change since %(round)s", round=previous.round_name))
+    section = Section("change", _("Change since %(round)s", round=previous.name_in(b.language)))
     key = "change"
     earlier = ReportContext(previous, b.filters, b.threshold, b.language, b.group_labels)
     names = [n for n in b.items.likert_names() if n in set(earlier.items.likert_names())]
@@ -416,7 +416,7 @@ def change_section(b: ReportContext, previous: RoundData) -> Section:
                Column("t2b_current", _("T2B now"), "pct"), Column("t2b_change", _("T2B change"), "pp"),
                Column("t2b_change_low", _("95% CI low"), "pp"), Column("t2b_change_high", _("95% CI high"), "pp")]
     low = [bool(min(r["n_previous"], r["n_current"]) < LOW_BASE_BELOW) and not r["suppressed"] for r in rows]
-    section.blocks.append(Block(Table(key, _("Top-2-box now and in %(round)s", round=previous.round_name),
+    section.blocks.append(Block(Table(key, _("Top-2-box now and in %(round)s", round=previous.name_in(b.language)),
                                       columns, rows, hidden, low)))
     section.notes.append(_("Change in T2B (percentage points) with Newcombe's hybrid score interval (method 10) "
                            "for a difference of independent proportions: descriptive, not a test; no change is "

@@ -198,3 +198,15 @@ def test_bad_key_findings_are_refused_and_nothing_is_stored(app, rounds, analyst
     body = html.unescape(fragment.get_data(as_text=True))
     assert fragment.status_code == 422 and body.lstrip().startswith('<form') and message in body
     assert stored(app) == []
+
+
+def test_the_report_names_both_rounds_in_its_own_language(app, rounds):
+    this, last = rounds
+    with app.app_context():
+        french = build_report(load_round(db.session, this), previous=load_round(db.session, last), language="fr",
+                              generated_at=datetime(2026, 12, 1, tzinfo=UTC))
+        english = build(this, last)
+    assert french.round_name == "Revue 2026 de l'engagement des partenaires (démo)"
+    assert french.previous_round == "Revue 2025 de l'engagement des partenaires (démo)"
+    assert english.round_name == "2026 partner engagement review (demo)"
+    assert english.previous_round == "2025 partner engagement review (demo)"
