@@ -5,7 +5,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from engagement.extensions import db
 from engagement.storage import BucketStorage, FolderStorage, StoredFileMissing, storage_from_config
+from wsgi import create_app
 
 KEY = "k" * 32
 
@@ -77,8 +79,13 @@ def test_the_bucket_keeps_files_under_its_prefix(bucket, s3_endpoint):
     assert f"uploads/{KEY}" in keys
 
 
-def test_db_backup_copies_the_uploaded_files_beside_the_database(app, runner, tmp_path):
-    app.config.update(UPLOADS_DIR=str(tmp_path / "uploads"))
+def test_db_backup_copies_the_uploaded_files_beside_the_database(tmp_path):
+    """`db backup` copies SQLite databases only (PostgreSQL: pg_dump), so this test runs on SQLite on either run."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}",
+                      "UPLOADS_DIR": str(tmp_path / "uploads")})
+    with app.app_context():
+        db.create_all()
+    runner = app.test_cli_runner()
     FolderStorage(tmp_path / "uploads").save(KEY, b"a partner's report")
     target = tmp_path / "backup.sqlite"
     result = runner.invoke(args=["db", "backup", str(target)])
@@ -87,3 +94,5 @@ def test_db_backup_copies_the_uploaded_files_beside_the_database(app, runner, tm
     assert "uploaded files" in result.output
     again = runner.invoke(args=["db", "backup", str(target)])
     assert again.exit_code != 0 and "exists already" in again.output
+    with app.app_context():
+        db.engine.dispose()

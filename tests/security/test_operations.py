@@ -114,6 +114,8 @@ def test_backup_copies_a_sqlite_database_that_can_be_opened(app, runner, demo, t
     copy.close()
     again = runner.invoke(args=["db", "backup", str(target)])
     assert again.exit_code != 0 and "exists already" in again.output
+    with app.app_context():  # the SQLite app made above on PostgreSQL runs: its writers' lock file closes with it
+        db.engine.dispose()
 
 
 def test_backup_refuses_postgresql_and_points_to_pg_dump(tmp_path):
