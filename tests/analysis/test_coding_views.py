@@ -6,7 +6,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from analysis import routes as analysis_routes
 from analysis.coding_store import seed_demo_codes
 from analysis.models import FIRST, SECOND, CommentCode, CommentReview, Theme
 from engagement.database import run_write
@@ -17,13 +16,6 @@ from surveys.versions import definition_for
 from synthetic.responses import fill_round
 
 QUESTION = "one_change"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    analysis_routes._report_cache.clear()
-    yield
-    analysis_routes._report_cache.clear()
 
 
 @pytest.fixture

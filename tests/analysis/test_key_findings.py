@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from analysis import routes as analysis_routes
 from analysis.loader import load_round
 from analysis.models import KeyFindingsEdit
 from analysis.report.builder import build_report
@@ -16,23 +15,6 @@ from analysis.report.model import Block, Column, Filters, Report, Section, Table
 from analysis.report.themes import TopTheme
 from analysis.summaries import CONCENTRATE
 from engagement.extensions import db
-from surveys.demo import load_demo, load_demo_history
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    analysis_routes._report_cache.clear()
-    yield
-    analysis_routes._report_cache.clear()
-
-
-@pytest.fixture
-def rounds(app):
-    """This year's demo round and last year's, as `flask demo` leaves them."""
-    with app.app_context():
-        round_, _invitations = load_demo()
-        last = load_demo_history(round_)
-        return round_.id, last.id
 
 
 def build(round_id, previous_id=None, threshold=5, filters=None):

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from analysis import routes as analysis_routes
 from engagement.extensions import db
 from partners.models import Contact, Organisation
 from surveys.demo import load_demo
@@ -24,13 +23,6 @@ SECTIONS = [
     "suppression-log",
 ]  # fmt: skip
 EXTERNAL = re.compile(r"""src=|href=["']?https?:|@import|url\((?!#)""", re.IGNORECASE)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    analysis_routes._report_cache.clear()
-    yield
-    analysis_routes._report_cache.clear()
 
 
 def demo_round(count: int, **options) -> int:

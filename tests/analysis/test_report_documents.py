@@ -3,29 +3,10 @@ user's language, with the page's filters and suppression; both files open (pytho
 
 import io
 
-import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from analysis import routes as analysis_routes
-from surveys.demo import load_demo, load_demo_history
-
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    analysis_routes._report_cache.clear()
-    yield
-    analysis_routes._report_cache.clear()
-
-
-@pytest.fixture
-def rounds(app):
-    with app.app_context():
-        round_, _invitations = load_demo()
-        last = load_demo_history(round_)
-        return round_.id, last.id
 
 
 def download(client, round_id, kind, query="", language="en"):
