@@ -22,7 +22,7 @@ from surveys.models import Round
 from .models import FINDINGS_MAX_LENGTH, KeyFindingsEdit, edited_findings
 from .report.findings import findings_fingerprint, findings_text
 from .report.model import Filters
-from .routes import ReportFilterForm, cached_report, comparable_rounds
+from .routes import cached_report, report_selection
 
 bp = Blueprint("findings", __name__, url_prefix="/secretariat")
 bp.before_request(require_signed_in)
@@ -48,8 +48,6 @@ def _language() -> str:
     return str(get_locale() or "en")
 
 
-def _compare(round_: Round) -> int | None:
-    return ReportFilterForm(comparable_rounds(round_)).selection()[1]
 
 
 def _save(round_id: int, language: str, compare_id: int | None, text: str | None, fingerprint: str) -> None:
@@ -71,12 +69,13 @@ def _save(round_id: int, language: str, compare_id: int | None, text: str | None
 def edit_key_findings(round_id: int):
     """The key findings in a text box: save the analyst's text, or return to the one written from the figures."""
     round_ = db.get_or_404(Round, round_id)
-    compare_id = _compare(round_)
+    _filters, compare_id, query, _form = report_selection(round_)
+    comparison = {"compare": query["compare"]}
     report = cached_report(round_id, Filters(), compare_id)
     language = _language()
     edit = edited_findings(round_id, language, compare_id)
     form = KeyFindingsForm(data={"text": edit.text if edit else findings_text(report.findings)})
-    back = url_for("analysis.report", round_id=round_id, **({"compare": compare_id} if compare_id else {}))
+    back = url_for("analysis.report", round_id=round_id, **comparison)
     if request.method == "POST":
         if form.reset.data:
             run_write(lambda: _save(round_id, language, compare_id, None, ""))
@@ -87,4 +86,4 @@ def edit_key_findings(round_id: int):
             return redirect_to(back + "#key-findings")
     status = 422 if form.errors else 200
     return render(PAGE, block="editor", status=status, form=form, round_=round_, report=report, edit=edit,
-                  back=back, compare_id=compare_id, max_length=FINDINGS_MAX_LENGTH)
+                  back=back, comparison=comparison, max_length=FINDINGS_MAX_LENGTH)

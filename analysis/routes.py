@@ -201,6 +201,9 @@ STANDALONE_FRAME = """<!doctype html>
 </html>"""
 
 
+NO_COMPARISON = "none"
+
+
 class ReportFilterForm(FlaskForm):
     """The report's filters and the round to compare with: a GET form, so the filtered URL can be shared."""
 
@@ -210,27 +213,46 @@ class ReportFilterForm(FlaskForm):
     category = SelectField(_l("Partner category"), default="")
     region = SelectField(_l("Region"), default="")
     pathfinder = SelectField(_l("Pathfinder Country"), default="")
-    compare = SelectField(_l("Compare with round"), default="")
+    compare = SelectField(_l("Compare with round"), default=NO_COMPARISON)
     weighting = SelectField(_l("Count"), default="")
 
-    def __init__(self, rounds: list[Round], **kwargs):
+    def __init__(self, rounds: list[Round], default_compare: Round | None = None, **kwargs):
+        kwargs.setdefault("compare", str(default_compare.id) if default_compare else NO_COMPARISON)
         super().__init__(formdata=request.args, **kwargs)
         everything = [("", _("All"))]
         self.category.choices = everything + [(code, str(label)) for code, label in CATEGORIES.items()]
         self.region.choices = everything + [(code, str(label)) for code, label in REGIONS.items()]
         self.pathfinder.choices = everything + [("yes", _("Pathfinder Countries")), ("no", _("Not Pathfinder"))]
-        self.compare.choices = [("", _("No comparison"))] + [(str(r.id), r.name) for r in rounds]
+        self.compare.choices = [(NO_COMPARISON, _("No comparison"))] + [(str(r.id), r.name) for r in rounds]
         self.weighting.choices = [("", _("every respondent once")),
                                   ("organisation", _("every organisation once (1/k weights)"))]
 
     def selection(self) -> tuple[Filters, int | None, dict]:
-        """The valid filters, the round to compare with, and the query string that reproduces them."""
+        """The valid filters, the round to compare with, and the query string that reproduces them.
+
+        The query always names the comparison (a round's id or "none"), so links and downloads keep the choice
+        the page shows even when it was the default."""
         self.validate()
         valid = {name: self[name].data for name in ("category", "region", "pathfinder", "compare", "weighting")
                  if self[name].data and not self[name].errors}
+        valid.setdefault("compare", NO_COMPARISON)
         filters = Filters(valid.get("category", ""), valid.get("region", ""),
                                         valid.get("pathfinder", ""), valid.get("weighting", ""))
-        return filters, int(valid["compare"]) if "compare" in valid else None, valid
+        compare_id = None if valid["compare"] == NO_COMPARISON else int(valid["compare"])
+        return filters, compare_id, valid
+
+
+def report_selection(round_: Round) -> tuple[Filters, int | None, dict, ReportFilterForm]:
+    """The filters of the request, compared by default with the round's latest earlier closed round."""
+    rounds = comparable_rounds(round_)
+    form = ReportFilterForm(rounds, default_compare=default_comparison(round_, rounds))
+    return (*form.selection(), form)
+
+
+def default_comparison(round_: Round, rounds: list[Round]) -> Round | None:
+    """Last year's round, as the secretariat compares by default: the latest closed round that closed earlier."""
+    earlier = [r for r in rounds if r.status == "closed" and r.closes_on < round_.closes_on]
+    return max(earlier, key=lambda r: (r.closes_on, r.id), default=None)
 
 
 def comparable_rounds(round_: Round) -> list[Round]:
@@ -309,8 +331,7 @@ def standalone_html(report) -> str:
 def report(round_id: int):
     """The collective analysis of a round; the filter form swaps the sections with htmx, or reloads without JS."""
     round_ = db.get_or_404(Round, round_id)
-    form = ReportFilterForm(comparable_rounds(round_))
-    filters, compare_id, query = form.selection()
+    filters, compare_id, query, form = report_selection(round_)
     built = cached_report(round_id, filters, compare_id)
     edit = None if filters.active() or filters.weighting else edited_findings(round_id, str(get_locale() or "en"),
                                                                                compare_id)
@@ -324,7 +345,7 @@ def report(round_id: int):
 def report_csv(round_id: int, table_key: str):
     """One table of the report as CSV, with the page's filters; suppressed cells as '–', formulas neutralised."""
     round_ = db.get_or_404(Round, round_id)
-    filters, compare_id, _query = ReportFilterForm(comparable_rounds(round_)).selection()
+    filters, compare_id, _query, _form = report_selection(round_)
     table = cached_report(round_id, filters, compare_id).table(table_key)
     if table is None:
         abort(404)
@@ -358,7 +379,7 @@ def report_pdf_file(round_id: int):
 def report_document(round_id: int, kind: str):
     """The report as a file of `kind`, in the user's language, with the page's filters and the analysts' summary."""
     round_ = db.get_or_404(Round, round_id)
-    filters, compare_id, _query = ReportFilterForm(comparable_rounds(round_)).selection()
+    filters, compare_id, _query, _form = report_selection(round_)
     built = cached_report(round_id, filters, compare_id)
     edit = None if filters.active() or filters.weighting else edited_findings(round_id, str(get_locale() or "en"),
                                                                                compare_id)

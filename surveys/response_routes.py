@@ -25,7 +25,6 @@ from .response_actions import (
 )
 from .responses import ResponseFilters, invitation_of_round, list_responses, status_of
 from .review import answered_sections
-from .round_routes import when
 from .versions import definition_for
 from .wording import survey_words
 
@@ -61,7 +60,7 @@ def response_list(round_id: int):
     status = 404 if filters.page > 1 and not rows else 200
     response = render(LIST_PAGE, block="results", status=status, round=round_, filters=filters, page=page,
                       rows=rows, screens=screens, status_labels=STATUS_LABELS, sort_labels=SORT_LABELS,
-                      categories=CATEGORIES, regions=REGIONS, when=when)
+                      categories=CATEGORIES, regions=REGIONS)
     if is_htmx():  # the address bar shows this view, so reloading or sharing it shows the same list
         response.headers["HX-Push-Url"] = url_for("responses.response_list", round_id=round_id,
                                                   **filters.query_args())
@@ -90,7 +89,7 @@ def detail_context(round_: Round, invitation, **extra) -> dict:
         "sections": answered_sections(definition, shown) if values else [], "editable": False,
         "words": survey_words(definition, language), "t": lambda text: definition.text(text, language),
         "survey_language": language, "round_open": round_is_open(round_), "can_change": current_user.is_admin,
-        "when": when, "reason_length": REASON_LENGTH, "message": None, "failed": False,
+        "reason_length": REASON_LENGTH, "message": None, "failed": False,
         "file_url": lambda q: url_for("uploaded_files.staff_download", response_id=response.id, question=q.name),
     }
     context.update(extra)

@@ -175,11 +175,6 @@ def report_message(report: SendReport, continued: bool = False) -> tuple[str, bo
     return text, report.error is not None
 
 
-def when(moment: datetime | None) -> str:
-    """A stored time as the Secretariat reads it: UTC, to the minute."""
-    return "" if moment is None else as_utc(moment).strftime("%Y-%m-%d %H:%M")
-
-
 def _round_or_404(round_id: int) -> Round:
     return db.get_or_404(Round, round_id)
 
@@ -208,7 +203,7 @@ def round_context(round_: Round, **extra) -> dict:
         "reminders": reminders_of(round_), "next_reminder": next_reminder(round_),
         "suggested_dates": default_dates(round_.closes_on),
         "can_change": current_user.is_admin, "status_labels": STATUS_LABELS,
-        "invitation_status_labels": INVITATION_STATUS_LABELS, "when": when, "today": datetime.now(UTC).date(),
+        "invitation_status_labels": INVITATION_STATUS_LABELS, "today": datetime.now(UTC).date(),
         "message": None, "message_failed": False,
     }
     context.update(extra)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model import Block, Report, Table, _
+from .model import Block, Report, Table, _, long_date
 
 # The column a chart of each kind of table shows, in order of preference.
 CHART_COLUMNS = ("t2b", "used_pct", "points_mean", "nps", "pct", "satisfaction_mean", "completion_rate", "mean")
@@ -109,7 +109,8 @@ def summary_lines(report: Report, scope: str, findings: list[str] | None) -> tup
     """The facts under the title, and the key findings (the analysts' text when given, else the automatic one)."""
     facts = [_("Partners covered: %(scope)s", scope=scope), _("Responses analysed: %(n)s", n=report.respondents),
              _("Small cells hidden below n = %(n)s", n=report.threshold),
-             _("Produced: %(when)s UTC", when=report.generated_at.strftime("%Y-%m-%d %H:%M"))]
+             _("Produced: %(when)s UTC", when=f"{long_date(report.generated_at.date(), report.language)}, "
+                                               f"{report.generated_at:%H:%M}")]
     if report.previous_round:
         facts.insert(2, _("Compared with: %(round)s", round=report.previous_round))
     if findings is None:

@@ -8,9 +8,11 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
+from babel import UnknownLocaleError
+from babel.dates import format_date
 from markupsafe import Markup
 
 from analysis.suppression import DASH, LOW_BASE_BELOW, MIN_CELL, SuppressionRecord
@@ -24,6 +26,14 @@ def _(text: str, **values) -> str:
     if translate is not None:
         return translate(text, **values)
     return text % values if values else text
+
+
+def long_date(value: date, language: str | None) -> str:
+    """3 January 2027, 3 janvier 2027: Babel's long date in the report's language (English where Babel has none)."""
+    try:
+        return format_date(value, "long", locale=language or "en")
+    except (UnknownLocaleError, ValueError):
+        return format_date(value, "long", locale="en")
 
 
 @contextmanager

@@ -37,7 +37,7 @@ from surveys.definition import Grid, SurveyDefinition
 
 from .blocks import likert_block, ranking_block
 from .context import ReportContext, claim, unique_labels
-from .model import Block, Column, Section, Table, _
+from .model import Block, Column, Section, Table, _, long_date
 
 FREE_TEXT_SHOWN = 100  # answers per question on the page; the CSV has them all
 
@@ -75,8 +75,8 @@ def fieldwork_section(b: ReportContext) -> Section:
     last = b.data.respondents["submitted_at"].max() if len(b.data.respondents) else None
     if first is not None and not pd.isna(first):
         section.paragraphs.append(_("Responses from %(first)s to %(last)s; %(n)s responses analysed (submitted, "
-                                    "or partial as defined in the methods).", first=first.date().isoformat(),
-                                    last=(last.date().isoformat() if not pd.isna(last) else "…"), n=b.n))
+                                    "or partial as defined in the methods).", first=long_date(first.date(), b.language),
+                                    last=(long_date(last.date(), b.language) if not pd.isna(last) else "…"), n=b.n))
     else:
         section.paragraphs.append(_("No responses yet."))
     multiple = b.respondents["organisation_id"].duplicated(keep=False).sum() if b.n else 0

@@ -149,7 +149,7 @@ def test_an_analyst_edits_the_key_findings_and_the_page_shows_them(app, rounds, 
     page = analyst.get(f"/secretariat/rounds/{this}/report?compare={last}").get_data(as_text=True)
     assert "<p>Partners value the Secretariat.</p>" in page and "<p>Financing first.</p>" in page
     assert 'id="findings-edited"' in page and 'id="findings-outdated"' not in page
-    other = analyst.get(f"/secretariat/rounds/{this}/report").get_data(as_text=True)
+    other = analyst.get(f"/secretariat/rounds/{this}/report?compare=none").get_data(as_text=True)
     assert "Partners value the Secretariat." not in other  # written against last year's comparison only
     reset = analyst.post(edit_url(this, last), {"text": "", "reset": "1"}, htmx=True)
     assert reset.status_code == 204 and reset.headers["HX-Redirect"].endswith("#key-findings")
@@ -192,3 +192,14 @@ def test_the_report_names_both_rounds_in_its_own_language(app, rounds):
     assert french.previous_round == "Revue 2025 de l'engagement des partenaires (démo)"
     assert english.round_name == "2026 partner engagement review (demo)"
     assert english.previous_round == "2025 partner engagement review (demo)"
+
+
+def test_key_findings_written_without_a_comparison_stay_with_that_choice(app, rounds, analyst):
+    this, _last = rounds
+    form = analyst.get(edit_url(this, "none")).get_data(as_text=True)
+    assert f'action="/secretariat/rounds/{this}/report/key-findings?compare=none"' in form
+    response = analyst.post(edit_url(this, "none"), {"text": "Without last year.", "save": "1"})
+    assert response.headers["Location"].endswith("/report?compare=none#key-findings")
+    assert stored(app) == [(this, "en", None, "Without last year.")]
+    assert "Without last year." in analyst.get(f"/secretariat/rounds/{this}/report?compare=none").get_data(as_text=True)
+    assert "Without last year." not in analyst.get(f"/secretariat/rounds/{this}/report").get_data(as_text=True)

@@ -288,3 +288,32 @@ def test_organisation_level_weighting_counts_each_organisation_once():
     assert people.rows[0]["t2b"] == pytest.approx(2 / 3)
     assert organisations.rows[0]["t2b"] == pytest.approx(1 / 2)
     assert organisations.rows[0]["n"] == 3  # the base stays the number of respondents
+
+
+def test_the_report_compares_with_last_years_closed_round_unless_told_not_to(app, rounds, analyst):
+    """Last year's closed round is the comparison on first sight; "No comparison" is kept in every link."""
+    this, last = rounds
+    page = analyst.get(f"/secretariat/rounds/{this}/report").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{last}">', page)
+    assert 'id="section-change"' in page
+    assert f"report.docx?compare={last}" in page and f"report.pdf?compare={last}" in page
+    assert "Clear filters" not in page
+    plain = analyst.get(f"/secretariat/rounds/{this}/report?compare=none").get_data(as_text=True)
+    assert '<option selected value="none">' in plain and 'id="section-change"' not in plain
+    assert "report.docx?compare=none" in plain and "report.pdf?compare=none" in plain
+    assert re.search(r'/report/[a-z0-9-]+\.csv\?compare=none', plain)
+    assert "key-findings?compare=none" in plain
+    fragment = analyst.get(f"/secretariat/rounds/{this}/report?compare=none&region=africa",
+                           headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="section-change"' not in fragment and "compare=none" in fragment
+
+
+def test_only_an_earlier_closed_round_is_compared_by_default(app, rounds, analyst):
+    this, last = rounds
+    with app.app_context():
+        db.session.get(Round, last).status = "open"
+        db.session.commit()
+    page = analyst.get(f"/secretariat/rounds/{this}/report").get_data(as_text=True)
+    assert '<option selected value="none">' in page and 'id="section-change"' not in page
+    later = analyst.get(f"/secretariat/rounds/{last}/report").get_data(as_text=True)
+    assert '<option selected value="none">' in later  # this year's round closes after last year's

@@ -2,6 +2,7 @@
 user's language, with the page's filters and suppression; both files open (python-docx, pypdf)."""
 
 import io
+import re
 
 from docx import Document
 from pypdf import PdfReader
@@ -80,3 +81,21 @@ def test_the_page_links_both_downloads_with_its_filters(rounds, analyst):
     assert f"/secretariat/rounds/{this}/report.docx?region=africa" in page
     assert f"/secretariat/rounds/{this}/report.pdf?region=africa" in page
     assert analyst.get(f"/secretariat/rounds/{this}/report.odt").status_code == 404
+
+
+FRENCH_LONG_DATE = r"\d{1,2} (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre) \d{4}"
+
+
+def test_dates_are_written_out_in_the_reports_language(rounds, analyst):
+    """The period of the fieldwork and the day the file was produced read as dates in French, never 2026-12-04."""
+    this, _last = rounds
+    document = Document(io.BytesIO(download(analyst, this, "docx", language="fr").data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert re.search(rf"Produit le\s:\s{FRENCH_LONG_DATE}, \d\d:\d\d UTC", text)
+    assert re.search(rf"Réponses du {FRENCH_LONG_DATE} au {FRENCH_LONG_DATE}", text)
+    assert not re.search(r"\d{4}-\d\d-\d\d", text)
+    page = analyst.get(f"/secretariat/rounds/{this}/report", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert re.search(rf"Réponses du {FRENCH_LONG_DATE} au {FRENCH_LONG_DATE}", page)
+    pdf = PdfReader(io.BytesIO(download(analyst, this, "pdf", language="fr").data))
+    pdf = "\n".join(p.extract_text() for p in pdf.pages[:3])
+    assert re.search(rf"Produit le\s:\s{FRENCH_LONG_DATE}", pdf)

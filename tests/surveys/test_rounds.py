@@ -292,6 +292,8 @@ def test_send_invitations_from_the_page_full_and_htmx(app, client, tmp_path):
     assert response.status_code == 303
     page = client.get(f"/secretariat/rounds/{round_id}").get_data(as_text=True)
     assert "5 invitations sent." in page and "Send invitations (0 not yet sent)" in page
+    today = format_date(datetime.now(UTC).date(), "long", locale="en")
+    assert page.count(f'<td class="when">{today}, ') == 5  # the day written out, as on every secretariat page
     assert len(outbox(tmp_path)) == 5
 
     _again, fields = confirmation_fields(client, f"/secretariat/rounds/{round_id}/send")
