@@ -223,7 +223,8 @@ class ReportFilterForm(FlaskForm):
         self.category.choices = everything + [(code, str(label)) for code, label in CATEGORIES.items()]
         self.region.choices = everything + [(code, str(label)) for code, label in REGIONS.items()]
         self.pathfinder.choices = everything + [("yes", _("Pathfinder Countries")), ("no", _("Not Pathfinder"))]
-        self.compare.choices = [(NO_COMPARISON, _("No comparison"))] + [(str(r.id), r.name) for r in rounds]
+        language = str(get_locale() or "en")
+        self.compare.choices = [(NO_COMPARISON, _("No comparison"))] + [(str(r.id), r.name_in(language)) for r in rounds]
         self.weighting.choices = [("", _("every respondent once")),
                                   ("organisation", _("every organisation once (1/k weights)"))]
 

@@ -91,7 +91,7 @@ def _question_blocks(b: ReportContext, name: str, themes: pd.DataFrame, coding: 
 
     own = b.respondents.set_index("response_id")["organisation"].to_dict()
     for theme_id in order[:-1]:
-        chosen = [r for r in sorted(who[theme_id]) if (r, name) in coding.quotable][:QUOTES_PER_THEME]
+        chosen = distinct_quotes([r for r in sorted(who[theme_id]) if (r, name) in coding.quotable], texts)
         quotes.rows += [{"theme": names[theme_id], "quote": redact(texts[r], own.get(r) or "")} for r in chosen]
     uncoded = sorted(who[UNCODED])
     quotes.rows += [{"theme": names[UNCODED], "quote": redact(texts[r], own.get(r) or "")} for r in uncoded]
@@ -153,3 +153,16 @@ def agreement_block(coding: CodingData | None, question_label) -> Block | None:
 def redact(text: str, organisation: str) -> str:
     """The comment with its writer's own organisation name replaced by [organisation] (as the free-text list)."""
     return _redact(text, organisation)
+
+
+def distinct_quotes(responses: list, texts: dict) -> list:
+    """Up to QUOTES_PER_THEME quotable comments, each saying something different (two partners who wrote the same
+    sentence are quoted once)."""
+    chosen, seen = [], set()
+    for response in responses:
+        words = " ".join(texts[response].split()).casefold()
+        if words not in seen:
+            seen.add(words)
+            chosen.append(response)
+    return chosen[:QUOTES_PER_THEME]
+

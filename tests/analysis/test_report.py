@@ -298,6 +298,8 @@ def test_the_report_compares_with_last_years_closed_round_unless_told_not_to(app
     assert 'id="section-change"' in page
     assert f"report.docx?compare={last}" in page and f"report.pdf?compare={last}" in page
     assert "Clear filters" not in page
+    french = analyst.get(f"/secretariat/rounds/{this}/report", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert re.search(rf'<option selected value="{last}">Revue 2025', html.unescape(french))
     plain = analyst.get(f"/secretariat/rounds/{this}/report?compare=none").get_data(as_text=True)
     assert '<option selected value="none">' in plain and 'id="section-change"' not in plain
     assert "report.docx?compare=none" in plain and "report.pdf?compare=none" in plain

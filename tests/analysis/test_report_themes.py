@@ -10,6 +10,7 @@ from analysis.loader import load_round
 from analysis.models import FIRST, SECOND
 from analysis.report.builder import build_report
 from analysis.report.model import Filters
+from analysis.report.themes import distinct_quotes
 from analysis.suppression import DASH, MIN_FREE_TEXT
 from engagement.database import run_write
 from engagement.extensions import db
@@ -114,6 +115,12 @@ def test_quotes_are_quotable_comments_at_most_three_per_theme_organisation_maske
     assert themed and len({(r, q) for r, q in coding.quotable if q == QUESTION}) >= len(themed) / 3
     uncoded_rows = [i for i, row in enumerate(quotes.rows) if row["theme"] == "Not yet coded"]
     assert uncoded_rows and uncoded_rows == list(range(len(themed), len(quotes.rows)))  # listed last
+    assert len({(row["theme"], row["quote"]) for row in themed}) == len(themed)  # the same sentence quoted once
+
+
+def test_two_partners_who_wrote_the_same_sentence_are_quoted_once():
+    texts = {1: "More regional meetings.", 2: "more  regional meetings.", 3: "Translation.", 4: "Funding.", 5: "Data."}
+    assert distinct_quotes([1, 2, 3, 4, 5], texts) == [1, 3, 4]
 
 
 def test_top_themes_are_sorted_by_commenters_and_match_the_tables(coded):
