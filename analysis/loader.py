@@ -59,10 +59,29 @@ def _streamed(session: Session, statement) -> Iterator:
         yield from rows
 
 
+def _response_ids(round_id: int):
+    """The ids of the round's responses, as a scalar subquery to filter answers with."""
+    return (
+        select(Response.id)
+        .join(Invitation, Response.invitation_id == Invitation.id)
+        .where(Invitation.round_id == round_id)
+        .scalar_subquery()
+    )
+
+
+def _in_round(statement, round_id: int):
+    """The statement, which reaches the invitation, joined to its contact and organisation and kept to the round."""
+    return (
+        statement.join(Contact, Invitation.contact_id == Contact.id)
+        .join(Organisation, Contact.organisation_id == Organisation.id)
+        .where(Invitation.round_id == round_id)
+    )
+
+
 def respondent_statement(round_id: int):
     """The round's responses ordered by id with their organisation: RESPONDENT_COLUMNS, then action_groups and
     gcg_member (which the conditions of a response in progress may read)."""
-    return (
+    return _in_round(
         select(
             Response.id,
             Organisation.id,
@@ -78,12 +97,9 @@ def respondent_statement(round_id: int):
             Organisation.action_groups,
             Organisation.gcg_member,
         )
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .join(Contact, Invitation.contact_id == Contact.id)
-        .join(Organisation, Contact.organisation_id == Organisation.id)
-        .where(Invitation.round_id == round_id)
-        .order_by(Response.id)
-    )
+        .join(Invitation, Response.invitation_id == Invitation.id),
+        round_id,
+    ).order_by(Response.id)
 
 
 def respondent_rows(session: Session, round_id: int) -> Iterator[Respondent]:
@@ -208,11 +224,6 @@ def _read_answers(session: Session, round_id: int, known: list[str], *, aggregat
 
 def _aggregated_chunks(session: Session, round_id: int):
     """(response ids, questions, values) per few hundred responses, split from per-response concatenations."""
-    responses = (
-        select(Response.id)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .where(Invitation.round_id == round_id)
-    )
     statement = (
         select(
             Answer.response_id,
@@ -220,7 +231,7 @@ def _aggregated_chunks(session: Session, round_id: int):
             func.aggregate_strings(Answer.question, SEPARATOR),
             func.aggregate_strings(Answer.value, SEPARATOR),
         )
-        .where(Answer.response_id.in_(responses.scalar_subquery()))
+        .where(Answer.response_id.in_(_response_ids(round_id)))
         .group_by(Answer.response_id)
         .order_by(Answer.response_id)
     )
@@ -240,15 +251,10 @@ def _aggregated_chunks(session: Session, round_id: int):
 
 def answer_statement(round_id: int):
     """(response_id, question, value) of every stored answer of the round, ordered by response and question."""
-    responses = (
-        select(Response.id)
-        .join(Invitation, Response.invitation_id == Invitation.id)
-        .where(Invitation.round_id == round_id)
-    )
     # IN (subquery) rather than a join: SQLite then walks the (response_id, question) index in order, no sort.
     return (
         select(Answer.response_id, Answer.question, Answer.value)
-        .where(Answer.response_id.in_(responses.scalar_subquery()))
+        .where(Answer.response_id.in_(_response_ids(round_id)))
         .order_by(Answer.response_id, Answer.question)
     )
 
@@ -278,7 +284,7 @@ def _respondents(session: Session, round_id: int) -> tuple[pd.DataFrame, dict[in
 
 def load_invitations(session: Session, round_id: int) -> pd.DataFrame:
     """Every invitation of the round with its organisation's attributes and its response (if started)."""
-    statement = (
+    statement = _in_round(
         select(
             Invitation.id,
             Organisation.id,
@@ -288,13 +294,9 @@ def load_invitations(session: Session, round_id: int) -> pd.DataFrame:
             Invitation.ineligible,
             Response.status,
             Response.id,
-        )
-        .join(Contact, Invitation.contact_id == Contact.id)
-        .join(Organisation, Contact.organisation_id == Organisation.id)
-        .outerjoin(Response, Response.invitation_id == Invitation.id)
-        .where(Invitation.round_id == round_id)
-        .order_by(Invitation.id)
-    )
+        ),
+        round_id,
+    ).outerjoin(Response, Response.invitation_id == Invitation.id).order_by(Invitation.id)
     frame = pd.DataFrame.from_records(
         [tuple(row) for row in _streamed(session, statement)], columns=INVITATION_COLUMNS
     )

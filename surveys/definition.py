@@ -107,16 +107,22 @@ class Question:
 
 
 @dataclass
-class Grid:
-    """A table-list group: questions sharing one choice list, shown as one table (rows = questions)."""
+class Group:
+    """What every group of the survey sheet has: a name, texts, a relevance and the row it starts at."""
 
     name: str
     label: Text = field(default_factory=dict)
     hint: Text = field(default_factory=dict)
-    questions: list[Question] = field(default_factory=list)
     relevant: Expression | None = None
     relevant_source: str = ""
     row: int = 0
+
+
+@dataclass
+class Grid(Group):
+    """A table-list group: questions sharing one choice list, shown as one table (rows = questions)."""
+
+    questions: list[Question] = field(default_factory=list)
 
     @property
     def choices(self) -> list[Choice]:
@@ -124,32 +130,20 @@ class Grid:
 
 
 @dataclass
-class Section:
+class Section(Group):
     """A nested (non table-list) group inside a page, shown as a fieldset with its own heading."""
 
-    name: str
-    label: Text = field(default_factory=dict)
-    hint: Text = field(default_factory=dict)
     items: list[Question | Grid | Section] = field(default_factory=list)
-    relevant: Expression | None = None
-    relevant_source: str = ""
-    row: int = 0
 
 
 Item = Question | Grid | Section
 
 
 @dataclass
-class Page:
+class Page(Group):
     """A top-level group (or a run of questions outside any group): one screen of the survey."""
 
-    name: str
-    label: Text = field(default_factory=dict)
-    hint: Text = field(default_factory=dict)
     items: list[Item] = field(default_factory=list)
-    relevant: Expression | None = None
-    relevant_source: str = ""
-    row: int = 0
 
     def questions(self) -> list[Question]:
         return list(walk_questions(self.items))

@@ -74,6 +74,14 @@ IMPROVED = ("sat_financing", "sat_matchmaking", "sat_pf_peer")  # what got bette
 SLIPPED = ("sat_newsletter",)
 
 
+def range_answer(question: Question, rng: random.Random) -> str:
+    """A value of a range question: 0-10 skewed to the top the way recommendation scores are, else uniform."""
+    start, end, _step = question.range_bounds
+    if (start, end) == (0, 10):
+        return str(rng.choices(range(11), weights=[1, 1, 1, 2, 2, 4, 6, 10, 14, 10, 8])[0])
+    return str(rng.randint(int(start), int(end)))
+
+
 def _lean(name: str) -> float:
     """A fixed lean per question (-1..1), so services differ in satisfaction and importance."""
     return (zlib.crc32(name.encode()) % 1000) / 500 - 1
@@ -120,10 +128,7 @@ def _value(question: Question, values: dict, organisation: Organisation, languag
         ordered = sorted(names, key=lambda c: _lean(c) + rng.random() * 1.5, reverse=True)
         return " ".join(ordered[:question.rank_positions])
     if kind == "range":
-        start, end, _step = question.range_bounds
-        if (start, end) == (0, 10):
-            return str(rng.choices(range(11), weights=[1, 1, 1, 2, 2, 4, 6, 10, 14, 10, 8])[0])
-        return str(rng.randint(int(start), int(end)))
+        return range_answer(question, rng)
     if kind == "integer":
         return str(rng.randint(1, 9))
     if kind == "text":

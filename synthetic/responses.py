@@ -19,6 +19,7 @@ from engagement.extensions import db
 from partners.models import Contact, Organisation
 from surveys.calculations import calculated_changes
 from surveys.definition import OTHER, Question, SurveyDefinition
+from surveys.demo_history import range_answer
 from surveys.models import Answer, Invitation, Response
 from surveys.relevance import partner_attributes
 
@@ -104,10 +105,7 @@ def random_value(question: Question, values: dict[str, str], rng: random.Random)
         ordered = sorted(names, key=lambda c: _bias(c) + rng.random() * 1.5, reverse=True)
         return " ".join(ordered)
     if kind == "range":
-        start, end, _step = question.range_bounds
-        if (start, end) == (0, 10):
-            return str(rng.choices(range(11), weights=[1, 1, 1, 2, 2, 4, 6, 10, 14, 10, 8])[0])
-        return str(rng.randint(int(start), int(end)))
+        return range_answer(question, rng)
     if kind == "integer":
         return str(rng.randint(0, 500))
     if kind == "decimal":

@@ -167,6 +167,14 @@ def post_sign_in(client: HtmxClient, email: str, password: str, **kwargs):
     return client.post("/sign-in", {"email": email, "password": password}, **kwargs)
 
 
+def start_survey(client, token: str) -> str:
+    """Open a partner's link and press Start, as the partner does: the URL of the first page."""
+    client.get(f"/s/{token}")
+    response = client.post(f"/s/{token}/start")
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
 def signed_in(client: HtmxClient, role: str = "admin") -> HtmxClient:
     """`client` signed in as the test account of `role`, holding the CSRF token of its renewed session."""
     with client.application.app_context():

@@ -1,4 +1,5 @@
-"""Factories for test data: surveys from YAML text, partners, open rounds with their invitation tokens."""
+"""Factories for test data: surveys from YAML text, partners, open rounds with their invitation tokens, the demo round
+filled with synthetic responses."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,9 +8,12 @@ import yaml
 from engagement.auth import create_user
 from engagement.extensions import db
 from partners.models import Contact, Organisation
+from surveys.demo import load_demo
 from surveys.invitations import token_for
+from surveys.models import Answer, Response
 from surveys.rounds import create_round, open_round
-from surveys.versions import import_survey
+from surveys.versions import definition_for, import_survey
+from synthetic.responses import fill_round
 
 
 def survey_from_yaml(text: str, name: str = "test.yaml"):
@@ -55,3 +59,20 @@ def user(email="admin@example.org", role="admin", password="correct horse batter
     account = create_user(email, password, role)
     db.session.commit()
     return account
+
+
+def filled_demo_round(count: int, **options) -> int:
+    """The demo round with `count` synthetic responses (fill_round's options: submitted_share, seed, ...); its id."""
+    round_, _invitations = load_demo()
+    fill_round(round_.id, definition_for(round_.survey_version), count, **options)
+    return round_.id
+
+
+def stored_response(invitation, answers: dict[str, str], **fields):
+    """A response with its answers, stored directly as the partner's pages would have saved them; committed."""
+    response = Response(invitation_id=invitation.id, **fields)
+    db.session.add(response)
+    db.session.flush()
+    db.session.add_all(Answer(response_id=response.id, question=name, value=value) for name, value in answers.items())
+    db.session.commit()
+    return response

@@ -10,10 +10,8 @@ from analysis.coding_store import seed_demo_codes
 from analysis.models import FIRST, SECOND, CommentCode, CommentReview, Theme
 from engagement.database import run_write
 from engagement.extensions import db
-from surveys.demo import load_demo
 from surveys.models import Answer, Invitation, Response
-from surveys.versions import definition_for
-from synthetic.responses import fill_round
+from tests.factories import filled_demo_round
 
 QUESTION = "one_change"
 
@@ -21,9 +19,7 @@ QUESTION = "one_change"
 @pytest.fixture
 def round_id(app):
     with app.app_context():
-        round_, _invitations = load_demo()
-        fill_round(round_.id, definition_for(round_.survey_version), 60, submitted_share=1.0)
-        return round_.id
+        return filled_demo_round(60, submitted_share=1.0)
 
 
 def commenters(round_id):

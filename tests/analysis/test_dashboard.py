@@ -13,9 +13,8 @@ from engagement.models import User
 from partners.models import Organisation
 from surveys.models import Invitation, Response, Round
 from surveys.rounds import close_round
-from tests.analysis.test_monitoring import QUESTIONS, make_partners, respond
+from tests.analysis.test_monitoring import open_round_with_partners, respond
 from tests.conftest import ADMIN, HtmxClient
-from tests.factories import open_round_for, survey_from_rows
 from tests.sending import confirm_and_send
 
 
@@ -23,9 +22,7 @@ from tests.sending import confirm_and_send
 def setup(app):
     """Six partners (8 contacts), an open round whose invitations were mailed 4 days ago; tokens by email."""
     with app.app_context():
-        make_partners()
-        version = survey_from_rows(QUESTIONS)
-        round_, tokens = open_round_for(version)
+        round_, tokens = open_round_with_partners()
         for invitation in round_.invitations:
             invitation.invited_at = datetime.now(UTC) - timedelta(days=4)
         db.session.commit()

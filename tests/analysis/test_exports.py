@@ -436,22 +436,14 @@ def test_cli_exports_each_format(app, runner, answered, tmp_path):
     assert "organisation" not in frame.columns and "comment" not in frame.columns
     assert f"Wrote {out}" in result.output
 
-    long_out = tmp_path / "long.csv"
-    assert (
-        runner.invoke(
-            args=["responses", "export", str(round_id), "--format", "long", "--out", str(long_out)]
-        ).exit_code
-        == 0
-    )
-    assert read_csv(long_out.read_bytes())["response_id"].iloc[0] == str(first)
+    def export(fmt: str, name: str):
+        out = tmp_path / name
+        result = runner.invoke(args=["responses", "export", str(round_id), "--format", fmt, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        return out
 
-    xlsx_out = tmp_path / "responses.xlsx"
-    assert (
-        runner.invoke(
-            args=["responses", "export", str(round_id), "--format", "xlsx", "--out", str(xlsx_out)]
-        ).exit_code
-        == 0
-    )
+    assert read_csv(export("long", "long.csv").read_bytes())["response_id"].iloc[0] == str(first)
+    xlsx_out = export("xlsx", "responses.xlsx")
     assert openpyxl.load_workbook(xlsx_out).sheetnames == ["responses", "codebook"]
     assert [e.actor for e in audit_entries(app)] == ["cli", "cli", "cli"]
 

@@ -9,8 +9,8 @@ from sqlalchemy import event
 from analysis.frames import RESPONDENT_COLUMNS
 from analysis.loader import iter_responses, load_round
 from engagement.extensions import db
-from surveys.models import Answer, Invitation, Response
-from tests.factories import open_round_for, organisation, survey_from_rows
+from surveys.models import Invitation, Response
+from tests.factories import open_round_for, organisation, stored_response, survey_from_rows
 
 EN, FR = "label::English (en)", "label::French (fr)"
 
@@ -87,19 +87,8 @@ def answer(
     submitted: datetime | None = datetime(2026, 11, 25, 13, 40, tzinfo=UTC),
 ) -> Response:
     """Store a response and its answers directly, as the partner pages would have saved them."""
-    response = Response(
-        invitation_id=invitation.id,
-        status=status,
-        language=language,
-        started_at=started,
-        submitted_at=submitted if status == "submitted" else None,
-    )
-    db.session.add(response)
-    db.session.flush()
-    for name, value in values.items():
-        db.session.add(Answer(response_id=response.id, question=name, value=value))
-    db.session.commit()
-    return response
+    return stored_response(invitation, values, status=status, language=language, started_at=started,
+                           submitted_at=submitted if status == "submitted" else None)
 
 
 FULL = {

@@ -25,11 +25,13 @@ PARTNERS = [
 ]
 
 
-def make_partners(count_per_contact=1):
+def open_round_with_partners() -> tuple:
+    """The six PARTNERS (8 contacts) invited to an open round of a one-question survey: (round, tokens by email)."""
     for name, category, region, pathfinder, groups, contacts in PARTNERS:
         people = [(f"Contact {i} of {name}", f"c{i}.{abs(hash(name))}@example.org", "en") for i in range(contacts)]
         organisation(name=name, category=category, country=None, region=region, pathfinder=pathfinder,
                      action_groups=groups, contacts=people)
+    return open_round_for(survey_from_rows(QUESTIONS))
 
 
 def respond(invitation, status, day: date | None = None):
@@ -44,9 +46,7 @@ def respond(invitation, status, day: date | None = None):
 def round_(app):
     """A round with 8 invitations: 3 submitted (two days), 2 started, 1 ineligible, the rest only invited."""
     with app.app_context():
-        make_partners()
-        version = survey_from_rows(QUESTIONS)
-        opened, _tokens = open_round_for(version)
+        opened, _tokens = open_round_with_partners()
         opened.opens_on = date(2026, 3, 1)
         invitations = sorted(opened.invitations, key=lambda inv: inv.contact.email)
         by_org = {}

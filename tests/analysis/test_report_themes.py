@@ -15,10 +15,8 @@ from analysis.suppression import DASH, MIN_FREE_TEXT
 from engagement.database import run_write
 from engagement.extensions import db
 from partners.models import Contact, Organisation
-from surveys.demo import load_demo
 from surveys.models import Answer, Invitation, Response
-from surveys.versions import definition_for
-from synthetic.responses import fill_round
+from tests.factories import filled_demo_round
 
 QUESTION = "one_change"
 
@@ -27,10 +25,9 @@ QUESTION = "one_change"
 def coded(app):
     """A demo round of 300 submitted responses, coded by the demo's keyword rules; yields inside an app context."""
     with app.app_context():
-        round_, _invitations = load_demo()
-        fill_round(round_.id, definition_for(round_.survey_version), 300, submitted_share=1.0)
-        run_write(lambda: seed_demo_codes(db.session, round_.id))
-        yield round_.id
+        round_id = filled_demo_round(300, submitted_share=1.0)
+        run_write(lambda: seed_demo_codes(db.session, round_id))
+        yield round_id
 
 
 def report_of(round_id, **options):

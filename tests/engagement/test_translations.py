@@ -16,6 +16,7 @@ from engagement.extensions import db
 from surveys.demo import load_demo
 from surveys.invitations import token_for
 from surveys.models import Round
+from tests.conftest import start_survey
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "translations"
@@ -212,8 +213,7 @@ def test_language_switch_changes_every_word(client, demo, htmx):
 ])
 def test_page_errors_speak_the_contact_language(client, demo, language, summary, english):
     token = demo["tokens"][language]
-    client.get(f"/s/{token}")
-    page_url = client.post(f"/s/{token}/start").headers["Location"]
+    page_url = start_survey(client, token)
     form = client.get(page_url).get_data(as_text=True)
     present = [(name, "1") for name in re.findall(r'name="(\w+__present)"', form)]
     refused = client.post(page_url, present + [("action", "next")])
@@ -229,8 +229,7 @@ def test_page_errors_speak_the_contact_language(client, demo, language, summary,
 ])
 def test_autosave_messages_speak_the_contact_language(client, demo, language, invalid_choice, no_such_question):
     token = demo["tokens"][language]
-    client.get(f"/s/{token}")
-    client.get(client.post(f"/s/{token}/start").headers["Location"])
+    client.get(start_survey(client, token))
     refused = client.post(f"/s/{token}/answer/category", {"category": "no-such-category", "category__present": "1"},
                           htmx=True)
     assert refused.status_code == 422

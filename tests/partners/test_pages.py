@@ -46,7 +46,7 @@ def test_list_full_page_and_fragment(admin, sample):
     page = admin.get("/partners/")
     assert page.status_code == 200
     body = text(page)
-    assert "<html" in body and 'id="results"' in body and 'hx-trigger="search, keyup changed delay:300ms"' in body
+    assert "<html" in body and 'id="results"' in body and 'hx-trigger="search, input changed delay:300ms"' in body
     assert "4 organisations" in body and "Ministry of Labour of Ghana" in body
     assert "Add an organisation" in body and "Import a CSV file" in body
     fragment = admin.get("/partners/?q=ghana", headers={"HX-Request": "true"})

@@ -7,7 +7,7 @@ import pytest
 from engagement.extensions import db
 from surveys.models import Answer, Response, Round
 from tests import factories
-from tests.conftest import HtmxClient
+from tests.conftest import HtmxClient, start_survey
 
 EVERY_TYPE = (Path(__file__).parent / "every_type.yaml").read_text()
 
@@ -29,13 +29,6 @@ def stored(app, token=None):
         return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
 
 
-def start(client, token):
-    client.get(f"/s/{token}")
-    response = client.post(f"/s/{token}/start")
-    assert response.status_code == 303
-    return response.headers["Location"]
-
-
 def test_welcome_page_names_organisation_round_and_closing_date(client, survey):
     page = client.get(f"/s/{survey['token']}")
     html = page.get_data(as_text=True)
@@ -48,7 +41,7 @@ def test_welcome_page_names_organisation_round_and_closing_date(client, survey):
 
 
 def test_start_prefills_from_registry_and_lands_on_first_page(app, client, survey):
-    location = start(client, survey["token"])
+    location = start_survey(client, survey["token"])
     assert location.endswith("/page/first")
     assert stored(app) == {"category": "government_pathfinder"}
     page = client.get(location).get_data(as_text=True)
@@ -57,8 +50,8 @@ def test_start_prefills_from_registry_and_lands_on_first_page(app, client, surve
 
 
 def test_start_twice_keeps_one_response(app, client, survey):
-    start(client, survey["token"])
-    start(client, survey["token"])
+    start_survey(client, survey["token"])
+    start_survey(client, survey["token"])
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Response.id))) == 1
 
@@ -78,7 +71,7 @@ def first_page(**overrides):
 
 def test_full_page_save_without_javascript_stores_every_type_and_moves_on(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     response = client.post(f"/s/{token}/page/first", data=first_page() + [("action", "next")])
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/page/second")
@@ -99,7 +92,7 @@ def test_full_page_save_without_javascript_stores_every_type_and_moves_on(app, c
 ])
 def test_invalid_answers_are_refused_inline_and_not_stored(app, client, survey, field, value, message):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     response = client.post(f"/s/{token}/page/first", data=first_page(**{field: value}) + [("action", "next")])
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -111,7 +104,7 @@ def test_invalid_answers_are_refused_inline_and_not_stored(app, client, survey, 
 
 def test_other_requires_its_text(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     response = client.post(f"/s/{token}/page/first", data=first_page(reasons_other="") + [("action", "next")])
     assert response.status_code == 422
     assert "Please say what" in response.get_data(as_text=True)
@@ -119,7 +112,7 @@ def test_other_requires_its_text(app, client, survey):
 
 def test_back_saves_without_requiring_answers(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.post(f"/s/{token}/page/first", data=first_page() + [("action", "next")])
     response = client.post(f"/s/{token}/page/second", data={"recommend__present": "1", "recommend": "9",
                                                              "action": "back"})
@@ -130,7 +123,7 @@ def test_back_saves_without_requiring_answers(app, client, survey):
 
 def test_autosave_saves_one_answer_and_returns_its_feedback(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.get(f"/s/{token}/page/first")
     response = client.post(f"/s/{token}/answer/staff", data={"staff__present": "1", "staff": "7"}, htmx=True)
     html = response.get_data(as_text=True)
@@ -143,7 +136,7 @@ def test_autosave_saves_one_answer_and_returns_its_feedback(app, client, survey)
 
 def test_autosave_replay_and_two_tabs_last_acknowledged_value_wins(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.get(f"/s/{token}/page/first")
     for value in ("1", "2", "1", "3"):
         assert client.post(f"/s/{token}/answer/staff", data={"staff": value}, htmx=True).status_code == 200
@@ -154,7 +147,7 @@ def test_autosave_replay_and_two_tabs_last_acknowledged_value_wins(app, client, 
 
 def test_autosave_shows_dependent_questions_live(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.get(f"/s/{token}/page/first")
     shown = client.post(f"/s/{token}/answer/member", data={"member": "yes"}, htmx=True).get_data(as_text=True)
     assert 'id="q-why_member"' in shown and 'hx-swap-oob="outerHTML"' in shown and "Why?" in shown
@@ -164,7 +157,7 @@ def test_autosave_shows_dependent_questions_live(app, client, survey):
 
 def test_autosave_of_grid_row_redraws_dependent_rows_on_same_page(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.post(f"/s/{token}/page/first", data=first_page(member="no", why_member="") + [("action", "next")])
     page = client.get(f"/s/{token}/page/second").get_data(as_text=True)
     assert 'id="q-sat_news" class="grid-row" hidden' in page
@@ -184,7 +177,7 @@ def test_autosave_of_grid_row_redraws_dependent_rows_on_same_page(app, client, s
 ])
 def test_bad_autosaves_change_nothing(app, client, survey, question, data, status):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.get(f"/s/{token}/page/first")
     before = stored(app)
     response = client.post(f"/s/{token}/answer/{question}", data=data, htmx=True)
@@ -194,7 +187,7 @@ def test_bad_autosaves_change_nothing(app, client, survey, question, data, statu
 
 def test_rank_must_be_a_permutation(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     ok = client.post(f"/s/{token}/answer/top", data={"top[web]": "2", "top[news]": "3", "top[events]": "1"},
                      htmx=True)
     assert ok.status_code == 200
@@ -205,7 +198,7 @@ def test_a_ranking_being_given_is_not_an_error_and_is_saved_once_whole(app, clie
     """Each position chosen autosaves the ranking; until every option has one, the partner reads how far they are,
     not an error, and nothing is stored."""
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.get(f"/s/{token}/page/second")
     partial = client.post(f"/s/{token}/answer/top", data={"top[web]": "1", "top[news]": "", "top[events]": ""},
                           htmx=True)
@@ -231,7 +224,7 @@ def test_a_ranking_being_given_is_not_an_error_and_is_saved_once_whole(app, clie
 
 def test_a_ranking_left_half_given_stops_the_partner_at_next(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.post(f"/s/{token}/page/first", data=first_page() + [("action", "next")])
     page = client.post(f"/s/{token}/page/second", data={"sat_web": "4", "recommend": "9", "top[web]": "2",
                                                        "top[news]": "", "top[events]": "", "action": "next"})
@@ -244,7 +237,7 @@ def test_a_ranking_left_half_given_stops_the_partner_at_next(app, client, survey
     assert saved.status_code == 422 and "(1 of 3 placed)" in saved.get_data(as_text=True)
     french = HtmxClient(app.test_client())
     other = survey["other"]
-    start(french, other)
+    start_survey(french, other)
     client_page = french.post(f"/s/{other}/answer/top", data={"top[web]": "1", "top[news]": "", "top[events]": ""},
                               htmx=True).get_data(as_text=True)
     assert "Pas encore enregistré\u202f: attribuez un rang à chaque option (1 sur 3 classées)." in client_page
@@ -259,7 +252,7 @@ def test_a_top_n_ranking_asks_for_n_positions_and_stores_n_codes(app, client):
     choices = [{"list_name": "svc", "name": code, "label": code.title()} for code in ("web", "news", "events", "data")]
     with app.app_context():
         _round, token = factories.invited_partner(factories.survey_from_rows(rows, choices))
-    start(client, token)
+    start_survey(client, token)
     page = client.get(f"/s/{token}/page/p").get_data(as_text=True)
     # One drop-down per position (two), each offering the four options: not one per option.
     assert page.count('class="rank-choice"') == 2 and page.count('<option value="events">') == 2
@@ -296,7 +289,7 @@ def test_a_top_n_ranking_asks_for_n_positions_and_stores_n_codes(app, client):
 
 def test_hidden_page_is_skipped_and_hidden_answers_dropped(app, client, survey):
     token = survey["other"]
-    start(client, token)
+    start_survey(client, token)
     client.post(f"/s/{token}/page/first", data=first_page(member="no", why_member="") + [("action", "next")])
     response = client.post(f"/s/{token}/page/second", data={"recommend": "8", "action": "next"})
     assert response.headers["Location"].endswith("/review")  # not a Pathfinder: page three is skipped
@@ -305,7 +298,7 @@ def test_hidden_page_is_skipped_and_hidden_answers_dropped(app, client, survey):
 
 def test_answer_to_question_that_becomes_hidden_is_removed_on_leaving_page(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.post(f"/s/{token}/page/first", data=first_page() + [("action", "next")])
     assert "why_member" in stored(app)
     client.post(f"/s/{token}/page/first", data=first_page(member="no") + [("action", "next")])
@@ -313,7 +306,7 @@ def test_answer_to_question_that_becomes_hidden_is_removed_on_leaving_page(app, 
 
 
 def answer_everything(client, token):
-    start(client, token)
+    start_survey(client, token)
     client.post(f"/s/{token}/page/first", data=first_page() + [("action", "next")])
     client.post(f"/s/{token}/page/second", data={"sat_web": "4", "sat_news": "na", "recommend": "10",
                                                  "top[web]": "1", "top[news]": "2", "top[events]": "3",
@@ -361,7 +354,7 @@ def test_submitted_answers_are_read_only(app, client, survey):
 
 def test_submit_blocked_while_required_answers_missing(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     response = client.post(f"/s/{token}/submit")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -371,7 +364,7 @@ def test_submit_blocked_while_required_answers_missing(app, client, survey):
 
 def test_reopening_the_link_restores_answers_and_page(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.post(f"/s/{token}/page/first", data=first_page() + [("action", "next")])
     fresh = factories_client(app)
     fresh.get(f"/s/{token}")
@@ -389,7 +382,7 @@ def factories_client(app):
 
 def test_language_switch_keeps_answers_and_translates_content(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     response = client.post(f"/s/{token}/page/first", data=first_page() + [("action", "lang:fr")])
     assert response.headers["Location"].endswith("/page/first")
     page = client.get(f"/s/{token}/page/first").get_data(as_text=True)
@@ -411,7 +404,7 @@ def test_unknown_or_malformed_link_is_a_polite_404(client, survey, token):
 
 def test_closed_round_is_410_and_refuses_answers(app, client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     with app.app_context():
         db.session.get(Round, survey["round_id"]).status = "closed"
         db.session.commit()
@@ -421,10 +414,10 @@ def test_closed_round_is_410_and_refuses_answers(app, client, survey):
 
 
 def test_one_partner_cannot_touch_another_partners_response(app, client, survey):
-    start(client, survey["token"])
+    start_survey(client, survey["token"])
     client.post(f"/s/{survey['token']}/page/first", data=first_page() + [("action", "next")])
     other = survey["other"]
-    start(client, other)
+    start_survey(client, other)
     page = client.get(f"/s/{other}/page/first").get_data(as_text=True)
     assert "Peer support" not in page and 'value="42"' not in page
 
@@ -441,7 +434,7 @@ def test_state_changing_requests_need_the_csrf_token(app, client, survey):
 
 def test_every_question_is_labelled_and_grouped(client, survey):
     token = survey["token"]
-    start(client, token)
+    start_survey(client, token)
     client.post(f"/s/{token}/page/first", data=first_page() + [("action", "next")])
     html = client.get(f"/s/{token}/page/second").get_data(as_text=True)
     assert "<legend>Satisfaction</legend>" in html
@@ -476,7 +469,7 @@ def test_two_databases_whose_versions_share_an_id_show_each_its_own_survey(tmp_p
                 _round, token = factories.invited_partner(version)
                 version_id = version.id
             client = HtmxClient(application.test_client())
-            seen.append((version_id, client.get(start(client, token)).get_data(as_text=True)))
+            seen.append((version_id, client.get(start_survey(client, token)).get_data(as_text=True)))
         finally:
             _close(application, drop)
     (first_id, first_page), (second_id, second_page) = seen

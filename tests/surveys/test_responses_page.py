@@ -7,7 +7,7 @@ import pytest
 from engagement.extensions import db
 from engagement.models import AuditEntry
 from surveys.invitations import token_for
-from surveys.models import Answer, Invitation, Response
+from surveys.models import Invitation, Response
 from surveys.responses import PAGE_SIZE
 from tests import factories
 
@@ -24,14 +24,8 @@ EVIL = "<script>alert(1)</script> Partners"
 
 def add_response(invitation: Invitation, status: str, answers: dict, hours_ago: int = 1) -> Response:
     moment = datetime.now(UTC) - timedelta(hours=hours_ago)
-    response = Response(invitation_id=invitation.id, status=status, language="en", updated_at=moment,
-                        submitted_at=moment if status == "submitted" else None)
-    db.session.add(response)
-    db.session.flush()
-    for question, value in answers.items():
-        db.session.add(Answer(response_id=response.id, question=question, value=value))
-    db.session.commit()
-    return response
+    return factories.stored_response(invitation, answers, status=status, language="en", updated_at=moment,
+                                     submitted_at=moment if status == "submitted" else None)
 
 
 @pytest.fixture

@@ -58,6 +58,16 @@ def make_open_round(app, version_id, audience=None, name="2026 partner review"):
         return round_.id
 
 
+def invited_and_due_for_reminders(app, client) -> int:
+    """An open round whose invitations an administrator mailed long enough ago for reminders to be due."""
+    round_id = make_open_round(app, registry(app))
+    signed_in(client)
+    client.get(f"/secretariat/rounds/{round_id}")
+    confirm_and_send(client, f"/secretariat/rounds/{round_id}/send")
+    mailed_days_ago(app, round_id)
+    return round_id
+
+
 def audit_actions(app):
     with app.app_context():
         return [entry.action for entry in db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id))
@@ -341,12 +351,7 @@ def test_sending_from_the_page_goes_in_timed_batches_that_the_page_continues(app
 
 
 def test_a_batched_reminder_to_chosen_invitations_carries_the_choice_to_the_next_batch(app, client, tmp_path):
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
-    signed_in(client)
-    client.get(f"/secretariat/rounds/{round_id}")
-    confirm_and_send(client, f"/secretariat/rounds/{round_id}/send")
-    mailed_days_ago(app, round_id)
+    round_id = invited_and_due_for_reminders(app, client)
     app.config["MAIL_SEND_SECONDS"] = 0
     with app.app_context():
         chosen = sorted(db.session.scalars(db.select(Invitation.id).where(Invitation.round_id == round_id)))[:2]
@@ -362,12 +367,7 @@ def test_a_batched_reminder_to_chosen_invitations_carries_the_choice_to_the_next
 
 
 def test_remind_route_for_all_or_chosen_invitations(app, client, tmp_path):
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
-    signed_in(client)
-    client.get(f"/secretariat/rounds/{round_id}")
-    confirm_and_send(client, f"/secretariat/rounds/{round_id}/send")
-    mailed_days_ago(app, round_id)
+    round_id = invited_and_due_for_reminders(app, client)
     with app.app_context():
         ids = {inv.contact.email: inv.id for inv in
                db.session.scalars(db.select(Invitation).where(Invitation.round_id == round_id))}
