@@ -58,6 +58,12 @@ def make_open_round(app, version_id, audience=None, name="2026 partner review"):
         return round_.id
 
 
+def first_invitation(round_id: int) -> tuple:
+    """One invitation of the round and the token of its link (inside an app context)."""
+    invitation = db.session.scalar(db.select(Invitation).where(Invitation.round_id == round_id))
+    return invitation, token_for(invitation)
+
+
 def invited_and_due_for_reminders(app, client) -> int:
     """An open round whose invitations an administrator mailed long enough ago for reminders to be due."""
     round_id = make_open_round(app, registry(app))
@@ -202,8 +208,7 @@ def test_a_draft_whose_closing_date_passed_cannot_be_opened(app, client):
 
 
 def test_round_page_full_and_fragment(app, client):
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
+    round_id = make_open_round(app, registry(app))
     signed_in(client)
     page = client.get(f"/secretariat/rounds/{round_id}")
     html = page.get_data(as_text=True)
@@ -228,11 +233,9 @@ def test_names_with_markup_are_escaped_on_the_round_page(app, client):
 
 
 def test_closing_stops_answers_and_keeps_started_responses(app, client):
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
+    round_id = make_open_round(app, registry(app))
     with app.app_context():
-        invitation = db.session.scalar(db.select(Invitation).where(Invitation.round_id == round_id))
-        token = token_for(invitation)
+        invitation, token = first_invitation(round_id)
         db.session.add(Response(invitation=invitation, status="in_progress"))
         db.session.commit()
     assert client.get(f"/s/{token}").status_code == 200
@@ -294,8 +297,7 @@ def outbox(tmp_path):
 
 
 def test_send_invitations_from_the_page_full_and_htmx(app, client, tmp_path):
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
+    round_id = make_open_round(app, registry(app))
     signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     response = confirm_and_send(client, f"/secretariat/rounds/{round_id}/send")
@@ -318,8 +320,7 @@ def test_send_invitations_from_the_page_full_and_htmx(app, client, tmp_path):
 def test_sending_from_the_page_goes_in_timed_batches_that_the_page_continues(app, client, tmp_path):
     """A press sends for MAIL_SEND_SECONDS at most (at least one mail); the htmx fragment posts again by itself until
     everything is sent, and without JavaScript the page says to press again. Nothing is mailed twice."""
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
+    round_id = make_open_round(app, registry(app))
     app.config["MAIL_SEND_SECONDS"] = 0  # one mail per run
     signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
@@ -448,8 +449,7 @@ def test_no_sending_for_a_draft_round(app, client, tmp_path):
 # --- Export ----------------------------------------------------------------------------------------------------
 
 def test_export_csv_from_the_page(app, client):
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
+    round_id = make_open_round(app, registry(app))
     signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     confirm_and_send(client, f"/secretariat/rounds/{round_id}/send")
@@ -478,11 +478,9 @@ def test_export_csv_from_the_page(app, client):
 # --- Who may do what --------------------------------------------------------------------------------------------
 
 def test_extending_the_closing_date_reopens_the_links_of_a_round_whose_date_passed(app, client):
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
+    round_id = make_open_round(app, registry(app))
     with app.app_context():
-        invitation = db.session.scalar(db.select(Invitation).where(Invitation.round_id == round_id))
-        token = token_for(invitation)
+        _invitation, token = first_invitation(round_id)
         db.session.get(Round, round_id).closes_on = date.today() - timedelta(days=2)  # the deadline went by
         db.session.commit()
     assert client.get(f"/s/{token}").status_code == 410
@@ -508,8 +506,7 @@ def test_extending_the_closing_date_reopens_the_links_of_a_round_whose_date_pass
     ("", "Give the new closing date as a date (YYYY-MM-DD)."),
 ])
 def test_a_bad_closing_date_is_refused_and_changes_nothing(app, client, value, message):
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
+    round_id = make_open_round(app, registry(app))
     with app.app_context():
         before = db.session.get(Round, round_id).closes_on
     signed_in(client)
@@ -522,8 +519,7 @@ def test_a_bad_closing_date_is_refused_and_changes_nothing(app, client, value, m
 
 
 def test_a_closed_round_keeps_its_closing_date(app, client):
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
+    round_id = make_open_round(app, registry(app))
     signed_in(client)
     client.get(f"/secretariat/rounds/{round_id}")
     client.post(f"/secretariat/rounds/{round_id}/close", {"confirm": "yes"})
@@ -568,8 +564,7 @@ def test_analyst_reads_but_changes_nothing(app, client, tmp_path):
 
 
 def test_anonymous_requests_go_to_sign_in(app, client):
-    version_id = registry(app)
-    round_id = make_open_round(app, version_id)
+    round_id = make_open_round(app, registry(app))
     for url in ("/secretariat/rounds/new", f"/secretariat/rounds/{round_id}",
                 f"/secretariat/rounds/{round_id}/invitations.csv"):
         page = client.get(url)
