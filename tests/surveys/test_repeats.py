@@ -1,0 +1,191 @@
+"""Repeats: names scoped to their repeat when a form is read, and the entry operations (add, save, remove) on stored
+answers, with clear refusals that change nothing."""
+
+import pytest
+
+from surveys.definition import Question
+from surveys.expressions import parse
+from surveys.repeats import (
+    MAX_ENTRIES,
+    Repeat,
+    RepeatError,
+    add_entry,
+    entries,
+    entry_context,
+    entry_ids,
+    missing_required,
+    parse_entry_key,
+    remove_entry,
+    save_entry,
+)
+from surveys.xlsform import SurveyFileError, load_survey_file
+
+from .xlsform_builder import write_xlsform
+
+
+def problems_of(tmp_path, survey):
+    path = write_xlsform(tmp_path / "form.xlsx", {"survey": survey})
+    with pytest.raises(SurveyFileError) as caught:
+        load_survey_file(path, "form.xlsx")
+    return [str(p) for p in caught.value.problems]
+
+
+def apply(answers, changes):
+    merged = dict(answers)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+# --------------------------------------------------------------------------------------------- reading the form
+
+
+def test_names_may_repeat_in_different_repeats_and_the_outer_form(tmp_path):
+    survey = [
+        {"type": "text", "name": "name", "label": "Your name"},
+        {"type": "begin repeat", "name": "children", "label": "Children"},
+        {"type": "text", "name": "name", "label": "Child's name"},
+        {"type": "integer", "name": "age", "label": "Age", "constraint": ". < 18"},
+        {"type": "end repeat"},
+        {"type": "begin_repeat", "name": "adults", "label": "Adults", "repeat_count": "2"},
+        {"type": "text", "name": "name", "label": "Adult's name"},
+        {"type": "integer", "name": "age", "label": "Age", "relevant": "${name} != ''"},
+        {"type": "end_repeat"},
+    ]
+    # No "duplicate name": the only refusals are the two repeats themselves, one each, naming the row.
+    assert problems_of(tmp_path, survey) == [
+        "survey sheet, row 3, column type: repeats cannot be answered on this platform yet (repeat 'children')",
+        "survey sheet, row 7, column type: repeats cannot be answered on this platform yet (repeat 'adults')",
+    ]
+
+
+def test_a_name_is_still_unique_within_its_repeat(tmp_path):
+    survey = [
+        {"type": "begin repeat", "name": "children", "label": "Children"},
+        {"type": "text", "name": "age", "label": "Age"},
+        {"type": "integer", "name": "age", "label": "Age again"},
+        {"type": "end repeat"},
+    ]
+    problems = problems_of(tmp_path, survey)
+    assert "survey sheet, row 4, column name: duplicate name 'age' (already used at row 3)" in problems
+
+
+def test_a_repeat_name_is_unique_in_the_outer_scope(tmp_path):
+    survey = [
+        {"type": "text", "name": "people", "label": "People"},
+        {"type": "begin repeat", "name": "people", "label": "People"},
+        {"type": "text", "name": "age", "label": "Age"},
+        {"type": "end repeat"},
+    ]
+    problems = problems_of(tmp_path, survey)
+    assert "survey sheet, row 3, column name: duplicate name 'people' (already used at row 2)" in problems
+
+
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [
+        ("0", f"repeat_count must be from 1 to {MAX_ENTRIES}, not 0"),
+        ("${missing} + 1", "the repeat_count expression refers to ${missing}, which is not a question of this form"),
+        ("2 +", "cannot read the repeat_count expression '2 +'"),
+    ],
+)
+def test_a_bad_repeat_count_is_named(tmp_path, count, message):
+    survey = [
+        {"type": "begin repeat", "name": "people", "label": "People", "repeat_count": count},
+        {"type": "text", "name": "age", "label": "Age"},
+        {"type": "end repeat"},
+    ]
+    problems = problems_of(tmp_path, survey)
+    assert any(p.startswith("survey sheet, row 2, column repeat_count: " + message) for p in problems), problems
+
+
+def test_an_unclosed_repeat_is_named(tmp_path):
+    survey = [
+        {"type": "begin repeat", "name": "people", "label": "People"},
+        {"type": "text", "name": "age", "label": "Age"},
+    ]
+    assert problems_of(tmp_path, survey) == [
+        "survey sheet, row 2, column type: 'begin repeat' has no matching end (the group or repeat is never closed)"
+    ]
+
+
+# --------------------------------------------------------------------------------------------- entries
+
+
+def people(**kwargs) -> Repeat:
+    name = Question(name="name", type="text", label={"en": "Name"}, required=True)
+    age = Question(name="age", type="integer", label={"en": "Age"}, relevant=parse("${name} != ''"))
+    return Repeat(name="people", questions=[name, age], **kwargs)
+
+
+def test_add_save_and_remove_entries_by_stable_id():
+    repeat = people()
+    answers = {"name": "Outer"}
+    first, changes = add_entry(repeat, answers)
+    answers = apply(answers, changes)
+    second, changes = add_entry(repeat, answers)
+    answers = apply(answers, changes)
+    assert (first, second) == (1, 2)
+    answers = apply(answers, save_entry(repeat, answers, 1, {"name": "Ana", "age": "7"}))
+    answers = apply(answers, save_entry(repeat, answers, 2, {"name": "Ben"}))
+    assert entries(answers, "people") == [(1, {"name": "Ana", "age": "7"}), (2, {"name": "Ben"})]
+    answers = apply(answers, remove_entry(repeat, answers, 1))
+    assert entries(answers, "people") == [(2, {"name": "Ben"})]
+    assert answers["name"] == "Outer"
+    # a new entry never reuses an id still in use
+    third, changes = add_entry(repeat, answers)
+    assert third == 3
+    assert parse_entry_key("people[2]/name") == ("people", 2, "name")
+    assert parse_entry_key("name") is None
+
+
+def test_removing_an_entry_twice_is_refused_and_changes_nothing():
+    repeat = people()
+    answers = {"people#entries": "1 2", "people[1]/name": "Ana", "people[2]/name": "Ben"}
+    answers = apply(answers, remove_entry(repeat, answers, 1))
+    before = dict(answers)
+    with pytest.raises(RepeatError) as caught:
+        remove_entry(repeat, answers, 1)
+    assert caught.value.message == "entry 1 does not exist (it may have been removed already); nothing was changed"
+    assert answers == before
+    assert entry_ids(answers, "people") == [2]  # Ben was not removed in Ana's place
+
+
+def test_fixed_repeat_count_limits_entries_and_out_of_range_is_refused():
+    repeat = people(fixed_count=2)
+    answers = {"people#entries": "1 2"}
+    with pytest.raises(RepeatError, match="at most 2"):
+        add_entry(repeat, answers)
+    with pytest.raises(RepeatError, match="entry 3 is beyond the 2 entries"):
+        save_entry(repeat, answers, 3, {"name": "X"})
+    with pytest.raises(RepeatError, match="'colour' is not a question of 'people'"):
+        save_entry(repeat, answers, 1, {"colour": "red"})
+
+
+def test_repeat_count_from_an_expression():
+    repeat = Repeat(name="people", questions=[], count_expression=parse("${household_size} - 1"))
+    assert entry_ids({}, "people") == []
+    with pytest.raises(RepeatError, match="at most 0"):
+        add_entry(repeat, {"household_size": ""})
+    answers = {"household_size": "3"}
+    for expected in (1, 2):
+        entry, changes = add_entry(repeat, answers)
+        assert entry == expected
+        answers = apply(answers, changes)
+    with pytest.raises(RepeatError, match="at most 2"):
+        add_entry(repeat, answers)
+
+
+def test_sibling_first_in_an_entry_and_required_inside_entries():
+    repeat = people()
+    answers = {"name": "Outer", "people#entries": "1 2", "people[1]/name": "Ana", "people[2]/age": "4"}
+    assert entry_context(answers, repeat, 1)["name"] == "Ana"
+    # an empty sibling reads as empty, not as the outer question of the same name
+    assert entry_context(answers, repeat, 2)["name"] == ""
+    assert repeat.questions[1].relevant.evaluate(entry_context(answers, repeat, 1))
+    assert not repeat.questions[1].relevant.evaluate(entry_context(answers, repeat, 2))
+    assert missing_required(repeat, answers) == [(2, "name")]
+    assert missing_required(people(fixed_count=3), answers) == [(2, "name"), (0, "")]
