@@ -3,6 +3,8 @@
 A repeat opens its own name scope, as XLSForm allows: a name is unique within its repeat, so three repeats may each
 have a `name` and an `age`. `repeat_count` is a whole number or an expression (checked like any other).
 
+A group inside a repeat opens a scope as well.
+
 The entries' storage and operations live in surveys.repeats. Until the partner pages, review, exports and report
 show entries, a form with a repeat is still refused (one message per repeat, naming the row), so that no form
 imports with questions a partner could never answer.
@@ -54,10 +56,23 @@ def read_count(builder, row, repeat: Repeat) -> None:
     repeat.count_source = text
 
 
+def open_group_scope(builder, group, stack) -> None:
+    """A group inside a repeat opens its own name scope too (pyxform checks names among siblings): a household
+    member's `age` may appear both in an adult group and a child group of the same repeat."""
+    if any(outer.kind == "repeat" for outer in stack):
+        group.outer_names = builder.names
+        builder.names = {}
+
+
+def close_scope(builder, group) -> None:
+    outer = getattr(group, "outer_names", None)
+    if outer is not None:
+        builder.names = outer
+
+
 def end_repeat(builder, group) -> None:
-    """Closes the repeat's name scope and reports the repeat (see REFUSAL)."""
+    """Reports the repeat (see REFUSAL); its name scope is closed by close_scope."""
     repeat: Repeat = group.repeat
     repeat.questions = [item for item in group.items if hasattr(item, "type")]
-    builder.names = group.outer_names
     builder.problem(group.row, group.row.header("type"), REFUSAL.format(name=repeat.name))
     builder.refused.add(repeat.name)

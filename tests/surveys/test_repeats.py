@@ -189,3 +189,28 @@ def test_sibling_first_in_an_entry_and_required_inside_entries():
     assert not repeat.questions[1].relevant.evaluate(entry_context(answers, repeat, 2))
     assert missing_required(repeat, answers) == [(2, "name")]
     assert missing_required(people(fixed_count=3), answers) == [(2, "name"), (0, "")]
+
+
+def test_groups_inside_a_repeat_have_their_own_name_scope(tmp_path):
+    survey = [
+        {"type": "begin repeat", "name": "members", "label": "Members"},
+        {"type": "text", "name": "relation", "label": "Relation"},
+        {"type": "begin group", "name": "adult", "label": "Adult"},
+        {"type": "integer", "name": "age", "label": "Age"},
+        {"type": "end group"},
+        {"type": "begin group", "name": "child", "label": "Child"},
+        {"type": "integer", "name": "age", "label": "Age"},
+        {"type": "text", "name": "age", "label": "Age again"},
+        {"type": "end group"},
+        {"type": "end repeat"},
+        {"type": "begin group", "name": "outer", "label": "Outer"},
+        {"type": "text", "name": "x", "label": "X"},
+        {"type": "end group"},
+        {"type": "text", "name": "x", "label": "X again"},
+    ]
+    assert problems_of(tmp_path, survey) == [
+        "survey sheet, row 2, column type: repeats cannot be answered on this platform yet (repeat 'members')",
+        "survey sheet, row 9, column name: duplicate name 'age' (already used at row 8)",
+        # outside repeats names stay unique across the whole form (answers are stored by name)
+        "survey sheet, row 15, column name: duplicate name 'x' (already used at row 13)",
+    ]
