@@ -15,6 +15,7 @@ changes with the usual answer upsert.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import ChainMap
 from collections.abc import Mapping
@@ -86,7 +87,7 @@ def limit(repeat: Repeat, answers: Mapping[str, str | None]) -> int:
         from .expressions import as_number
 
         number = as_number(repeat.count_expression.value(answers))
-        if number != number or number < 0:  # NaN (not answered yet) or negative: no entries
+        if math.isnan(number) or number < 0:  # NaN (not answered yet) or negative: no entries
             return 0
         return min(int(number), MAX_ENTRIES)
     return MAX_ENTRIES
@@ -139,9 +140,10 @@ def entry_values(answers: Mapping[str, str | None], repeat: str, entry: int) -> 
 def entry_context(answers: Mapping[str, str | None], repeat: Repeat, entry: int) -> Mapping[str, str | None]:
     """The answers an expression inside an entry reads: `${name}` is the same entry's sibling first (unanswered
     siblings read as empty, never as a same-named question outside), then the rest of the form."""
+    stored = answers.answers if isinstance(answers, RepeatAnswers) else answers
     own = {q.name: "" for q in repeat.questions}
-    own.update({k: v for k, v in entry_values(answers, repeat.name, entry).items() if v is not None})
-    return ChainMap(own, answers)
+    own.update({k: v for k, v in entry_values(stored, repeat.name, entry).items() if v is not None})
+    return ChainMap(own, answers if isinstance(answers, RepeatAnswers) else RepeatAnswers(answers, [repeat]))
 
 
 def entries(answers: Mapping[str, str | None], repeat: str) -> list[tuple[int, dict[str, str | None]]]:
@@ -166,3 +168,31 @@ def missing_required(repeat: Repeat, answers: Mapping[str, str | None]) -> list[
     if repeat.fixed_count is not None and len(ids) < repeat.fixed_count:
         missing.append((0, ""))
     return missing
+
+
+class RepeatAnswers(Mapping):
+    """Stored answers as expressions outside an entry read them: a repeat's name or a question inside a repeat is a
+    node-set of every entry (so `count(${children})`, `sum(${age})` and `indexed-repeat(${name}, ${children}, 2)`
+    work); other names read the stored answer. Inside an entry, entry_context puts the entry's own siblings first."""
+
+    def __init__(self, answers: Mapping[str, str | None], repeats: list[Repeat]):
+        self.answers = answers
+        self.repeats = {r.name: r for r in repeats}
+        self.inner = {q.name: r for r in repeats for q in r.questions}
+
+    def __getitem__(self, name):
+        from .expressions.nodesets import NodeSet
+
+        if name in self.repeats:
+            return NodeSet(str(entry) for entry in entry_ids(self.answers, name))
+        if name in self.inner and name not in self.answers:
+            repeat = self.inner[name].name
+            ids = entry_ids(self.answers, repeat)
+            return NodeSet(self.answers.get(entry_key(repeat, entry, name)) for entry in ids)
+        return self.answers[name]
+
+    def __iter__(self):
+        return iter({**dict.fromkeys(self.answers), **dict.fromkeys(self.repeats), **dict.fromkeys(self.inner)})
+
+    def __len__(self):
+        return sum(1 for _ in self)

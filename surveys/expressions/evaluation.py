@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .functions import Environment, call
+from .nodesets import NodeSet
 from .parser import Call, Chain, Current, Literal, Logical, Negation, Nothing, Reference
 from .values import Value, arithmetic, as_number, compare, truthy
 
@@ -16,7 +17,8 @@ def evaluate(node, answers: Answers, current: str | None, environment: Environme
     if isinstance(node, Literal):
         return node.value
     if isinstance(node, Reference):
-        return answers.get(node.name) or ""
+        value = answers.get(node.name)
+        return value if isinstance(value, NodeSet) else (value or "")  # an empty node-set still counts 0
     if isinstance(node, Current):
         return current or ""
     if isinstance(node, Nothing):

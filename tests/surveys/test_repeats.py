@@ -214,3 +214,35 @@ def test_groups_inside_a_repeat_have_their_own_name_scope(tmp_path):
         # outside repeats names stay unique across the whole form (answers are stored by name)
         "survey sheet, row 15, column name: duplicate name 'x' (already used at row 13)",
     ]
+
+
+# --------------------------------------------------------------------------------------------- expressions
+
+
+def test_count_sum_and_indexed_repeat_over_entries():
+    from surveys.repeats import RepeatAnswers
+
+    repeat = people()
+    stored = {
+        "people#entries": "1 3 4",
+        "people[1]/name": "Ana", "people[1]/age": "7",
+        "people[3]/name": "Ben", "people[3]/age": "12",
+        "people[4]/name": "Cy",  # age not answered: counts as nothing in sum()
+    }
+    answers = RepeatAnswers(stored, [repeat])
+
+    def value(source):
+        return parse(source).value(answers)
+
+    assert value("count(${people})") == 3.0
+    assert value("sum(${age})") == 19.0
+    assert value("sum(${age}) div count(${people})") == pytest.approx(19 / 3)
+    assert value("indexed-repeat(${name}, ${people}, 2)") == "Ben"
+    assert value("indexed-repeat(${name}, ${people}, 4)") == ""
+    assert value("count(${people}) >= 3")
+    assert RepeatAnswers({}, [repeat])["people"].values == ()
+    assert parse("count(${people})").value(RepeatAnswers({}, [repeat])) == 0.0
+    # inside an entry, ${age} is the sibling; the rest of the form still sees every entry
+    context = entry_context(answers, repeat, 3)
+    assert parse("${age} > 10 and count(${people}) = 3").evaluate(context)
+    assert not parse("${age} > 10").evaluate(entry_context(answers, repeat, 1))
