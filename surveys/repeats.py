@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .expressions.nodesets import POSITION
+
 if TYPE_CHECKING:
     from .definition import Question, Text
     from .expressions import Expression
@@ -143,6 +145,9 @@ def entry_context(answers: Mapping[str, str | None], repeat: Repeat, entry: int)
     stored = answers.answers if isinstance(answers, RepeatAnswers) else answers
     own = {q.name: "" for q in repeat.questions}
     own.update({k: v for k, v in entry_values(stored, repeat.name, entry).items() if v is not None})
+    ids = entry_ids(stored, repeat.name)
+    if entry in ids:
+        own[POSITION] = str(ids.index(entry) + 1)
     return ChainMap(own, answers if isinstance(answers, RepeatAnswers) else RepeatAnswers(answers, [repeat]))
 
 

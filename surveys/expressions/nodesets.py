@@ -6,6 +6,8 @@ repeats reads it as before; `count`, `sum` and `indexed-repeat` read all of its 
 
 from __future__ import annotations
 
+POSITION = "#position"  # the key under which an entry's answers carry its place (1, 2, ...) for position()
+
 
 class NodeSet(str):
     values: tuple[str, ...]

@@ -246,3 +246,22 @@ def test_count_sum_and_indexed_repeat_over_entries():
     context = entry_context(answers, repeat, 3)
     assert parse("${age} > 10 and count(${people}) = 3").evaluate(context)
     assert not parse("${age} > 10").evaluate(entry_context(answers, repeat, 1))
+    # position() is the entry's place among the entries that exist (ids may have gaps after a removal)
+    assert parse("position(..)").value(entry_context(answers, repeat, 3)) == 2.0
+    assert parse("position(..) = 3 and ${name} = 'Cy'").evaluate(entry_context(answers, repeat, 4))
+    assert parse("position()").value(stored) == 1.0  # outside a repeat, as before
+
+
+def test_the_documented_example_reads_with_only_the_repeat_refused(tmp_path):
+    survey = [
+        {"type": "integer", "name": "size", "label": "People at home"},
+        {"type": "begin repeat", "name": "people", "label": "Person", "repeat_count": "${size}"},
+        {"type": "text", "name": "name", "label": "Name"},
+        {"type": "integer", "name": "age", "label": "Age", "relevant": "${name} != ''", "constraint": ". < 120"},
+        {"type": "end repeat"},
+        {"type": "calculate", "name": "ages", "calculation": "sum(${age})"},
+        {"type": "note", "name": "total", "label": "Ages add up to ${ages}"},
+    ]
+    assert problems_of(tmp_path, survey) == [
+        "survey sheet, row 3, column type: repeats cannot be answered on this platform yet (repeat 'people')"
+    ]
