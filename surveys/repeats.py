@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+
 from .expressions.nodesets import POSITION
 
 if TYPE_CHECKING:
@@ -100,7 +102,7 @@ def add_entry(repeat: Repeat, answers: Mapping[str, str | None]) -> tuple[int, d
     ids = entry_ids(answers, repeat.name)
     allowed = limit(repeat, answers)
     if len(ids) >= allowed:
-        raise RepeatError(f"no more entries can be added: this list holds at most {allowed}")
+        raise RepeatError(_("No more entries can be added: this list holds at most %(n)d.", n=allowed))
     new = max(ids, default=0) + 1
     return new, {entries_key(repeat.name): " ".join(str(i) for i in [*ids, new])}
 
@@ -109,7 +111,9 @@ def remove_entry(repeat: Repeat, answers: Mapping[str, str | None], entry: int) 
     """Changes for removing one entry and its answers; an entry that does not exist (already removed) is refused."""
     ids = entry_ids(answers, repeat.name)
     if entry not in ids:
-        raise RepeatError(f"entry {entry} does not exist (it may have been removed already); nothing was changed")
+        raise RepeatError(
+            _("Entry %(n)d does not exist (it may have been removed already); nothing was changed.", n=entry)
+        )
     changes: dict[str, str | None] = {entries_key(repeat.name): " ".join(str(i) for i in ids if i != entry)}
     prefix = f"{repeat.name}[{entry}]/"
     for key in answers:
@@ -125,11 +129,17 @@ def save_entry(
     ids = entry_ids(answers, repeat.name)
     if entry not in ids:
         if entry > limit(repeat, answers):
-            raise RepeatError(f"entry {entry} is beyond the {limit(repeat, answers)} entries this list holds")
-        raise RepeatError(f"entry {entry} does not exist; nothing was changed")
+            raise RepeatError(
+                _("Entry %(n)d is beyond the %(limit)d entries this list holds; nothing was changed.",
+                  n=entry, limit=limit(repeat, answers))
+            )
+        raise RepeatError(_("Entry %(n)d does not exist; nothing was changed.", n=entry))
     unknown = sorted(name for name in values if repeat.question(name) is None)
     if unknown:
-        raise RepeatError(f"'{unknown[0]}' is not a question of '{repeat.name}'; nothing was changed")
+        raise RepeatError(
+            _("'%(name)s' is not a question of '%(repeat)s'; nothing was changed.", name=unknown[0],
+              repeat=repeat.name)
+        )
     return {entry_key(repeat.name, entry, name): value for name, value in values.items()}
 
 

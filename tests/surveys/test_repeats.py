@@ -149,7 +149,7 @@ def test_removing_an_entry_twice_is_refused_and_changes_nothing():
     before = dict(answers)
     with pytest.raises(RepeatError) as caught:
         remove_entry(repeat, answers, 1)
-    assert caught.value.message == "entry 1 does not exist (it may have been removed already); nothing was changed"
+    assert caught.value.message == "Entry 1 does not exist (it may have been removed already); nothing was changed."
     assert answers == before
     assert entry_ids(answers, "people") == [2]  # Ben was not removed in Ana's place
 
@@ -159,7 +159,7 @@ def test_fixed_repeat_count_limits_entries_and_out_of_range_is_refused():
     answers = {"people#entries": "1 2"}
     with pytest.raises(RepeatError, match="at most 2"):
         add_entry(repeat, answers)
-    with pytest.raises(RepeatError, match="entry 3 is beyond the 2 entries"):
+    with pytest.raises(RepeatError, match="Entry 3 is beyond the 2 entries"):
         save_entry(repeat, answers, 3, {"name": "X"})
     with pytest.raises(RepeatError, match="'colour' is not a question of 'people'"):
         save_entry(repeat, answers, 1, {"colour": "red"})
@@ -265,3 +265,19 @@ def test_the_documented_example_reads_with_only_the_repeat_refused(tmp_path):
     assert problems_of(tmp_path, survey) == [
         "survey sheet, row 3, column type: repeats cannot be answered on this platform yet (repeat 'people')"
     ]
+
+
+def test_refusals_are_given_in_the_partners_language(app):
+    from flask_babel import force_locale
+
+    repeat = people()
+    with app.test_request_context(), force_locale("fr"):
+        with pytest.raises(RepeatError) as caught:
+            remove_entry(repeat, {"people#entries": "2"}, 1)
+    assert caught.value.message == (
+        "L'entrée 1 n'existe pas (elle a peut-être déjà été supprimée)\u202f; rien n'a été modifié."
+    )
+    with app.test_request_context(), force_locale("es"):
+        with pytest.raises(RepeatError) as caught:
+            add_entry(people(fixed_count=1), {"people#entries": "1"})
+    assert caught.value.message == "No se pueden añadir más entradas: esta lista admite como máximo 1."
