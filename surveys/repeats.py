@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext as _
-
 from .expressions.nodesets import POSITION
 
 if TYPE_CHECKING:
@@ -51,6 +49,13 @@ class Repeat:
 
     def question(self, name: str) -> Question | None:
         return next((q for q in self.questions if q.name == name), None)
+
+
+def _(text: str, **values) -> str:
+    """gettext, imported when a message is made: the storage helpers stay free of Flask for the analysis."""
+    from flask_babel import gettext
+
+    return gettext(text, **values)
 
 
 class RepeatError(ValueError):
