@@ -281,3 +281,49 @@ def test_refusals_are_given_in_the_partners_language(app):
         with pytest.raises(RepeatError) as caught:
             add_entry(people(fixed_count=1), {"people#entries": "1"})
     assert caught.value.message == "No se pueden añadir más entradas: esta lista admite como máximo 1."
+
+
+# --------------------------------------------------------------------------------------------- storage
+
+
+def test_entries_go_through_the_ordinary_answer_writer(app):
+    """The changes the operations return are what surveys.answers.store writes in a write transaction, so entries
+    get the same upsert (a replayed save is harmless) as any other answer; long keys fit the answers column."""
+    from engagement.database import write_transaction
+    from surveys.answers import load_values, store
+    from surveys.models import Response
+
+    from ..factories import invited_partner, survey_from_rows
+
+    repeat = Repeat(name="household_members_roster", questions=[
+        Question(name="b8_highest_level_passed_by_this_member", type="text", label={"en": "Level"}),
+    ])
+    question = repeat.questions[0].name
+    with app.app_context():
+        version = survey_from_rows([{"type": "text", "name": "a", "label": "A"}])
+        round_, _token = invited_partner(version)
+        invitation = round_.invitations[0]
+        response = Response(invitation_id=invitation.id, language="en")
+        from engagement.database import db
+
+        db.session.add(response)
+        db.session.commit()
+
+        def write(changes):
+            with write_transaction():
+                store(response.id, changes)
+            return load_values(response.id)
+
+        values = load_values(response.id)
+        for _ in range(2):
+            _entry, changes = add_entry(repeat, values)
+            values = write(changes)
+        saving = save_entry(repeat, values, 2, {question: "secondary"})
+        values = write(saving)
+        values = write(saving)  # replayed: the same value again
+        assert values[f"household_members_roster[2]/{question}"] == "secondary"
+        values = write(remove_entry(repeat, values, 2))
+        assert values == {"household_members_roster#entries": "1"}
+        with pytest.raises(RepeatError):
+            remove_entry(repeat, values, 2)
+        assert load_values(response.id) == values
