@@ -271,15 +271,13 @@ def test_refusals_are_given_in_the_partners_language(app):
     from flask_babel import force_locale
 
     repeat = people()
-    with app.test_request_context(), force_locale("fr"):
-        with pytest.raises(RepeatError) as caught:
-            remove_entry(repeat, {"people#entries": "2"}, 1)
+    with app.test_request_context(), force_locale("fr"), pytest.raises(RepeatError) as caught:
+        remove_entry(repeat, {"people#entries": "2"}, 1)
     assert caught.value.message == (
         "L'entrée 1 n'existe pas (elle a peut-être déjà été supprimée)\u202f; rien n'a été modifié."
     )
-    with app.test_request_context(), force_locale("es"):
-        with pytest.raises(RepeatError) as caught:
-            add_entry(people(fixed_count=1), {"people#entries": "1"})
+    with app.test_request_context(), force_locale("es"), pytest.raises(RepeatError) as caught:
+        add_entry(people(fixed_count=1), {"people#entries": "1"})
     assert caught.value.message == "No se pueden añadir más entradas: esta lista admite como máximo 1."
 
 
