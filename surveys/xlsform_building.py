@@ -27,6 +27,7 @@ from .definition import (
 from .expressions import NAME_PATTERN, PARTNER_ATTRIBUTES, Expression, ExpressionError, parse
 from .xlsform_calculations import check_cycles, check_label_references, read_computed
 from .xlsform_reading import Problem, Row, SurveyFileError, normalise_sheets
+from .xlsform_repeats import begin_repeat, close_scope, end_repeat, open_group_scope
 from .xlsform_vocabulary import (
     OTHER_LABELS,
     SHEETS,
@@ -208,6 +209,7 @@ class _Builder:
             column = row.header("type")
             if kind == "begin_group":
                 group = self.begin_group(row, stack)
+                open_group_scope(self, group, stack)
                 if group.page is not None:
                     loose = None
                     pages.append(group.page)
@@ -226,12 +228,12 @@ class _Builder:
                         f"'{type_text}' closes the {opened_what} opened at row {opened.row.number}",
                     )
                 stack.pop()
+                if opened.kind == "repeat":
+                    end_repeat(self, opened)
+                close_scope(self, opened)
                 self.end_group(opened, stack)
             elif kind == "begin_repeat":
-                self.refuse(
-                    row, column, f"unsupported question type '{type_text}' (repeats are not supported)"
-                )
-                stack.append(_Group("repeat", None, row, None))
+                stack.append(begin_repeat(self, row, stack))
             elif kind == "metadata":
                 name = row.values.get("name", type_text)
                 self.ignored[name] = type_text

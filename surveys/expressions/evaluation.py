@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .functions import Environment, call
+from .nodesets import POSITION, NodeSet
 from .parser import Call, Chain, Current, Literal, Logical, Negation, Nothing, Reference
 from .values import Value, arithmetic, as_number, compare, truthy
 
@@ -16,7 +17,8 @@ def evaluate(node, answers: Answers, current: str | None, environment: Environme
     if isinstance(node, Literal):
         return node.value
     if isinstance(node, Reference):
-        return answers.get(node.name) or ""
+        value = answers.get(node.name)
+        return value if isinstance(value, NodeSet) else (value or "")  # an empty node-set still counts 0
     if isinstance(node, Current):
         return current or ""
     if isinstance(node, Nothing):
@@ -46,5 +48,7 @@ def _call(node: Call, answers: Answers, current: str | None, environment: Enviro
         first = evaluate(node.arguments[0], answers, current, environment)
         return first if truthy(first) or first is False else evaluate(node.arguments[1], answers, current,
                                                                         environment)
+    if node.function == "position" and answers.get(POSITION):  # inside a repeat entry (surveys.repeats)
+        return float(answers.get(POSITION))
     arguments = [evaluate(argument, answers, current, environment) for argument in node.arguments]
     return call(node.function, arguments, environment)

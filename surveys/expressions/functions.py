@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import re2
 
+from .nodesets import NodeSet
 from .values import NAN, Value, as_datetime, as_days, as_number, as_text, date_text, plain_number, truthy
 
 MAX_PATTERN = 1000  # characters of a regex() pattern
@@ -146,6 +147,10 @@ def call(name: str, arguments: list[Value], environment: Environment) -> Value:
         return "".join(as_text(a) for a in arguments)
     if name == "join":
         return as_text(arguments[0]).join(as_text(a) for a in arguments[1:] if as_text(a) != "")
+    if name == "sum" and isinstance(arguments[0], NodeSet):  # unanswered entries count as nothing, not NaN
+        return float(sum(as_number(v) for v in arguments[0].values if v.strip() != ""))
+    if name == "count" and isinstance(arguments[0], NodeSet):
+        return float(len(arguments[0].values))
     if name in ("sum", "number"):
         return as_number(arguments[0])
     if name == "count":
@@ -207,5 +212,8 @@ def call(name: str, arguments: list[Value], environment: Environment) -> Value:
         return 1.0  # outside a repeat, a node is the first of its kind
     if name == "indexed-repeat":
         index = as_number(arguments[2])
+        if isinstance(arguments[0], NodeSet):
+            values = arguments[0].values
+            return values[int(index) - 1] if not math.isnan(index) and 1 <= int(index) <= len(values) else ""
         return arguments[0] if index == 1 else ""
     raise KeyError(name)

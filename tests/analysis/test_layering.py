@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BOUND_TO_THE_APP = {"analysis.loader", "analysis.monitoring", "analysis.routes", "analysis.cli", "analysis.models",
                     "analysis.coding_store", "analysis.coding_routes", "analysis.findings_routes"}
 # What the computing modules use from the rest of the app, which must stay as free.
-SHARED = ["surveys.definition", "surveys.relevance", "engagement.spreadsheets", "engagement.timestamps"]
+SHARED = ["surveys.definition", "surveys.relevance", "surveys.repeats", "engagement.spreadsheets", "engagement.timestamps"]
 COMPUTING = sorted(
     module.name for module in pkgutil.walk_packages(analysis.__path__, "analysis.")
     if module.name not in BOUND_TO_THE_APP
