@@ -17,6 +17,19 @@ from .context import ReportContext, claim, unique_labels
 from .model import Block, Column, Section, Table, _
 
 
+def question_rows(b: ReportContext, summary: pd.DataFrame, name: str) -> tuple[pd.DataFrame, int]:
+    """A question's rows in a per-question summary, and its base: how many respondents answered it."""
+    table = summary[summary["question"] == name] if b.n else pd.DataFrame()
+    return table, int(table["n"].iloc[0]) if len(table) else 0
+
+
+def withheld(b: ReportContext, key: str, heading: str, columns: list[Column], answered: bool = False) -> Block:
+    """The block of a question too few answered: no rows, the threshold's message, and (if any did) a log line."""
+    if answered:
+        b.log.append(SuppressionRecord(key, heading, _("all"), f"n < {b.threshold}"))
+    return Block(Table(key, heading, columns, []), heading=heading, message=b.not_enough())
+
+
 def likert_block(b: ReportContext, key: str, names: list[str], heading: str) -> Block:
     """A Likert grid or set of items: the summary table and its diverging bars."""
     columns = [
@@ -29,7 +42,7 @@ def likert_block(b: ReportContext, key: str, names: list[str], heading: str) -> 
     ]  # fmt: skip
     summary = b.likert.loc[names] if b.n else None
     if summary is None or summary.empty:
-        return Block(Table(key, heading, columns, []), heading=heading, message=b.not_enough())
+        return withheld(b, key, heading, columns)
     labels = unique_labels([b.question_label(n) for n in names])
     hide = b.hide_rows(key, labels, summary["n"], complementary=False)
     hide_na = b.hide_rows(key, labels, summary["shown"], complementary=False, column="NA%")
@@ -61,12 +74,9 @@ def ranking_block(b: ReportContext, name: str) -> Block:
     heading = b.question_label(name)
     columns = [Column("option", _("Option")), Column("points_mean", _("Mean points"), "mean"),
                Column("first_pct", _("Ranked first"), "pct"), Column("top3_pct", _("In the top 3"), "pct")]
-    table = b.rankings[b.rankings["question"] == name] if b.n else pd.DataFrame()
-    base = int(table["n"].iloc[0]) if len(table) else 0
+    table, base = question_rows(b, b.rankings, name)
     if base < b.threshold:
-        if len(table):
-            b.log.append(SuppressionRecord(key, heading, _("all"), f"n < {b.threshold}"))
-        return Block(Table(key, heading, columns, []), heading=heading, message=b.not_enough())
+        return withheld(b, key, heading, columns, answered=len(table) > 0)
     table = table.sort_values("points_mean", ascending=False)
     labels = unique_labels([b.option_label(name, o) for o in table["option"]])
     counts = table[["first", "top3"]].set_axis(labels).astype(float)
@@ -94,12 +104,9 @@ def choice_block(b: ReportContext, name: str) -> Block:
     columns = [Column("option", _("Option")), Column("count", _("Respondents"), "int"),
                Column("pct", _("Share"), "pct"), Column("pct_low", _("95% CI low"), "pct"),
                Column("pct_high", _("95% CI high"), "pct")]
-    table = b.choices[b.choices["question"] == name] if b.n else pd.DataFrame()
-    base = int(table["n"].iloc[0]) if len(table) else 0
+    table, base = question_rows(b, b.choices, name)
     if base < b.threshold:
-        if len(table):
-            b.log.append(SuppressionRecord(key, heading, _("all"), f"n < {b.threshold}"))
-        return Block(Table(key, heading, columns, []), heading=heading, message=b.not_enough())
+        return withheld(b, key, heading, columns, answered=len(table) > 0)
     multiple = question is not None and question.type == "select_multiple"
     if multiple:
         table = table.sort_values("count", ascending=False, kind="stable")
@@ -130,7 +137,7 @@ def choice_grid_block(b: ReportContext, grid: Grid, names: list[str]) -> Block:
         Column(f"o{j}", label, "pct") for j, label in enumerate(code_labels)]
     table = b.choices[b.choices["question"].isin(names)] if b.n else pd.DataFrame()
     if table.empty:
-        return Block(Table(key, heading, columns, []), heading=heading, message=b.not_enough())
+        return withheld(b, key, heading, columns)
     counts = table.pivot(index="question", columns="option", values="count").reindex(index=names, columns=codes)
     shares = table.pivot(index="question", columns="option", values="pct").reindex(index=names, columns=codes)
     bases = table.groupby("question", observed=True)["n"].first().reindex(names).fillna(0)

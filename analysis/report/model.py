@@ -174,25 +174,24 @@ class Report:
         return [s.key for s in self.sections]
 
 
+CELL_FORMATS: dict[str, Callable[..., str]] = {
+    "int": lambda v: f"{int(v):,}",
+    "pct": lambda v: f"{100 * v:.0f}%",
+    "mean": lambda v: f"{v:.2f}",
+    "signed": lambda v: f"{v:+.2f}",
+    "pp": lambda v: f"{100 * v:+.0f} pp",
+    "nps": lambda v: f"{v:+.0f}",
+}
+
+
 def format_value(value, kind: str) -> str:
+    """A cell as the page prints it, by its column's kind (a kind without a format prints as it is)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if kind in ("signed", "pp", "nps", "pct") and round(float(value) * (100 if kind in ("pp", "pct") else 1),
                                                          2 if kind == "signed" else 0) == 0:
         value = 0.0  # no "-0" from a value that rounds to zero
-    if kind == "int":
-        return f"{int(value):,}"
-    if kind == "pct":
-        return f"{100 * value:.0f}%"
-    if kind == "mean":
-        return f"{value:.2f}"
-    if kind == "signed":
-        return f"{value:+.2f}"
-    if kind == "pp":
-        return f"{100 * value:+.0f} pp"
-    if kind == "nps":
-        return f"{value:+.0f}"
-    return str(value)
+    return CELL_FORMATS.get(kind, str)(value)
 
 
 def csv_value(value, kind: str):
