@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cascades import is_choice_file, parse_choice_filter, with_choice_files
 from .definition import (
     CHOICE_TYPES,
     OTHER,
@@ -69,7 +70,8 @@ class _Builder:
     def __init__(self, sheets: dict):
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
-        self.rows, self.languages = normalise_sheets(sheets)
+        self.rows, self.languages = normalise_sheets(with_choice_files(sheets))
+        self.choice_files = set(sheets.get("files") or {})
         self.source = sheets.get("source") or {}
 
     def problem(self, row: Row | None, column: str, message: str, sheet: str = "survey") -> None:
@@ -158,7 +160,7 @@ class _Builder:
     def read_choices(self) -> dict[str, list[Choice]]:
         lists: dict[str, list[Choice]] = {}
         seen: dict[tuple[str, str], int] = {}
-        for row in self.rows["choices"]:
+        for row in self.rows["choices"] + self.rows["external_choices"]:
             list_name = row.values.get("list_name", "")
             name = row.values.get("name", "")
             if not list_name and not name and not row.texts.get("label"):
@@ -189,7 +191,8 @@ class _Builder:
                     "has no label; its name will be shown"
                 )
             label = self.fill_languages(label, row, "label", f"choice '{name}' of list '{list_name}'")
-            choices.append(Choice(name, label))
+            columns = {k: v for k, v in row.values.items() if k not in ("list_name", "name")}
+            choices.append(Choice(name, label, columns))
         return lists
 
     # ------------------------------------------------------------------------------------------------ survey
@@ -415,17 +418,15 @@ class _Builder:
             question.required_source = row.values.get("required", "")
         question.required = bool(required) and kind != "note"
         if row.values.get("choice_filter"):
-            self.problem(
-                row,
-                row.header("choice_filter"),
-                f"choice_filter is not supported (question '{name}'); use separate questions with relevant",
-            )
+            self.choice_filter(row, question, kind)
         if kind in CHOICE_TYPES:
             list_name, or_other = detail
             question.list_name = list_name
             question.or_other = or_other
             if not list_name:
                 self.problem(row, type_column, f"'{row.values['type']}' needs a choice list name")
+            elif is_choice_file(list_name) and list_name not in self.lists:
+                self.problem(row, type_column, self.missing_file(list_name))
             elif list_name not in self.lists:
                 self.problem(
                     row, type_column, f"choice list '{list_name}' does not exist in the choices sheet"
@@ -469,6 +470,24 @@ class _Builder:
         if name and name not in self.questions:
             self.questions[name] = question
         return question
+
+    def choice_filter(self, row: Row, question: Question, kind: str) -> None:
+        """Read a select question's choice_filter (bare names are choice columns: see surveys.cascades)."""
+        column, source = row.header("choice_filter"), row.values["choice_filter"]
+        if kind not in ("select_one", "select_multiple"):
+            self.problem(row, column, f"choice_filter only applies to select_one and select_multiple, not {kind}")
+            return
+        try:
+            question.choice_filter = parse_choice_filter(source)
+        except ExpressionError as error:
+            self.problem(row, column, f"cannot read the choice_filter expression '{source}': {error.message}")
+            return
+        self.expressions.append((row, "choice_filter", question.choice_filter))
+
+    def missing_file(self, filename: str) -> str:
+        if not filename.lower().endswith(".csv"):
+            return f"choices from '{filename}' cannot be read: only CSV files (name,label columns) are supported"
+        return f"this question takes its choices from '{filename}': upload that CSV file with the form"
 
     def check_range(self, row: Row, question: Question) -> None:
         column = row.header("parameters")
