@@ -24,19 +24,36 @@ class ChoiceFileError(ValueError):
     """A choices file that cannot be read; the message names the file and the row."""
 
 
-def parse_choice_filter(source: str) -> Expression:
-    """The filter as an expression whose bare names read the choice's columns; raises ExpressionError."""
+def parse_choice_filter(source: str, columns: set[str] | None = None) -> Expression:
+    """The filter as an expression whose bare names read the choice's columns; raises ExpressionError. With
+    `columns` (those of the list), a bare name that is no column is read as text (`pastel=yes` as `pastel='yes'`),
+    as the form's author meant: see `bare_words`."""
     tokens = tokenize(source)
     pieces, position = [], 0
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         is_call = following is not None and following.text == "("
         if token.kind == "name" and token.text not in OPERATOR_NAMES and not is_call and ":" not in token.text:
-            pieces += [source[position:token.position], "${", CHOICE_PREFIX, token.text, "}"]
+            if columns is not None and token.text not in columns:
+                pieces += [source[position:token.position], "'", token.text, "'"]
+            else:
+                pieces += [source[position:token.position], "${", CHOICE_PREFIX, token.text, "}"]
             position = token.position + len(token.text)
     expression = parse("".join(pieces) + source[position:])
     references = {name for name in expression.references if not name.startswith(CHOICE_PREFIX)}
     return Expression(source, expression.tree, references, expression.uses_current, expression.volatile)
+
+
+def bare_words(source: str, columns: set[str]) -> list[str]:
+    """The bare names of a filter that are no column of its list (read as text by `parse_choice_filter`)."""
+    words = []
+    tokens = tokenize(source)
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if (token.kind == "name" and token.text not in OPERATOR_NAMES and ":" not in token.text
+                and not (following is not None and following.text == "(") and token.text not in columns):
+            words.append(token.text)
+    return words
 
 
 def offered(question, values: Mapping[str, str]) -> list[str]:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cascades import is_choice_file, parse_choice_filter, with_choice_files
+from .cascades import bare_words, is_choice_file, parse_choice_filter, with_choice_files
 from .definition import (
     CHOICE_TYPES,
     OTHER,
@@ -418,7 +418,7 @@ class _Builder:
             question.required_source = row.values.get("required", "")
         question.required = bool(required) and kind != "note"
         if row.values.get("choice_filter"):
-            self.choice_filter(row, question, kind)
+            self.choice_filter(row, question, kind, detail)
         if kind in CHOICE_TYPES:
             list_name, or_other = detail
             question.list_name = list_name
@@ -471,14 +471,18 @@ class _Builder:
             self.questions[name] = question
         return question
 
-    def choice_filter(self, row: Row, question: Question, kind: str) -> None:
+    def choice_filter(self, row: Row, question: Question, kind: str, detail) -> None:
         """Read a select question's choice_filter (bare names are choice columns: see surveys.cascades)."""
         column, source = row.header("choice_filter"), row.values["choice_filter"]
         if kind not in ("select_one", "select_multiple"):
             self.problem(row, column, f"choice_filter only applies to select_one and select_multiple, not {kind}")
             return
+        columns = {"name", "label"} | {key for c in self.lists.get(detail[0], []) for key in c.columns}
         try:
-            question.choice_filter = parse_choice_filter(source)
+            question.choice_filter = parse_choice_filter(source, columns)
+            for word in bare_words(source, columns):
+                self.warnings.append(f"survey sheet, row {row.number}: the choice_filter reads '{word}', which is "
+                                     f"not a column of list '{detail[0]}', as the text '{word}' (write it in quotes)")
         except ExpressionError as error:
             self.problem(row, column, f"cannot read the choice_filter expression '{source}': {error.message}")
             return

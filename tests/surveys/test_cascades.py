@@ -237,3 +237,13 @@ def test_filtered_answers_are_ordinary_choices_in_the_export(app, client, partne
     columns = dict(zip(header.split(","), row.split(","), strict=False))
     assert (columns["country"], columns["district"]) == ("ke", "nairobi")
     assert any(value in ("mombasa", "1") for key, value in columns.items() if key.startswith("visited"))
+
+
+def test_a_bare_word_that_is_no_column_is_read_as_text_with_a_warning(tmp_path):
+    colours = [{"list_name": "colours", "name": "red", "label": "Red", "pastel": "no"},
+               {"list_name": "colours", "name": "mauve", "label": "Mauve", "pastel": "yes"}]
+    survey = [{"type": "select_one colours", "name": "pastel_colour", "label": "Pastel", "choice_filter": "pastel=yes"}]
+    definition = load(tmp_path, survey, choices=colours)
+    assert offered(definition.question("pastel_colour"), {}) == ["mauve"]
+    assert definition.warnings == ["survey sheet, row 2: the choice_filter reads 'yes', which is not a column of list "
+                                   "'colours', as the text 'yes' (write it in quotes)"]
