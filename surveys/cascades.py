@@ -16,7 +16,6 @@ from .expressions import Expression, ExpressionError, parse
 from .expressions.tokens import OPERATOR_NAMES, tokenize
 
 CHOICE_PREFIX = "__choice."  # a bare name in a choice filter: a column of the choice (never a question name)
-FILE_SUFFIXES = (".csv",)
 MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
@@ -127,7 +126,8 @@ def stale_answers(definition, stored: Mapping[str, str], changes: Mapping[str, s
 
 
 def is_choice_file(list_name: str) -> bool:
-    return "." in list_name and not list_name.startswith(".")
+    """Whether a list name is a file's (select_one_from_file trees.csv)."""
+    return list_name.lower().endswith((".csv", ".xml", ".geojson", ".txt"))
 
 
 def read_choice_file(filename: str, data: bytes) -> list[dict]:

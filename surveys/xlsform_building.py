@@ -387,6 +387,11 @@ class _Builder:
                     "type",
                     f"or_other is not available inside the table-list group '{grid.name}'",
                 )
+            if question.choice_filter is not None:
+                row = self.survey_row(question)
+                self.problem(row, row.header("choice_filter"), "choice_filter is not available inside the "
+                                                              f"table-list group '{grid.name}': its rows share one "
+                                                              "set of options")
 
     def question(self, row: Row, kind: str, detail) -> Question:
         name = self.claim_name(row, "question")
@@ -486,6 +491,10 @@ class _Builder:
         except ExpressionError as error:
             self.problem(row, column, f"cannot read the choice_filter expression '{source}': {error.message}")
             return
+        registry = sorted(question.choice_filter.references & set(PARTNER_ATTRIBUTES))
+        if registry:
+            self.problem(row, column, f"a choice_filter cannot read the registry attribute ${{{registry[0]}}}: "
+                                      "only answers and the choices' columns")
         self.expressions.append((row, "choice_filter", question.choice_filter))
 
     def missing_file(self, filename: str) -> str:

@@ -247,3 +247,23 @@ def test_a_bare_word_that_is_no_column_is_read_as_text_with_a_warning(tmp_path):
     assert offered(definition.question("pastel_colour"), {}) == ["mauve"]
     assert definition.warnings == ["survey sheet, row 2: the choice_filter reads 'yes', which is not a column of list "
                                    "'colours', as the text 'yes' (write it in quotes)"]
+
+
+def test_a_filter_inside_a_table_list_group_is_refused_naming_the_row(tmp_path):
+    survey = [{"type": "select_one country", "name": "country", "label": "Country"},
+              {"type": "begin_group", "name": "grid", "label": "Grid", "appearance": "table-list"},
+              {"type": "select_one district", "name": "d1", "label": "D1", "choice_filter": "country=${country}"},
+              {"type": "select_one district", "name": "d2", "label": "D2"},
+              {"type": "end_group", "name": "grid"}]
+    with pytest.raises(SurveyFileError) as caught:
+        load(tmp_path, survey)
+    problem = caught.value.problems[0]
+    assert (problem.row, problem.column) == (4, "choice_filter") and "table-list group 'grid'" in problem.message
+
+
+def test_a_filter_reading_a_registry_attribute_is_refused(tmp_path):
+    survey = [{"type": "select_one district", "name": "d", "label": "D",
+               "choice_filter": "country=${partner_country}"}]
+    with pytest.raises(SurveyFileError) as caught:
+        load(tmp_path, survey)
+    assert "cannot read the registry attribute ${partner_country}" in caught.value.problems[0].message
