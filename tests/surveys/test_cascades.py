@@ -98,10 +98,10 @@ def test_select_from_file_without_its_file_names_the_row_and_the_file(tmp_path):
     with pytest.raises(SurveyFileError) as caught:
         load(tmp_path, survey)
     messages = [(p.row, p.column, p.message) for p in caught.value.problems]
-    assert messages == [(3, "type", "this question takes its choices from 'trees.csv': upload that CSV file with "
-                                    "the form"),
-                        (4, "type", "this question takes its choices from 'birds.csv': upload that CSV file with "
-                                    "the form")]
+    assert messages == [(3, "type", ("this question takes its choices from 'trees.csv': upload that CSV file with "
+                                    "the form")),
+                        (4, "type", ("this question takes its choices from 'birds.csv': upload that CSV file with "
+                                    "the form"))]
 
 
 def test_select_from_file_reads_the_uploaded_csv_with_its_languages(tmp_path):
@@ -245,8 +245,8 @@ def test_a_bare_word_that_is_no_column_is_read_as_text_with_a_warning(tmp_path):
     survey = [{"type": "select_one colours", "name": "pastel_colour", "label": "Pastel", "choice_filter": "pastel=yes"}]
     definition = load(tmp_path, survey, choices=colours)
     assert offered(definition.question("pastel_colour"), {}) == ["mauve"]
-    assert definition.warnings == ["survey sheet, row 2: the choice_filter reads 'yes', which is not a column of list "
-                                   "'colours', as the text 'yes' (write it in quotes)"]
+    assert definition.warnings == [("survey sheet, row 2: the choice_filter reads 'yes', which is not a column of list "
+                                   "'colours', as the text 'yes' (write it in quotes)")]
 
 
 def test_a_filter_inside_a_table_list_group_is_refused_naming_the_row(tmp_path):
