@@ -267,3 +267,13 @@ def test_a_filter_reading_a_registry_attribute_is_refused(tmp_path):
     with pytest.raises(SurveyFileError) as caught:
         load(tmp_path, survey)
     assert "cannot read the registry attribute ${partner_country}" in caught.value.problems[0].message
+
+
+def test_the_version_page_shows_each_filter(admin, tmp_path):
+    path = write_xlsform(tmp_path / "places.xlsx", {"survey": FORM, "choices": CHOICES,
+                                                    "settings": [{"form_id": "places", "form_title": "Places"}]})
+    imported = admin.post("/secretariat/surveys", data={"file": (io.BytesIO(path.read_bytes()), "places.xlsx")},
+                          content_type="multipart/form-data")
+    assert imported.status_code == 303
+    page = admin.get(imported.headers["Location"]).get_data(as_text=True)
+    assert "offered if <code>country=${country}</code>" in page
