@@ -237,6 +237,14 @@ def test_filtered_answers_are_ordinary_choices_in_the_export(app, client, partne
     columns = dict(zip(header.split(","), row.split(","), strict=False))
     assert (columns["country"], columns["district"]) == ("ke", "nairobi")
     assert any(value in ("mombasa", "1") for key, value in columns.items() if key.startswith("visited"))
+    from analysis.loader import load_round
+    from analysis.report.builder import build_report
+
+    with app.app_context():
+        report = build_report(load_round(db.session, round_.id), threshold=1)
+    cells = [str(value) for section in report.sections for block in section.blocks for row in block.table.rows
+             for value in row.values()]
+    assert "Nairobi" in cells and "Kenya" in cells  # counted like any other choice
 
 
 def test_a_bare_word_that_is_no_column_is_read_as_text_with_a_warning(tmp_path):
