@@ -68,6 +68,7 @@ def offered(question, values: Mapping[str, str]) -> list[str]:
             continue
         row = {f"{CHOICE_PREFIX}{column}": value for column, value in choice.columns.items()}
         row[f"{CHOICE_PREFIX}name"] = choice.name
+        row.setdefault(f"{CHOICE_PREFIX}label", next(iter(choice.label.values()), ""))
         try:
             if question.choice_filter.evaluate({**answers, **row}):
                 names.append(choice.name)
@@ -82,6 +83,18 @@ def not_offered(question, value: str, values: Mapping[str, str]) -> list[str]:
         return []
     allowed = set(offered(question, values))
     return [code for code in value.split() if code not in allowed]
+
+
+def within_filter(question, value: str | None, values: Mapping[str, str], rng) -> str | None:
+    """A drawn answer kept inside its filter (synthetic responses): the allowed codes of it, else one allowed code
+    drawn with `rng`, else no answer."""
+    if value is None or not not_offered(question, value, values):
+        return value
+    allowed = offered(question, values)
+    kept = [code for code in value.split() if code in allowed]
+    if kept and question.type == "select_multiple":
+        return " ".join(kept)
+    return rng.choice(allowed) if allowed else None
 
 
 def depends_on(question, names) -> bool:

@@ -285,3 +285,19 @@ def test_the_version_page_shows_each_filter(admin, tmp_path):
     assert imported.status_code == 303
     page = admin.get(imported.headers["Location"]).get_data(as_text=True)
     assert "offered if <code>country=${country}</code>" in page
+
+
+def test_synthetic_responses_stay_inside_the_filters(tmp_path):
+    import random
+
+    from synthetic.responses import synthetic_answers
+
+    class Partner:
+        category, region, country, pathfinder, action_groups, gcg_member = "workers", "africa", "GH", False, "", False
+
+    definition = load(tmp_path, FORM)
+    for seed in range(20):
+        values = synthetic_answers(definition, Partner(), random.Random(seed))
+        for name in ("district", "visited"):
+            allowed = offered(definition.question(name), values)
+            assert all(code in allowed for code in values.get(name, "").split()), (seed, name, values)
