@@ -121,19 +121,23 @@ def filter_references(questions) -> list[str]:
     return names
 
 
-def stale_answers(definition, stored: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, None]:
-    """Stored answers that the changes leave outside their filter: cleared (with their "other" text)."""
+def stale_answers(definition, stored: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Stored answers that the changes leave outside their filter: the codes no longer offered removed (None when
+    none is left)."""
     if not changes:
         return {}
     after = {**stored, **changes}
     after = {name: value for name, value in after.items() if value}
-    cleared: dict[str, None] = {}
+    cleared: dict[str, str | None] = {}
     for question in definition.questions():
         if question.name in changes or not depends_on(question, changes):
             continue
-        if not_offered(question, after.get(question.name, ""), after):
-            cleared[question.name] = None
-            if question.or_other:
+        value = after.get(question.name, "")
+        refused = not_offered(question, value, after)
+        if refused:
+            kept = " ".join(code for code in value.split() if code not in refused)
+            cleared[question.name] = kept or None  # a select_multiple keeps the codes still offered
+            if question.or_other and "other" in refused:
                 cleared[question.other_name] = None
     return cleared
 

@@ -301,3 +301,12 @@ def test_synthetic_responses_stay_inside_the_filters(tmp_path):
         for name in ("district", "visited"):
             allowed = offered(definition.question(name), values)
             assert all(code in allowed for code in values.get(name, "").split()), (seed, name, values)
+
+
+def test_a_multiple_answer_keeps_the_codes_its_filter_still_offers(app, client, partner):
+    client.post(f"/s/{partner}/page/place", data=place(country="ke", district="nairobi"))
+    client.post(f"/s/{partner}/page/more", data={"visited": "mombasa", "visited__present": "1", "action": "save"})
+    assert stored(app)["visited"] == "mombasa"
+    client.post(f"/s/{partner}/answer/district", data={"district": "mombasa", "district__present": "1"},
+                headers={"HX-Request": "true"})
+    assert stored(app)["district"] == "mombasa" and "visited" not in stored(app)  # mombasa is no longer offered
