@@ -17,6 +17,7 @@ from engagement.database import upsert_statement
 from engagement.extensions import db
 
 from .calculations import calculated_changes
+from .cascades import depends_on, not_offered, stale_answers
 from .definition import OTHER, UPLOAD_TYPES, Question, SurveyDefinition
 from .models import Answer
 from .relevance import affects_shown, visible_questions
@@ -233,6 +234,8 @@ def validate(question: Question, raw: str | None, other: str | None, context: Ma
     value, error = normalise(question, raw, definition, language)
     if error:
         return {}, error
+    if not_offered(question, value, context):
+        return {}, _("This option is not offered for your other answers. Please choose one of the options shown.")
     if question.constraint is not None:
         ctx = dict(context)
         ctx[question.name] = value
@@ -285,8 +288,13 @@ def validate_questions(definition: SurveyDefinition, questions: list[Question], 
     context = {**partner, **{k: v for k, v in values.items() if v}}
     changes: dict[str, str | None] = {}
     errors: dict[str, str] = {}
+    changed_now = {name for name, (raw, _other) in posted.items() if (raw or "").strip() != (stored.get(name) or "")}
     for question in questions:
         if not question.editable or question.name not in shown:
+            continue
+        if question.name in posted and depends_on(question, changed_now) and not_offered(
+                question, (posted[question.name][0] or "").strip(), context):
+            changes[question.name] = None  # its options changed with this answer: cleared, the page shows the new
             continue
         if question.name not in posted:
             if require and not stored.get(question.name) and question.is_required(context):
@@ -301,6 +309,7 @@ def validate_questions(definition: SurveyDefinition, questions: list[Question], 
             errors[question.name] = error
         else:
             changes.update(change)
+    changes.update(stale_answers(definition, stored, changes))
     return changes, errors, shown
 
 

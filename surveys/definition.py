@@ -33,6 +33,7 @@ def pick(text: Text, language: str, default_language: str) -> str:
 class Choice:
     name: str
     label: Text
+    columns: dict[str, str] = field(default_factory=dict)  # the other columns of its row, read by choice filters
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Question:
     read_only: bool = False
     default_expression: Expression | None = None  # a default such as today(), worked out when the partner starts
     appearance: str = ""
+    choice_filter: Expression | None = None  # which choices are offered, given other answers (surveys.cascades)
     default: str | None = None  # may be "${partner_category}" and the like (see docs/XLSFORM.md)
     parameters: dict[str, str] = field(default_factory=dict)
     row: int = 0  # row in the survey sheet, for messages

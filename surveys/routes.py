@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     g,
     get_flashed_messages,
     make_response,
@@ -34,6 +35,8 @@ from engagement.i18n import LANGUAGE_NAMES
 from . import answers as answer_store
 from . import uploads
 from .answers import NotYetSaved
+from .cascades import depends_on, filter_references
+from .cascades import offered as offered_choices
 from .definition import UPLOAD_TYPES
 from .invitations import form_token_matches
 from .relevance import layout
@@ -158,6 +161,7 @@ def _page_context(definition, language: str, screen, index: int, total: int, val
                                             if code in LANGUAGE_NAMES],
             "autosave": True, "words": survey_words(definition, language), "grids": screen.grids,
             "secretariat_email": secretariat, "preview": preview,
+            "offered": lambda question: offered_choices(question, values),
             "t": lambda text: definition.text(text, language)}
 
 
@@ -175,6 +179,7 @@ def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, post
         return render(PAGE, status=status, **context)
     names = [n for q in screen.questions for n in ((q.name, q.other_name) if q.or_other else (q.name,))]
     names += [name for name in label_references(screen.questions) if name not in names]
+    names += [name for name in filter_references(screen.questions) if name not in names]
     head, tail = drawn_page(visit.version, visit.language, screen.id, index, len(screens),
                             tuple((name, visit.values[name]) for name in names if visit.values.get(name)),
                             frozenset(q.name for q in screen.questions if q.name in shown), new, secretariat,
@@ -207,13 +212,15 @@ def drawn_page(version: tuple, language: str, screen_id: str, index: int, total:
 
 @lru_cache(maxsize=256)
 def drawn_autosave_reply(version: tuple, language: str, screen_id: str, question_name: str, problems: tuple,
-                         changed: tuple) -> str:
+                         changed: tuple, read: tuple = ()) -> str:
     """The reply to an autosave: the question's saved state or problem, and the questions of its screen it showed
-    or hid (`changed`: name, shown, answer, "other" text). Kept like `drawn_page`, by exactly what draws it."""
+    or hid (`changed`: name, shown, answer, "other" text), and the answers their choice filters `read`. Kept like
+    `drawn_page`, by exactly what draws it."""
     definition = definition_for_id(*version)
     screen = layout(definition).screens.by_id[screen_id]
     errors = {name: NotYetSaved(message) if pending else message for name, message, pending in problems}
-    values = {name: value for name, _shown, value, _other in changed if value}
+    values = dict(read)
+    values.update({name: value for name, _shown, value, _other in changed if value})
     values.update({definition.question(name).other_name: other for name, _shown, _value, other in changed if other})
     context = _page_context(definition, language, screen, 0, 0, values,
                             frozenset(name for name, shown, _value, _other in changed if shown), errors, (), "", "")
@@ -304,6 +311,7 @@ def save(token, name):
     action = request.form.get("action", "save")
     forward = action in ("next", "review")
     before = visit.shown()
+    before_values = dict(visit.values)
     changes, errors, shown = answer_store.validate_questions(
         visit.definition, screen.questions, request.form, visit.values, visit.partner, visit.language,
         require=forward, shown_before=before)
@@ -328,6 +336,11 @@ def save(token, name):
         return _page(visit, screen, 422, errors=errors, posted=dict(request.form.items()), new=new)
     if forward and new:
         return redirect_to(_screen_url(token, screen.id, new=".".join(new), _anchor="new-questions"))
+    changed_names = [n for n, v in changes.items() if (v or "") != (before_values.get(n) or "")]
+    if forward and any(q.name in shown and depends_on(q, changed_names) for q in screen.questions):
+        flash(_("The options of a question on this page changed with your answer. Please check them, then "
+                "continue."))
+        return redirect_to(_screen_url(token, screen.id))
     if destination is None:
         return redirect_to(url_for("partner.review", token=token))
     return redirect_to(_screen_url(token, destination))
@@ -362,8 +375,11 @@ def autosave(token, question_name):
     problems = tuple((name, str(error), bool(getattr(error, "pending", False))) for name, error in errors.items())
     changed = tuple((q.name, q.name in shown, values.get(q.name), values.get(q.other_name) if q.or_other else None)
                     for q in screen.questions if (q.name in before) != (q.name in shown)
-                    or (q.calculation is not None and values_before.get(q.name) != values.get(q.name)))
-    reply = drawn_autosave_reply(visit.version, visit.language, screen.id, question.name, problems, changed)
+                    or (q.calculation is not None and values_before.get(q.name) != values.get(q.name))
+                    or (q.name in shown and depends_on(q, [question.name])))
+    cascades = [q for q in screen.questions if q.name in shown and depends_on(q, [question.name])]
+    read = tuple((name, values[name]) for name in filter_references(cascades) if values.get(name))
+    reply = drawn_autosave_reply(visit.version, visit.language, screen.id, question.name, problems, changed, read)
     response = make_response(reply, status)
     response.vary.add("HX-Request")
     return response

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 
 from engagement.audit import record
 from engagement.auth import require_secretariat
@@ -12,6 +12,7 @@ from engagement.database import write_transaction
 from engagement.extensions import db
 from engagement.htmx import redirect_to, render
 
+from .cascades import ChoiceFileError, read_choice_file
 from .models import Survey, SurveyVersion
 from .versions import definition_for, import_survey
 from .xlsform import SurveyFileError
@@ -24,6 +25,7 @@ ACCEPTED = (".xlsx", ".xls", ".yaml", ".yml")
 
 class SurveyUploadForm(FlaskForm):
     file = FileField(_l("XLSForm (.xlsx, .xls) or YAML file"), validators=[FileRequired()])
+    choice_files = MultipleFileField(_l("Choices files (.csv) the form reads with select_one_from_file"))
 
 
 def _library(form, problems=None, warnings=None, status=200):
@@ -49,9 +51,19 @@ def upload_survey():
     if not filename.lower().endswith(ACCEPTED):
         form.file.errors.append(_("Choose an .xlsx, .xls or .yaml file."))
         return _library(form, status=422)
+    files, problems = {}, []
+    for choice_file in form.choice_files.data or []:
+        if not getattr(choice_file, "filename", ""):
+            continue
+        try:
+            files[choice_file.filename] = read_choice_file(choice_file.filename, choice_file.read())
+        except ChoiceFileError as error:
+            problems.append(str(error))
+    if problems:
+        return _library(form, problems=problems, status=422)
     try:
         with write_transaction():
-            version, definition = import_survey(upload.read(), filename)
+            version, definition = import_survey(upload.read(), filename, files)
             record("survey.import", f"{definition.form_id} v{version.number}", file=filename)
     except SurveyFileError as error:
         return _library(form, problems=[str(p) for p in error.problems], status=422)

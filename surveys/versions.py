@@ -32,12 +32,12 @@ def definition_for_id(version_id: int, created_at) -> SurveyDefinition:
     return _definition(version_id, created_at.isoformat())
 
 
-def import_survey(source, filename: str) -> tuple[SurveyVersion, SurveyDefinition]:
+def import_survey(source, filename: str, files: dict | None = None) -> tuple[SurveyVersion, SurveyDefinition]:
     """Store a survey file as a new version (a new survey when its form_id is new); raises SurveyFileError.
 
     Runs inside the caller's write transaction; nothing is added to the session when the file is refused.
     """
-    sheets, definition = load_survey_file(source, filename)
+    sheets, definition = load_survey_file(source, filename, files)
     survey = db.session.scalar(db.select(Survey).filter_by(form_id=definition.form_id))
     title = strip_bidi_controls(definition.text(definition.title, definition.default_language))
     if survey is None:

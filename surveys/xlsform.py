@@ -17,7 +17,10 @@ from .xlsform_reading import Problem, SurveyFileError, read_sheets
 __all__ = ["Problem", "SurveyFileError", "build_definition", "load_survey_file", "read_sheets"]
 
 
-def load_survey_file(path_or_bytes, filename: str) -> tuple[dict, SurveyDefinition]:
-    """Read and normalise a form file: the sheets to store, and the definition built from them."""
+def load_survey_file(path_or_bytes, filename: str, files: dict | None = None) -> tuple[dict, SurveyDefinition]:
+    """Read and normalise a form file: the sheets to store, and the definition built from them. `files` holds the
+    rows of the choices files uploaded with it (surveys.cascades.read_choice_file), by file name."""
     sheets = read_sheets(path_or_bytes, filename)
+    if files:
+        sheets["files"] = files
     return sheets, build_definition(sheets)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cascades import bare_words, is_choice_file, parse_choice_filter, with_choice_files
 from .definition import (
     CHOICE_TYPES,
     OTHER,
@@ -70,7 +71,8 @@ class _Builder:
     def __init__(self, sheets: dict):
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
-        self.rows, self.languages = normalise_sheets(sheets)
+        self.rows, self.languages = normalise_sheets(with_choice_files(sheets))
+        self.choice_files = set(sheets.get("files") or {})
         self.source = sheets.get("source") or {}
 
     def problem(self, row: Row | None, column: str, message: str, sheet: str = "survey") -> None:
@@ -159,7 +161,7 @@ class _Builder:
     def read_choices(self) -> dict[str, list[Choice]]:
         lists: dict[str, list[Choice]] = {}
         seen: dict[tuple[str, str], int] = {}
-        for row in self.rows["choices"]:
+        for row in self.rows["choices"] + self.rows["external_choices"]:
             list_name = row.values.get("list_name", "")
             name = row.values.get("name", "")
             if not list_name and not name and not row.texts.get("label"):
@@ -190,7 +192,8 @@ class _Builder:
                     "has no label; its name will be shown"
                 )
             label = self.fill_languages(label, row, "label", f"choice '{name}' of list '{list_name}'")
-            choices.append(Choice(name, label))
+            columns = {k: v for k, v in row.values.items() if k not in ("list_name", "name")}
+            choices.append(Choice(name, label, columns))
         return lists
 
     # ------------------------------------------------------------------------------------------------ survey
@@ -386,6 +389,11 @@ class _Builder:
                     "type",
                     f"or_other is not available inside the table-list group '{grid.name}'",
                 )
+            if question.choice_filter is not None:
+                row = self.survey_row(question)
+                self.problem(row, row.header("choice_filter"), "choice_filter is not available inside the "
+                                                              f"table-list group '{grid.name}': its rows share one "
+                                                              "set of options")
 
     def question(self, row: Row, kind: str, detail) -> Question:
         name = self.claim_name(row, "question")
@@ -417,17 +425,15 @@ class _Builder:
             question.required_source = row.values.get("required", "")
         question.required = bool(required) and kind != "note"
         if row.values.get("choice_filter"):
-            self.problem(
-                row,
-                row.header("choice_filter"),
-                f"choice_filter is not supported (question '{name}'); use separate questions with relevant",
-            )
+            self.choice_filter(row, question, kind, detail)
         if kind in CHOICE_TYPES:
             list_name, or_other = detail
             question.list_name = list_name
             question.or_other = or_other
             if not list_name:
                 self.problem(row, type_column, f"'{row.values['type']}' needs a choice list name")
+            elif is_choice_file(list_name) and list_name not in self.lists:
+                self.problem(row, type_column, self.missing_file(list_name))
             elif list_name not in self.lists:
                 self.problem(
                     row, type_column, f"choice list '{list_name}' does not exist in the choices sheet"
@@ -471,6 +477,32 @@ class _Builder:
         if name and name not in self.questions:
             self.questions[name] = question
         return question
+
+    def choice_filter(self, row: Row, question: Question, kind: str, detail) -> None:
+        """Read a select question's choice_filter (bare names are choice columns: see surveys.cascades)."""
+        column, source = row.header("choice_filter"), row.values["choice_filter"]
+        if kind not in ("select_one", "select_multiple"):
+            self.problem(row, column, f"choice_filter only applies to select_one and select_multiple, not {kind}")
+            return
+        columns = {"name", "label"} | {key for c in self.lists.get(detail[0], []) for key in c.columns}
+        try:
+            question.choice_filter = parse_choice_filter(source, columns)
+            for word in bare_words(source, columns):
+                self.warnings.append(f"survey sheet, row {row.number}: the choice_filter reads '{word}', which is "
+                                     f"not a column of list '{detail[0]}', as the text '{word}' (write it in quotes)")
+        except ExpressionError as error:
+            self.problem(row, column, f"cannot read the choice_filter expression '{source}': {error.message}")
+            return
+        registry = sorted(question.choice_filter.references & set(PARTNER_ATTRIBUTES))
+        if registry:
+            self.problem(row, column, f"a choice_filter cannot read the registry attribute ${{{registry[0]}}}: "
+                                      "only answers and the choices' columns")
+        self.expressions.append((row, "choice_filter", question.choice_filter))
+
+    def missing_file(self, filename: str) -> str:
+        if not filename.lower().endswith(".csv"):
+            return f"choices from '{filename}' cannot be read: only CSV files (name,label columns) are supported"
+        return f"this question takes its choices from '{filename}': upload that CSV file with the form"
 
     def check_range(self, row: Row, question: Question) -> None:
         column = row.header("parameters")

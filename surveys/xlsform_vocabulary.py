@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-SHEETS = ("settings", "survey", "choices")
+SHEETS = ("settings", "survey", "choices", "external_choices")
 
 OTHER_LABELS = {"en": "Other", "fr": "Autre", "es": "Otro", "pt": "Outro", "ar": "أخرى", "ru": "Другое"}
 
@@ -261,8 +261,10 @@ def classify(type_text: str, has_label: bool) -> tuple[str, object]:
     match = _SELECT.match(text)
     if match:
         keyword = " ".join(match.group(1).lower().split())
-        if "file" in keyword or "external" in keyword:
-            return "unsupported", "choices from a file are not supported: put them in the choices sheet"
+        if "file" in keyword or "external" in keyword:  # read as ordinary choices (surveys.cascades)
+            kind = "select_multiple" if "multiple" in keyword else "select_one"
+            words = (match.group(2) or "").split()
+            return kind, (words[0] if words else "", False)
         words = (match.group(2) or "").split()
         list_name = words[0] if words else ""
         rest = " ".join(words[1:]).lower()

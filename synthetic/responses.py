@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select, text
 from engagement.extensions import db
 from partners.models import Contact, Organisation
 from surveys.calculations import calculated_changes
+from surveys.cascades import within_filter
 from surveys.definition import OTHER, Question, SurveyDefinition
 from surveys.demo_history import range_answer
 from surveys.models import Answer, Invitation, Response
@@ -127,7 +128,7 @@ def synthetic_answers(definition: SurveyDefinition, partner: Partner, rng: rando
         conditions = [*question.conditions, *([question.relevant] if question.relevant else [])]
         if not all(condition.evaluate(context) for condition in conditions):
             continue
-        value = random_value(question, {**values, **hints}, rng)
+        value = within_filter(question, random_value(question, {**values, **hints}, rng), values, rng)
         if value is None:
             continue
         values[question.name] = context[question.name] = value

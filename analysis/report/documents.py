@@ -107,10 +107,9 @@ def font_path(bold: bool = False) -> Path:
 
 def summary_lines(report: Report, scope: str, findings: list[str] | None) -> tuple[list[str], list[str]]:
     """The facts under the title, and the key findings (the analysts' text when given, else the automatic one)."""
+    produced = f"{long_date(report.generated_at.date(), report.language)}, {report.generated_at:%H:%M}"
     facts = [_("Partners covered: %(scope)s", scope=scope), _("Responses analysed: %(n)s", n=report.respondents),
-             _("Small cells hidden below n = %(n)s", n=report.threshold),
-             _("Produced: %(when)s UTC", when=f"{long_date(report.generated_at.date(), report.language)}, "
-                                               f"{report.generated_at:%H:%M}")]
+             _("Small cells hidden below n = %(n)s", n=report.threshold), _("Produced: %(when)s UTC", when=produced)]
     if report.previous_round:
         facts.insert(2, _("Compared with: %(round)s", round=report.previous_round))
     if findings is None:

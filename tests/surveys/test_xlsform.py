@@ -508,7 +508,7 @@ def test_or_other_label_in_each_language(tmp_path):
         (
             [{"type": "select_one_from_file places.csv", "name": "a", "label": "A"}],
             [],
-            ("survey", 2, "type", "choices from a file are not supported"),
+            ("survey", 2, "type", "takes its choices from 'places.csv': upload that CSV file with the form"),
         ),
         (
             [{"type": "text", "name": "a", "label": "A"}, {"type": "text", "name": "a", "label": "B"}],
@@ -674,9 +674,9 @@ def test_or_other_label_in_each_language(tmp_path):
             ("survey", 3, "name", "duplicate name 'a_other'"),
         ),
         (
-            [{"type": "select_one yes_no", "name": "a", "label": "A", "choice_filter": "x = 1"}],
+            [{"type": "text", "name": "a", "label": "A", "choice_filter": "x = 1"}],
             YES_NO,
-            ("survey", 2, "choice_filter", "choice_filter is not supported"),
+            ("survey", 2, "choice_filter", "choice_filter only applies to select_one and select_multiple"),
         ),
     ],
 )

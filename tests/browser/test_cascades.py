@@ -1,0 +1,60 @@
+"""Cascading choices in Chromium on a 360 px phone (issue 16.4): with JavaScript the districts follow the country
+in place; without it, "Save and continue" brings the page back with the narrowed districts before moving on."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from engagement.extensions import db
+from surveys.models import Answer
+from tests import factories
+from tests.surveys.test_cascades import CHOICES, FORM
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def link(app, live_server):
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(FORM, CHOICES))
+    return f"{live_server}/s/{token}"
+
+
+def stored(app) -> dict:
+    with app.app_context():
+        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_districts_follow_the_country_on_a_phone(app, browser, link, javascript):
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10000)
+    try:
+        page.goto(link)
+        page.get_by_role("button", name="Start the survey").click()
+        expect(page).to_have_url(re.compile(r"/page/place$"))
+        districts = page.locator("#q-district input[name=district]")
+        expect(districts).to_have_count(0)
+        page.get_by_label("Kenya").check()
+        if javascript:
+            expect(districts).to_have_count(2)  # redrawn in place by the autosave, without leaving the page
+        else:
+            page.get_by_role("button", name="Save and continue").click()
+            expect(page.get_by_text("The options of a question on this page changed")).to_be_visible()
+            expect(page).to_have_url(re.compile(r"/page/place$"))
+        expect(page.get_by_label("Nairobi")).to_be_visible()
+        expect(page.get_by_label("Kampala")).to_have_count(0)
+        page.get_by_label("Uganda").check()
+        if not javascript:
+            page.get_by_role("button", name="Save and continue").click()
+        expect(page.get_by_label("Kampala")).to_be_visible()
+        expect(page.get_by_label("Nairobi")).to_have_count(0)
+        page.get_by_label("Kampala").check()
+        page.get_by_role("button", name="Save and continue").click()
+        expect(page).to_have_url(re.compile(r"/page/more$"))
+        assert (stored(app)["country"], stored(app)["district"]) == ("ug", "kampala")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()
