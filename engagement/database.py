@@ -68,7 +68,9 @@ def _configure_connection(dbapi_connection, connection_record):
 
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(conn):
-    if conn.dialect.name == "sqlite" and conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+    options = conn.get_execution_options()
+    if conn.dialect.name == "sqlite" and options.get("isolation_level") != "AUTOCOMMIT" \
+            and not options.get("one_statement"):
         # A deferred transaction that reads then writes gets SQLITE_BUSY at once when another writer went first;
         # IMMEDIATE waits for the lock (busy_timeout) before reading anything.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
@@ -172,43 +174,50 @@ def writer_queue(engine: Engine | None = None) -> WriterQueue | None:
 
 
 @contextmanager
-def write_transaction():
+def write_transaction(core: bool = False):
     """Run a block as one write transaction: committed at its end, rolled back on any error.
 
-    A read transaction still open in the session is ended first (it holds no writes: those are refused below), so
-    the block sees the latest data under SQLite's write lock.
-    """
+    It yields the session, after ending a read transaction still open in it (it holds no writes: those are refused
+    below), so the block sees the latest data under the write lock; with `core=True`, a Core connection of its own
+    (the partner's hot path: a few Core statements without the ORM's bookkeeping).    """
     session = db.session()
-    if session.info.get(_WRITING):
+    if _write_intent.get() or session.info.get(_WRITING):
         raise NestedWrite("A write transaction is already open here: make the whole change one unit of work "
                           "(waiting for a second one would wait for our own lock).")
-    if session.new or session.dirty or session.deleted or session.info.get(_WROTE_OUTSIDE):
+    if not core and (session.new or session.dirty or session.deleted or session.info.get(_WROTE_OUTSIDE)):
         raise UncommittedWork("The session holds changes made outside a write transaction; make them inside "
                               "write_transaction() instead of relying on someone else's commit.")
-    if session.in_transaction():
+    if not core and session.in_transaction():
         session.commit()
     queue = writer_queue()
     with queue.turn() if queue is not None else nullcontext():
         token = _write_intent.set(True)
-        session.info[_WRITING] = True
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            if core:
+                with db.engine.begin() as connection:
+                    yield connection
+                return
+            session.info[_WRITING] = True
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.info.pop(_WRITING, None)
         finally:
-            session.info.pop(_WRITING, None)
             _write_intent.reset(token)
 
 
-def run_write(work: Callable[[], T], attempts: int = 4) -> T:
-    """Run work() in a write transaction, retrying when the database is briefly locked or the connection dropped."""
+def run_write(work: Callable[..., T], attempts: int = 4, core: bool = False) -> T:
+    """Run work() in a write transaction (work(connection) with core=True), retrying when the database is briefly
+    locked or the connection dropped."""
     delay = 0.05
     for attempt in range(1, attempts + 1):
         try:
-            with write_transaction():
-                return work()
+            with write_transaction(core) as unit:
+                return work(unit) if core else work()
         except (OperationalError, DBAPIError) as error:
             if not _is_transient(error) or attempt == attempts:
                 if _is_transient(error):

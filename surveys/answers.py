@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
+from sqlalchemy.engine import Connection
 from werkzeug.datastructures import MultiDict
 
 from engagement.database import upsert_statement
@@ -336,14 +337,14 @@ def load_values(response_id: int) -> dict[str, str]:
                                    .where(Answer.response_id == response_id)).all())
 
 
-def store(response_id: int, changes: Mapping[str, str | None]) -> None:
+def store(response_id: int, changes: Mapping[str, str | None], connection: Connection | None = None) -> None:
     """Write answers inside the caller's write transaction: one upsert per answer, a delete per cleared one (Core
     statements on the transaction's connection: every autosave runs them).
 
     Replaying the same save writes the same value again (harmless); of two saves, the one the server
     acknowledges last wins.
     """
-    connection = db.session.connection()
+    connection = connection if connection is not None else db.session.connection()
     now = datetime.now(UTC)
     saved = [{"response_id": response_id, "question": name, "value": value, "updated_at": now}
              for name, value in changes.items() if value is not None]

@@ -174,7 +174,7 @@ def open_visit(token: str) -> Visit:
         abort(404)
     # One statement, by the token's hash, for everything a partner page needs, answers included (one snapshot); the
     # version's large JSON sheets stay in the database, since the parsed definition is cached per process.
-    with db.engine.connect() as connection:  # one statement, on its own: no session needed around it
+    with db.engine.connect().execution_options(one_statement=True) as connection:
         row = connection.execute(_visit_query(connection.dialect.name), {"token_hash": wanted}).first()
     if row is None or not hash_matches(row[1], wanted):
         return _preview_visit(token, wanted)
@@ -338,15 +338,15 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
     touch = _touch_statement(current_page is not None)
     parameters = {"response_id": response_id, "now": datetime.now(UTC), "page": current_page}
 
-    def work():
+    def work(connection):
         # Check and touch the response in one statement: on PostgreSQL it also locks the row, so a submit from
         # another tab cannot commit between this check and the answers below.
-        if db.session.connection().execute(touch, parameters).rowcount != 1:
+        if connection.execute(touch, parameters).rowcount != 1:
             return False
-        answer_store.store(response_id, changes)
+        answer_store.store(response_id, changes, connection)
         return True
 
-    saved = run_write(work)
+    saved = run_write(work, core=True)
     if saved:
         visit.values = values
         if current_page is not None:

@@ -11,6 +11,8 @@ from surveys.models import Round
 from tests.browser.test_accessibility import WIDTHS, assert_none, check, context_at  # noqa: F401
 from tests.browser_support import sign_in
 
+pytestmark = pytest.mark.browser
+
 
 def bad_placeholder(page):
     """a text with an unknown placeholder, saved"""

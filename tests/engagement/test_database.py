@@ -45,6 +45,24 @@ def test_a_nested_write_fails_at_once_and_nothing_of_it_is_kept(app):
     assert organisations(app) == []
 
 
+def test_a_core_unit_of_work_commits_on_its_own_connection_and_refuses_nesting(app):
+    table = Organisation.__table__
+    with app.app_context():
+        with write_transaction(core=True) as connection:
+            connection.execute(db.insert(table).values(name="Core", category="academia", region="global"))
+        with pytest.raises(ZeroDivisionError), write_transaction(core=True) as connection:
+            connection.execute(db.insert(table).values(name="Undone", category="academia", region="global"))
+            1 / 0  # noqa: B018
+        with pytest.raises(NestedWrite), write_transaction():
+            db.session.add(org("Outer"))
+            with write_transaction(core=True):
+                pass
+        with pytest.raises(NestedWrite), write_transaction(core=True), write_transaction():
+            pass
+        assert run_write(lambda connection: connection.execute(db.select(table.c.name)).scalar(), core=True) == "Core"
+    assert organisations(app) == ["Core"]
+
+
 @pytest.mark.parametrize("outside", ["orm", "core"])
 def test_changes_made_outside_a_unit_of_work_are_refused_not_committed(app, outside):
     with app.app_context():

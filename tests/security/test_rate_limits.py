@@ -117,6 +117,20 @@ def test_unknown_links_are_limited_per_address_and_valid_links_do_not_count(limi
     assert _sign_in(signer, DEMO_ADMIN[0], DEMO_ADMIN[1], address="10.0.0.3").status_code == 303
 
 
+def test_no_partner_page_carries_a_decorated_limit_since_the_limiter_skips_them(limited_app):
+    """The partner's pages skip Flask-Limiter's per-request check (surveys/routes.py): a decorated limit added to
+    one of them would never be counted."""
+    from flask_limiter.util import get_qualified_name
+
+    with limited_app.app_context():
+        manager, views = limiter.limit_manager, limited_app.view_functions
+        partner = [name for name in views if name.startswith("partner.")]
+        assert partner and manager.default_limits == [] and manager.application_limits == []
+        assert [name for name in partner if manager.decorated_limits(get_qualified_name(views[name]))] == []
+        assert manager.blueprint_limits(limited_app, "partner") == []
+        assert manager.decorated_limits(get_qualified_name(views["auth.sign_in"]))  # the check can see a limit
+
+
 def test_the_429_page_says_what_to_do(limited_app):
     client = limited_app.test_client()
     for _ in range(4):
