@@ -93,10 +93,22 @@ class _Builder:
         self.refused: set[str] = set()
         self.expressions: list[tuple[Row, str, Expression]] = []
         self.defaults: list[tuple[Row, Question]] = []
+        self.metadata_rows: list[str] = []
         pages = self.read_survey()
+        if self.metadata_rows:
+            self.warnings.append(
+                "survey sheet: metadata that only a phone app records is ignored (the response keeps its own "
+                "start and end times): " + ", ".join(self.metadata_rows)
+            )
         self.check_references()
         if not self.questions and not any(p.sheet == "survey" for p in self.problems):
-            self.problem(None, "", "the survey has no questions")
+            counted = (
+                " (metadata rows such as start, end and deviceid are recorded by a phone app and are not counted "
+                "as questions)"
+                if self.metadata_rows
+                else ""
+            )
+            self.problem(None, "", "the survey has no questions" + counted)
         if self.problems:
             order = {sheet: index for index, sheet in enumerate(("", *SHEETS))}
             self.problems.sort(key=lambda p: (order.get(p.sheet, 9), p.row))
@@ -158,10 +170,17 @@ class _Builder:
     def read_choices(self) -> dict[str, list[Choice]]:
         lists: dict[str, list[Choice]] = {}
         seen: dict[tuple[str, str], int] = {}
+        settings = next(iter(self.rows["settings"]), None)
+        allow_duplicates = bool(settings and truth(settings.values.get("allow_choice_duplicates", "")))
         for row in self.rows["choices"]:
             list_name = row.values.get("list_name", "")
-            name = row.values.get("name", "")
+            name = row.values.get("name", "") or row.values.get("value", "")
             if not list_name and not name and not row.texts.get("label"):
+                continue
+            if not list_name and not name:
+                self.warnings.append(
+                    f"choices sheet, row {row.number}: a row with neither list name nor name is left out"
+                )
                 continue
             if not list_name:
                 self.problem(row, "list_name", "this choice has no list name")
@@ -171,8 +190,17 @@ class _Builder:
                 self.problem(row, "name", f"a choice of list '{list_name}' has no name")
                 continue
             if any(char.isspace() for char in name):
-                self.problem(row, row.header("name"), f"choice name '{name}' contains a space")
+                self.warnings.append(
+                    f"choices sheet, row {row.number}, column {row.header('name')}: choice name '{name}' "
+                    "contains a space; it is kept as written"
+                )
             key = (list_name, name)
+            if key in seen and allow_duplicates:
+                self.warnings.append(
+                    f"choices sheet, row {row.number}: choice '{name}' of list '{list_name}' repeats row "
+                    f"{seen[key]} (allow_choice_duplicates) and is left out"
+                )
+                continue
             if key in seen:
                 self.problem(
                     row,
@@ -235,9 +263,7 @@ class _Builder:
             elif kind == "metadata":
                 name = row.values.get("name", type_text)
                 self.ignored[name] = type_text
-                self.warnings.append(
-                    f"survey sheet, row {row.number}: metadata field '{name}' (type {type_text}) is ignored"
-                )
+                self.metadata_rows.append(f"row {row.number} '{name}' ({type_text})")
             elif kind == "unsupported":
                 self.refuse(
                     row,
@@ -302,6 +328,13 @@ class _Builder:
         source = row.values.get(column, "")
         if not source:
             return None
+        straight = source.translate(_STRAIGHT_QUOTES)
+        if straight != source:
+            self.warnings.append(
+                f"survey sheet, row {row.number}, column {row.header(column)}: curly quotes in '{source}' "
+                "are read as straight quotes"
+            )
+            source = straight
         try:
             expression = parse(source)
         except ExpressionError as error:
@@ -511,6 +544,13 @@ class _Builder:
         check_cycles(self)
         check_label_references(self, known)
         for row, question in self.defaults:
+            if question.default.startswith("${last-saved#"):
+                self.warnings.append(
+                    f"survey sheet, row {row.number}, column {row.header('default')}: default "
+                    f"'{question.default}' repeats a phone's previous submission and is ignored"
+                )
+                question.default = ""
+                continue
             match = _PARTNER_DEFAULT.match(question.default)
             if match:
                 if match.group(1) not in PARTNER_ATTRIBUTES:
@@ -589,6 +629,9 @@ class _Builder:
             else:
                 kept.append(item)
         return kept
+
+
+_STRAIGHT_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def _slug_id(text: str) -> str:
