@@ -428,6 +428,13 @@ class _Builder:
                 "asked as a text question"
             )
         label = self.text(row, "label")
+        media = next((row.values[key] for key in row.values if key.split(":")[-1] in _MEDIA and row.values[key]), "")
+        if not label and kind == "note" and media:
+            self.warnings.append(
+                f"survey sheet, row {row.number}: note '{name}' has only a media file ({media}), which is not "
+                "shown here; its name is shown instead"
+            )
+            label = {self.default_language: name}
         if not label and kind != "calculate":
             self.problem(
                 row, "label", f"question '{name}' has no label" if name else "this question has no label"
@@ -631,6 +638,7 @@ class _Builder:
         return kept
 
 
+_MEDIA = ("image", "audio", "video", "big-image", "media")
 _STRAIGHT_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 

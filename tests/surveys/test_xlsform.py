@@ -800,11 +800,6 @@ def test_one_problem(tmp_path, survey, choices, expected):
         "audio",
         "video",
         "barcode",
-        "acknowledge",
-        "trigger",
-        "datetime",
-        "dateTime",
-        "time",
         "begin repeat",
         "begin_repeat",
     ],
@@ -992,3 +987,47 @@ def test_rank_top_asks_for_the_first_positions_only(tmp_path):
                                           {"type": "rank services", "name": "all", "label": "All"}], SERVICES)
     assert definition.question("top").rank_positions == 2
     assert definition.question("all").rank_positions == 3
+
+
+def test_time_datetime_and_acknowledge_are_answerable(app, tmp_path):
+    from surveys.answers import normalise
+
+    survey = [
+        {"type": "time", "name": "t", "label": "T"},
+        {"type": "dateTime", "name": "dt", "label": "DT"},
+        {"type": "trigger", "name": "ok", "label": "Read this"},
+        {"type": "acknowledge", "name": "ack", "label": "Agree"},
+    ]
+    _, definition = load(tmp_path, survey)
+    assert [(q.name, q.type) for q in definition.questions()] == [
+        ("t", "time"), ("dt", "datetime"), ("ok", "acknowledge"), ("ack", "acknowledge")
+    ]
+    with app.test_request_context():
+        assert normalise(definition.question("t"), "09:30", definition, "en") == ("09:30", None)
+        assert normalise(definition.question("t"), "25:00", definition, "en") == (
+            "25:00", "Please enter a time as HH:MM."
+        )
+        assert normalise(definition.question("dt"), "2026-03-01T09:30", definition, "en") == ("2026-03-01T09:30", None)
+        assert normalise(definition.question("dt"), "soon", definition, "en") == (
+            "soon", "Please enter a date and time as YYYY-MM-DD HH:MM."
+        )
+        assert normalise(definition.question("ack"), "OK", definition, "en") == ("OK", None)
+        assert normalise(definition.question("ack"), "yes", definition, "en") == (
+            "yes", "Please tick the box to acknowledge."
+        )
+
+
+def test_a_note_with_only_an_image_is_kept_with_its_name(tmp_path):
+    survey = [{"type": "note", "name": "picture", "media::image": "p.jpg"}, {"type": "text", "name": "a", "label": "A"}]
+    _, definition = load(tmp_path, survey)
+    assert definition.warnings == [
+        "survey sheet, row 2: note 'picture' has only a media file (p.jpg), which is not shown here; its name is "
+        "shown instead"
+    ]
+
+
+def test_audio_video_barcode_signature_are_refused_by_row(tmp_path):
+    survey = [{"type": "text", "name": "a", "label": "A"}] + [
+        {"type": kind, "name": kind, "label": kind} for kind in ("audio", "video", "barcode")
+    ]
+    assert [(p.row, p.column) for p in problems_of(tmp_path, survey)] == [(3, "type"), (4, "type"), (5, "type")]
