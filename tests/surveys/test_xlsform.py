@@ -1031,3 +1031,11 @@ def test_audio_video_barcode_signature_are_refused_by_row(tmp_path):
         {"type": kind, "name": kind, "label": kind} for kind in ("audio", "video", "barcode")
     ]
     assert [(p.row, p.column) for p in problems_of(tmp_path, survey)] == [(3, "type"), (4, "type"), (5, "type")]
+
+
+def test_a_surveycto_only_function_is_named_as_such(tmp_path):
+    survey = [{"type": "text", "name": "a", "label": "A"}, {"type": "calculate", "name": "d", "calculation": "duration()"}]
+    assert [str(p) for p in problems_of(tmp_path, survey)] == [
+        "survey sheet, row 3, column calculation: cannot read the calculation expression 'duration()': "
+        "a SurveyCTO-only function 'duration()' at character 1"
+    ]
