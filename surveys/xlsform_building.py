@@ -335,6 +335,13 @@ class _Builder:
                 "are read as straight quotes"
             )
             source = straight
+        if column == "calculation" and _BARE_WORD.fullmatch(source) and source.lower() not in ("true", "false"):
+            self.warnings.append(
+                f"survey sheet, row {row.number}, column {row.header(column)}: the calculation '{source}' is a bare "
+                f"word, which XPath reads as a path to nothing: it gives an empty value (write '{source}' in quotes "
+                "for the text)"
+            )
+            source = "''"
         try:
             expression = parse(source)
         except ExpressionError as error:
@@ -638,6 +645,7 @@ class _Builder:
         return kept
 
 
+_BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _MEDIA = ("image", "audio", "video", "big-image", "media")
 _STRAIGHT_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 

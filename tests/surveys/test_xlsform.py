@@ -1039,3 +1039,13 @@ def test_a_surveycto_only_function_is_named_as_such(tmp_path):
         "survey sheet, row 3, column calculation: cannot read the calculation expression 'duration()': "
         "a SurveyCTO-only function 'duration()' at character 1"
     ]
+
+
+def test_a_bare_word_calculation_is_empty_as_in_xpath(tmp_path):
+    survey = [{"type": "text", "name": "a", "label": "A"}, {"type": "calculate", "name": "c", "calculation": "Ethopia"}]
+    _, definition = load(tmp_path, survey)
+    assert definition.question("c").type == "calculate"
+    assert definition.warnings == [
+        "survey sheet, row 3, column calculation: the calculation 'Ethopia' is a bare word, which XPath reads as a "
+        "path to nothing: it gives an empty value (write 'Ethopia' in quotes for the text)"
+    ]
