@@ -450,10 +450,10 @@ def test_metadata_rows_are_ignored_with_a_warning(tmp_path):
     _, definition = load(tmp_path, survey)
     assert [q.name for q in definition.questions()] == ["a"]
     assert definition.warnings == [
-        "survey sheet: metadata that only a phone app records is ignored (the response keeps its own start and "
+        ("survey sheet: metadata that only a phone app records is ignored (the response keeps its own start and "
         "end times): row 2 'start' (start), row 3 'end' (end), row 4 'today' (today), row 5 'deviceid' (deviceid), "
         "row 6 'username' (username), row 7 'simserial' (simserial), row 8 'subscriberid' (subscriberid), "
-        "row 9 'phonenumber' (phonenumber), row 10 'audit' (audit)"
+        "row 9 'phonenumber' (phonenumber), row 10 'audit' (audit)")
     ]
 
 
@@ -467,8 +467,8 @@ def test_phone_only_metadata_never_stops_an_import(tmp_path):
     _, definition = load(tmp_path, survey)
     assert [q.name for q in definition.questions()] == ["a"]
     assert definition.warnings == [
-        "survey sheet: metadata that only a phone app records is ignored (the response keeps its own start and "
-        "end times): row 2 'where' (start-geopoint), row 3 'sound' (background-audio), row 4 'case' (caseid)"
+        ("survey sheet: metadata that only a phone app records is ignored (the response keeps its own start and "
+        "end times): row 2 'where' (start-geopoint), row 3 'sound' (background-audio), row 4 'case' (caseid)")
     ]
 
 
@@ -547,8 +547,8 @@ def test_last_saved_default_is_ignored_with_a_warning(tmp_path):
     _, definition = load(tmp_path, survey)
     assert definition.question("a").default == ""
     assert definition.warnings == [
-        "survey sheet, row 2, column default: default '${last-saved#a}' repeats a phone's previous submission "
-        "and is ignored"
+        ("survey sheet, row 2, column default: default '${last-saved#a}' repeats a phone's previous submission "
+        "and is ignored")
     ]
 
 
@@ -905,8 +905,8 @@ def test_empty_groups_are_left_out(tmp_path):
 def test_a_form_without_questions_is_refused(tmp_path):
     problems = problems_of(tmp_path, [{"type": "start", "name": "start"}])
     assert [str(p) for p in problems] == [
-        "survey sheet: the survey has no questions (metadata rows such as start, end and deviceid are recorded "
-        "by a phone app and are not counted as questions)"
+        ("survey sheet: the survey has no questions (metadata rows such as start, end and deviceid are recorded "
+        "by a phone app and are not counted as questions)")
     ]
 
 
@@ -1021,8 +1021,8 @@ def test_a_note_with_only_an_image_is_kept_with_its_name(tmp_path):
     survey = [{"type": "note", "name": "picture", "media::image": "p.jpg"}, {"type": "text", "name": "a", "label": "A"}]
     _, definition = load(tmp_path, survey)
     assert definition.warnings == [
-        "survey sheet, row 2: note 'picture' has only a media file (p.jpg), which is not shown here; its name is "
-        "shown instead"
+        ("survey sheet, row 2: note 'picture' has only a media file (p.jpg), which is not shown here; its name is "
+        "shown instead")
     ]
 
 
@@ -1036,8 +1036,8 @@ def test_audio_video_barcode_signature_are_refused_by_row(tmp_path):
 def test_a_surveycto_only_function_is_named_as_such(tmp_path):
     survey = [{"type": "text", "name": "a", "label": "A"}, {"type": "calculate", "name": "d", "calculation": "duration()"}]
     assert [str(p) for p in problems_of(tmp_path, survey)] == [
-        "survey sheet, row 3, column calculation: cannot read the calculation expression 'duration()': "
-        "a SurveyCTO-only function 'duration()' at character 1"
+        ("survey sheet, row 3, column calculation: cannot read the calculation expression 'duration()': "
+        "a SurveyCTO-only function 'duration()' at character 1")
     ]
 
 
@@ -1046,6 +1046,6 @@ def test_a_bare_word_calculation_is_empty_as_in_xpath(tmp_path):
     _, definition = load(tmp_path, survey)
     assert definition.question("c").type == "calculate"
     assert definition.warnings == [
-        "survey sheet, row 3, column calculation: the calculation 'Ethopia' is a bare word, which XPath reads as a "
-        "path to nothing: it gives an empty value (write 'Ethopia' in quotes for the text)"
+        ("survey sheet, row 3, column calculation: the calculation 'Ethopia' is a bare word, which XPath reads as a "
+        "path to nothing: it gives an empty value (write 'Ethopia' in quotes for the text)")
     ]
