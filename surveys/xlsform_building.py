@@ -557,6 +557,7 @@ class _Builder:
                 self.problem(row, row.header(column), self.unknown_reference(name, column))
         check_cycles(self)
         check_label_references(self, known)
+        self.check_triggers(known)
         for row, question in self.defaults:
             if question.default.startswith("${last-saved#"):
                 self.warnings.append(
@@ -589,6 +590,24 @@ class _Builder:
                             row.header("default"),
                             f"default '{code}' is not a choice of list '{question.list_name}'",
                         )
+
+    def check_triggers(self, known: set[str]) -> None:
+        """ODK's `trigger` column (recompute when ${name} changes): calculations here are recomputed on every
+        change anyway, so it only has to name a question of the form."""
+        for row in self.rows["survey"]:
+            trigger = row.values.get("trigger", "")
+            if not trigger:
+                continue
+            names = re.findall(r"\$\{([^}]*)\}", trigger)
+            if not names:
+                self.problem(row, row.header("trigger"), f"trigger '{trigger}' must name a question as ${{name}}")
+            for name in names:
+                if name not in known:
+                    self.problem(
+                        row,
+                        row.header("trigger"),
+                        f"the trigger names ${{{name}}}, which is not a question of this form",
+                    )
 
     def unknown_reference(self, name: str, column: str) -> str:
         if name in self.ignored:

@@ -1049,3 +1049,14 @@ def test_a_bare_word_calculation_is_empty_as_in_xpath(tmp_path):
         ("survey sheet, row 3, column calculation: the calculation 'Ethopia' is a bare word, which XPath reads as a "
         "path to nothing: it gives an empty value (write 'Ethopia' in quotes for the text)")
     ]
+
+
+def test_a_trigger_must_name_a_question_of_the_form(tmp_path):
+    survey = [
+        {"type": "text", "name": "a", "label": "A"},
+        {"type": "text", "name": "b", "label": "B", "trigger": "${a}"},
+        {"type": "text", "name": "c", "label": "C", "trigger": "${missing}"},
+    ]
+    assert [str(p) for p in problems_of(tmp_path, survey)] == [
+        "survey sheet, row 4, column trigger: the trigger names ${missing}, which is not a question of this form"
+    ]
