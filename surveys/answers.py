@@ -8,7 +8,7 @@ Which questions are shown is decided in surveys.relevance.
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from flask_babel import gettext as _
 from sqlalchemy.engine import Connection
@@ -168,6 +168,20 @@ def normalise(question: Question, raw: str, definition: SurveyDefinition, langua
             return date.fromisoformat(raw).isoformat(), None
         except ValueError:
             return raw, _("Please enter a date as YYYY-MM-DD.")
+    if kind == "time":
+        try:
+            return time.fromisoformat(raw).isoformat(timespec="minutes"), None
+        except ValueError:
+            return raw, _("Please enter a time as HH:MM.")
+    if kind == "datetime":
+        try:
+            return datetime.fromisoformat(raw).replace(tzinfo=None).isoformat(timespec="minutes"), None
+        except ValueError:
+            return raw, _("Please enter a date and time as YYYY-MM-DD HH:MM.")
+    if kind == "acknowledge":
+        if raw != "OK":
+            return raw, _("Please tick the box to acknowledge.")
+        return raw, None
     if kind == "range":
         start, end, step = question.range_bounds
         try:

@@ -17,7 +17,7 @@ SELECT_TYPES = ("select_one", "select_multiple")
 CHOICE_TYPES = ("select_one", "select_multiple", "rank")
 UPLOAD_TYPES = ("image", "file")  # answered by uploading a file (surveys.uploads); the answer is its name
 ANSWERABLE_TYPES = ("select_one", "select_multiple", "text", "integer", "decimal", "date", "range", "rank",
-                    "geopoint", *UPLOAD_TYPES)  # a geopoint is stored "latitude longitude"
+                    "geopoint", "time", "datetime", "acknowledge", *UPLOAD_TYPES)  # a geopoint is stored "latitude longitude"
 QUESTION_TYPES = ANSWERABLE_TYPES + ("note", "calculate")
 OTHER = "other"  # the choice code that or_other adds; its text is saved as "<question>_other"
 

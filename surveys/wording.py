@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 from .definition import Grid, Section
 from .relevance import layout
 
-TYPED = ("text", "integer", "decimal", "date")
+TYPED = ("text", "integer", "decimal", "date", "time", "datetime")
 _REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
 
 

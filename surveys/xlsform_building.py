@@ -96,10 +96,22 @@ class _Builder:
         self.refused: set[str] = set()
         self.expressions: list[tuple[Row, str, Expression]] = []
         self.defaults: list[tuple[Row, Question]] = []
+        self.metadata_rows: list[str] = []
         pages = self.read_survey()
+        if self.metadata_rows:
+            self.warnings.append(
+                "survey sheet: metadata that only a phone app records is ignored (the response keeps its own "
+                "start and end times): " + ", ".join(self.metadata_rows)
+            )
         self.check_references()
         if not self.questions and not any(p.sheet == "survey" for p in self.problems):
-            self.problem(None, "", "the survey has no questions")
+            counted = (
+                " (metadata rows such as start, end and deviceid are recorded by a phone app and are not counted "
+                "as questions)"
+                if self.metadata_rows
+                else ""
+            )
+            self.problem(None, "", "the survey has no questions" + counted)
         if self.problems:
             order = {sheet: index for index, sheet in enumerate(("", *SHEETS))}
             self.problems.sort(key=lambda p: (order.get(p.sheet, 9), p.row))
@@ -161,10 +173,17 @@ class _Builder:
     def read_choices(self) -> dict[str, list[Choice]]:
         lists: dict[str, list[Choice]] = {}
         seen: dict[tuple[str, str], int] = {}
+        settings = next(iter(self.rows["settings"]), None)
+        allow_duplicates = bool(settings and truth(settings.values.get("allow_choice_duplicates", "")))
         for row in self.rows["choices"] + self.rows["external_choices"]:
             list_name = row.values.get("list_name", "")
-            name = row.values.get("name", "")
+            name = row.values.get("name", "") or row.values.get("value", "")
             if not list_name and not name and not row.texts.get("label"):
+                continue
+            if not list_name and not name:
+                self.warnings.append(
+                    f"choices sheet, row {row.number}: a row with neither list name nor name is left out"
+                )
                 continue
             if not list_name:
                 self.problem(row, "list_name", "this choice has no list name")
@@ -174,8 +193,17 @@ class _Builder:
                 self.problem(row, "name", f"a choice of list '{list_name}' has no name")
                 continue
             if any(char.isspace() for char in name):
-                self.problem(row, row.header("name"), f"choice name '{name}' contains a space")
+                self.warnings.append(
+                    f"choices sheet, row {row.number}, column {row.header('name')}: choice name '{name}' "
+                    "contains a space; it is kept as written"
+                )
             key = (list_name, name)
+            if key in seen and allow_duplicates:
+                self.warnings.append(
+                    f"choices sheet, row {row.number}: choice '{name}' of list '{list_name}' repeats row "
+                    f"{seen[key]} (allow_choice_duplicates) and is left out"
+                )
+                continue
             if key in seen:
                 self.problem(
                     row,
@@ -240,9 +268,7 @@ class _Builder:
             elif kind == "metadata":
                 name = row.values.get("name", type_text)
                 self.ignored[name] = type_text
-                self.warnings.append(
-                    f"survey sheet, row {row.number}: metadata field '{name}' (type {type_text}) is ignored"
-                )
+                self.metadata_rows.append(f"row {row.number} '{name}' ({type_text})")
             elif kind == "unsupported":
                 self.refuse(
                     row,
@@ -307,6 +333,20 @@ class _Builder:
         source = row.values.get(column, "")
         if not source:
             return None
+        straight = source.translate(_STRAIGHT_QUOTES)
+        if straight != source:
+            self.warnings.append(
+                f"survey sheet, row {row.number}, column {row.header(column)}: curly quotes in '{source}' "
+                "are read as straight quotes"
+            )
+            source = straight
+        if column == "calculation" and _BARE_WORD.fullmatch(source) and source.lower() not in ("true", "false"):
+            self.warnings.append(
+                f"survey sheet, row {row.number}, column {row.header(column)}: the calculation '{source}' is a bare "
+                f"word, which XPath reads as a path to nothing: it gives an empty value (write '{source}' in quotes "
+                "for the text)"
+            )
+            source = "''"
         try:
             expression = parse(source)
         except ExpressionError as error:
@@ -405,6 +445,13 @@ class _Builder:
                 "asked as a text question"
             )
         label = self.text(row, "label")
+        media = next((row.values[key] for key in row.values if key.split(":")[-1] in _MEDIA and row.values[key]), "")
+        if not label and kind == "note" and media:
+            self.warnings.append(
+                f"survey sheet, row {row.number}: note '{name}' has only a media file ({media}), which is not "
+                "shown here; its name is shown instead"
+            )
+            label = {self.default_language: name}
         if not label and kind != "calculate":
             self.problem(
                 row, "label", f"question '{name}' has no label" if name else "this question has no label"
@@ -544,7 +591,15 @@ class _Builder:
                 self.problem(row, row.header(column), self.unknown_reference(name, column))
         check_cycles(self)
         check_label_references(self, known)
+        self.check_triggers(known)
         for row, question in self.defaults:
+            if question.default.startswith("${last-saved#"):
+                self.warnings.append(
+                    f"survey sheet, row {row.number}, column {row.header('default')}: default "
+                    f"'{question.default}' repeats a phone's previous submission and is ignored"
+                )
+                question.default = ""
+                continue
             match = _PARTNER_DEFAULT.match(question.default)
             if match:
                 if match.group(1) not in PARTNER_ATTRIBUTES:
@@ -569,6 +624,24 @@ class _Builder:
                             row.header("default"),
                             f"default '{code}' is not a choice of list '{question.list_name}'",
                         )
+
+    def check_triggers(self, known: set[str]) -> None:
+        """ODK's `trigger` column (recompute when ${name} changes): calculations here are recomputed on every
+        change anyway, so it only has to name a question of the form."""
+        for row in self.rows["survey"]:
+            trigger = row.values.get("trigger", "")
+            if not trigger:
+                continue
+            names = re.findall(r"\$\{([^}]*)\}", trigger)
+            if not names:
+                self.problem(row, row.header("trigger"), f"trigger '{trigger}' must name a question as ${{name}}")
+            for name in names:
+                if name not in known:
+                    self.problem(
+                        row,
+                        row.header("trigger"),
+                        f"the trigger names ${{{name}}}, which is not a question of this form",
+                    )
 
     def unknown_reference(self, name: str, column: str) -> str:
         if name in self.ignored:
@@ -623,6 +696,11 @@ class _Builder:
             else:
                 kept.append(item)
         return kept
+
+
+_BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_MEDIA = ("image", "audio", "video", "big-image", "media")
+_STRAIGHT_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def _slug_id(text: str) -> str:

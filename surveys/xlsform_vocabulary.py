@@ -42,6 +42,20 @@ KNOWN_LANGUAGES = {
     "中文": "zh",
     "swahili": "sw",
     "kiswahili": "sw",
+    "german": "de",
+    "deutsch": "de",
+    "allemand": "de",
+    "alemán": "de",
+    "aleman": "de",
+    "italian": "it",
+    "italiano": "it",
+    "dutch": "nl",
+    "nederlands": "nl",
+    "bengali": "bn",
+    "bangla": "bn",
+    "nepali": "ne",
+    "amharic": "am",
+    "hausa": "ha",
 }
 
 TEXT_COLUMNS = ("label", "hint", "constraint_message", "required_message", "form_title")
@@ -81,6 +95,10 @@ SIMPLE_TYPES = {
     "int": "integer",
     "decimal": "decimal",
     "date": "date",
+    "time": "time",
+    "datetime": "datetime",
+    "acknowledge": "acknowledge",
+    "trigger": "acknowledge",
     "note": "note",
     "range": "range",
     "image": "image",
@@ -108,19 +126,18 @@ METADATA_TYPES = {
     "uri:phonenumber",
     "uri:username",
     "uri:email",
+    "start-geopoint",
+    "background-audio",
+    "caseid",
 }
+SURVEYCTO_ONLY_TYPES = {"comments", "calculate_here", "text audit", "audio audit", "speed violations count",
+                        "speed violations list", "speed violations audit", "sensor_statistic", "sensor_stream"}
 UNSUPPORTED_TYPES = {
     "geotrace",
     "geoshape",
-    "start-geopoint",
     "audio",
-    "background-audio",
     "video",
     "barcode",
-    "acknowledge",
-    "trigger",
-    "datetime",
-    "time",
     "xml-external",
     "csv-external",
     "osm",
@@ -258,6 +275,8 @@ def classify(type_text: str, has_label: bool) -> tuple[str, object]:
         return "metadata", None
     if lower in UNSUPPORTED_TYPES:
         return "unsupported", UNSUPPORTED_REASONS.get(lower, "")
+    if lower in SURVEYCTO_ONLY_TYPES:
+        return "unsupported", "a SurveyCTO-only type, which other XLSForm tools do not read"
     match = _SELECT.match(text)
     if match:
         keyword = " ".join(match.group(1).lower().split())

@@ -12,6 +12,9 @@ from .functions import ARITY, VOLATILE, pattern_problem
 from .tokens import ExpressionError, Token, at, tokenize
 from .values import Value
 
+SURVEYCTO_FUNCTIONS = {"duration", "device-info", "phone-call-log", "phone-call-duration", "plug-in-metadata",
+                       "linebreak"}  # named as such when refused
+
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 MAX_DEPTH = 50
 
@@ -198,7 +201,8 @@ class Parser:
         token = self.advance()
         name = token.text
         if name not in ARITY:
-            raise ExpressionError(f"unknown function '{name}()' {at(token.position)}", token.position)
+            kind = "a SurveyCTO-only function" if name in SURVEYCTO_FUNCTIONS else "unknown function"
+            raise ExpressionError(f"{kind} '{name}()' {at(token.position)}", token.position)
         self.advance()
         arguments = []
         if not self.is_punct(")"):

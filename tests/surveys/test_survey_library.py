@@ -62,3 +62,20 @@ def test_analyst_reads_but_cannot_upload(app, client):
                            content_type="multipart/form-data")
     assert response.status_code == 403
     assert versions(app) == 0
+
+
+def test_forgiving_reading_warnings_are_shown_on_the_version_page(app, client, tmp_path):
+    signed_in(client)
+    path = tmp_path / "forgiving.xlsx"
+    write_xlsform(path, {"survey": [{"type": "start", "name": "start"}, {"type": "start-geopoint", "name": "where"},
+                                    {"type": "text", "name": "a", "label": "A"},
+                                    {"type": "text", "name": "b", "label": "B", "relevant": "${a} = \u2018yes\u2019"}]})
+    client.get("/secretariat/surveys")
+    response = client.post("/secretariat/surveys", data={"file": (io.BytesIO(path.read_bytes()), "forgiving.xlsx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 warning(s): see the version&#39;s page." in page
+    assert "row 2 &#39;start&#39; (start), row 3 &#39;where&#39; (start-geopoint)" in page
+    assert "row 5, column relevant: curly quotes in" in page
+    assert versions(app) == 1
