@@ -105,6 +105,7 @@ SIMPLE_TYPES = {
     "photo": "image",
     "file": "file",
     "geopoint": "geopoint",
+    "gps": "geopoint",  # the older ODK and Ona spelling
 }
 PHONE_TYPES = ("phone number", "phonenumber", "phone_number")
 METADATA_TYPES = {

@@ -37,6 +37,14 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "not": (1, 1), "true": (0, 0), "false": (0, 0), "today": (0, 0), "now": (0, 0), "date": (1, 1),
     "decimal-date-time": (1, 1), "format-date": (2, 2), "format-date-time": (2, 2), "min": (1, None),
     "max": (1, None), "position": (0, 1), "indexed-repeat": (3, 3), "once": (1, 1), "join": (1, None),
+    "pow": (2, 2), "atan2": (2, 2), "pi": (0, 0), "abs": (1, 1),
+    **{name: (1, 1) for name in ("sqrt", "exp", "exp10", "log", "log10", "sin", "cos", "tan", "asin", "acos", "atan")},
+}
+# ODK's math functions of one number; a value outside their domain (sqrt(-1), log(0)) gives NaN, as in ODK.
+MATH: dict[str, Callable[[float], float]] = {
+    "sqrt": math.sqrt, "exp": math.exp, "exp10": lambda x: 10.0 ** x, "log": math.log, "log10": math.log10,
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
+    "abs": abs,
 }
 VOLATILE = ("today", "now")  # results that change with the clock
 
@@ -141,6 +149,14 @@ def extreme(choose, arguments: list[Value]) -> float:
     return choose(numbers)
 
 
+def number_function(function, *numbers: float) -> float:
+    """A math function of numbers: NaN in, or a value outside its domain, gives NaN (never an error)."""
+    try:
+        return float(function(*numbers))
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return NAN
+
+
 def call(name: str, arguments: list[Value], environment: Environment) -> Value:
     """Apply a function whose arguments are evaluated (every function but the lazy ones)."""
     if name == "concat":
@@ -204,6 +220,14 @@ def call(name: str, arguments: list[Value], environment: Environment) -> Value:
         return decimal_date_time(arguments[0])
     if name in ("format-date", "format-date-time"):
         return format_date(arguments[0], arguments[1])
+    if name in MATH:
+        return number_function(MATH[name], as_number(arguments[0]))
+    if name == "pow":
+        return number_function(math.pow, as_number(arguments[0]), as_number(arguments[1]))
+    if name == "atan2":
+        return number_function(math.atan2, as_number(arguments[0]), as_number(arguments[1]))
+    if name == "pi":
+        return math.pi
     if name == "min":
         return extreme(min, arguments)
     if name == "max":

@@ -140,10 +140,23 @@ def test_text_functions(source, expected):
         ("min(4, ${age}, 7)", 4.0),
         ("max(4, ${age}, 7)", 42.0),
         ("position(..)", 1.0),
+        ("sqrt(16)", 4.0),
+        ("pow(2, 10)", 1024.0),
+        ("round(15 div (sqrt(cos(atan(10 div 100)))), 2)", 15.04),  # the UCL biomass plot's slope correction
+        ("abs(-3)", 3.0),
+        ("round(log10(1000))", 3.0),
+        ("round(exp(log(5)), 6)", 5.0),
+        ("round(pi(), 4)", 3.1416),
+        ("round(atan2(1, 1) * 4, 4)", 3.1416),
     ],
 )
 def test_number_functions(source, expected):
     assert value(source) == expected
+
+
+@pytest.mark.parametrize("source", ["sqrt(-1)", "log(0)", "sqrt('')", "pow(10, 1000)", "asin(2)"])
+def test_math_outside_its_domain_is_not_a_number_not_an_error(source):
+    assert math.isnan(value(source))
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import pytest
 
 from engagement.extensions import db
 from surveys.models import Answer
+from surveys.versions import definition_for
 from tests import factories
 
 ROWS = [
@@ -101,3 +102,11 @@ def test_exports_give_the_location_as_two_numbers(app, client, partner, analyst)
     header = list(sheet[0])
     assert sheet[1][header.index("office_latitude")] == 5.6037
     assert sheet[1][header.index("office_longitude")] == -0.187
+
+
+def test_the_older_gps_type_is_read_as_a_location(app):
+    """Ona's and old ODK forms write `gps` for a geopoint (the children's survey among the real forms)."""
+    with app.app_context():
+        version = factories.survey_from_rows([{**row, "type": "gps"} if row["name"] == "office" else row
+                                              for row in ROWS])
+        assert definition_for(version).question("office").type == "geopoint"
