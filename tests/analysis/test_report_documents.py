@@ -99,3 +99,14 @@ def test_dates_are_written_out_in_the_reports_language(rounds, analyst):
     pdf = PdfReader(io.BytesIO(download(analyst, this, "pdf", language="fr").data))
     pdf = "\n".join(p.extract_text() for p in pdf.pages[:3])
     assert re.search(rf"Produit le\s:\s{FRENCH_LONG_DATE}", pdf)
+
+
+def test_word_tables_give_the_label_column_room_and_fit_the_page(rounds, analyst):
+    this, last = rounds
+    document = Document(io.BytesIO(download(analyst, this, "docx", f"?compare={last}").data))
+    section = document.sections[0]
+    usable = section.page_width - section.left_margin - section.right_margin
+    table = document.tables[0]
+    widths = [cell.width for cell in table.rows[1].cells]
+    assert widths[0] > 2 * widths[1]
+    assert abs(sum(widths) - usable) < usable / 100
