@@ -44,12 +44,17 @@ def _widths(table, cells, columns: int) -> None:
     if columns < 2:
         return
     table.autofit = False
-    first = Cm(USABLE_WIDTH_CM / 3)
-    other = Cm(USABLE_WIDTH_CM * 2 / 3 / (columns - 1))
+    share = 1 / 3 if columns <= 8 else 1 / 4
+    first = Cm(USABLE_WIDTH_CM * share)
+    other = Cm(USABLE_WIDTH_CM * (1 - share) / (columns - 1))
     for column, size in zip(table.columns, [first] + [other] * (columns - 1)):
         column.width = size
+    small = Pt(8) if columns > 8 else None  # wide tables (the rating scores): smaller type, so headers fit
     for index, cell in enumerate(cells):
         cell.width = first if index % columns == 0 else other
+        if small is not None:
+            for run in cell.paragraphs[0].runs:
+                run.font.size = small
 
 
 def _table(document, header: list[str], rows: list[list[str]], caption: str) -> None:

@@ -110,3 +110,11 @@ def test_word_tables_give_the_label_column_room_and_fit_the_page(rounds, analyst
     widths = [cell.width for cell in table.rows[1].cells]
     assert widths[0] > 2 * widths[1]
     assert abs(sum(widths) - usable) < usable / 100
+
+
+def test_word_wide_tables_use_smaller_type(rounds, analyst):
+    this, last = rounds
+    document = Document(io.BytesIO(download(analyst, this, "docx", f"?compare={last}").data))
+    wide = [t for t in document.tables if len(t.columns) > 8]
+    assert wide
+    assert all(run.font.size.pt == 8 for t in wide for run in t.rows[0].cells[1].paragraphs[0].runs)
