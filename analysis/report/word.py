@@ -71,6 +71,10 @@ def _table(document, header: list[str], rows: list[list[str]], caption: str) -> 
         for c, text in enumerate(row):
             cells[r * width + c].text = text
     _widths(table, cells, width)
+    for row in table.rows:  # a row stays on one page: a label cut in two read as two rows
+        keep = OxmlElement("w:cantSplit")
+        keep.set(qn("w:val"), "true")
+        row._tr.get_or_add_trPr().append(keep)
     heading_row = table.rows[0]._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")

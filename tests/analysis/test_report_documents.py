@@ -118,3 +118,10 @@ def test_word_wide_tables_use_smaller_type(rounds, analyst):
     wide = [t for t in document.tables if len(t.columns) > 8]
     assert wide
     assert all(run.font.size.pt == 8 for t in wide for run in t.rows[0].cells[1].paragraphs[0].runs)
+
+
+def test_word_table_rows_are_not_split_across_pages(rounds, analyst):
+    this, last = rounds
+    document = Document(io.BytesIO(download(analyst, this, "docx", f"?compare={last}").data))
+    rows = [row for table in document.tables for row in table.rows]
+    assert rows and all("w:cantSplit" in row._tr.xml for row in rows)
