@@ -36,6 +36,27 @@ def _field(paragraph, instruction: str, placeholder: str = "") -> None:
         run._r.append(element)
 
 
+USABLE_WIDTH_CM = 29.7 - 2 * 1.8  # landscape A4 less the margins
+
+
+def _widths(table, cells, columns: int) -> None:
+    """The label column a third of the page, the figures sharing the rest: equal columns broke labels mid-word."""
+    if columns < 2:
+        return
+    table.autofit = False
+    share = 1 / 3 if columns <= 8 else 1 / 4
+    first = Cm(USABLE_WIDTH_CM * share)
+    other = Cm(USABLE_WIDTH_CM * (1 - share) / (columns - 1))
+    for column, size in zip(table.columns, [first] + [other] * (columns - 1)):
+        column.width = size
+    small = Pt(8) if columns > 8 else None  # wide tables (the rating scores): smaller type, so headers fit
+    for index, cell in enumerate(cells):
+        cell.width = first if index % columns == 0 else other
+        if small is not None:
+            for run in cell.paragraphs[0].runs:
+                run.font.size = small
+
+
 def _table(document, header: list[str], rows: list[list[str]], caption: str) -> None:
     if caption:
         document.add_paragraph(caption, style="Caption")
@@ -49,6 +70,11 @@ def _table(document, header: list[str], rows: list[list[str]], caption: str) -> 
     for r, row in enumerate(rows, start=1):
         for c, text in enumerate(row):
             cells[r * width + c].text = text
+    _widths(table, cells, width)
+    for row in table.rows:  # a row stays on one page: a label cut in two read as two rows
+        keep = OxmlElement("w:cantSplit")
+        keep.set(qn("w:val"), "true")
+        row._tr.get_or_add_trPr().append(keep)
     heading_row = table.rows[0]._tr.get_or_add_trPr()
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")

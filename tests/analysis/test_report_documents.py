@@ -99,3 +99,29 @@ def test_dates_are_written_out_in_the_reports_language(rounds, analyst):
     pdf = PdfReader(io.BytesIO(download(analyst, this, "pdf", language="fr").data))
     pdf = "\n".join(p.extract_text() for p in pdf.pages[:3])
     assert re.search(rf"Produit le\s:\s{FRENCH_LONG_DATE}", pdf)
+
+
+def test_word_tables_give_the_label_column_room_and_fit_the_page(rounds, analyst):
+    this, last = rounds
+    document = Document(io.BytesIO(download(analyst, this, "docx", f"?compare={last}").data))
+    section = document.sections[0]
+    usable = section.page_width - section.left_margin - section.right_margin
+    table = document.tables[0]
+    widths = [cell.width for cell in table.rows[1].cells]
+    assert widths[0] > 2 * widths[1]
+    assert abs(sum(widths) - usable) < usable / 100
+
+
+def test_word_wide_tables_use_smaller_type(rounds, analyst):
+    this, last = rounds
+    document = Document(io.BytesIO(download(analyst, this, "docx", f"?compare={last}").data))
+    wide = [t for t in document.tables if len(t.columns) > 8]
+    assert wide
+    assert all(run.font.size.pt == 8 for t in wide for run in t.rows[0].cells[1].paragraphs[0].runs)
+
+
+def test_word_table_rows_are_not_split_across_pages(rounds, analyst):
+    this, last = rounds
+    document = Document(io.BytesIO(download(analyst, this, "docx", f"?compare={last}").data))
+    rows = [row for table in document.tables for row in table.rows]
+    assert rows and all("w:cantSplit" in row._tr.xml for row in rows)
