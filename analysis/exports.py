@@ -53,6 +53,8 @@ MIMETYPES = {
 ZIP_MIMETYPE = "application/zip"
 BOM = BOM_TEXT.encode()
 NUMERIC_TYPES = ("integer", "decimal", "range")
+COMPUTED_TYPES = ("calculate", "hidden")
+LEADING_ZERO = re.compile(r"[+-]?0\d")
 INTEGER = re.compile(r"[+-]?\d+")
 NUMBER = re.compile(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
 META_COLUMNS = [
@@ -98,9 +100,12 @@ class Day(str):
 
 
 def as_number(question: Question, value: str) -> Number | str:
-    """A numeric question's stored answer as a Number, a date question's as a Day (else left as text)."""
+    """A numeric question's or a calculation's stored number as a Number, a date question's as a Day (else left as
+    text)."""
     if question.type in NUMERIC_TYPES and NUMBER.fullmatch(value):
         return Number(value)
+    if question.type in COMPUTED_TYPES and NUMBER.fullmatch(value) and not LEADING_ZERO.match(value):
+        return Number(value)  # a calculation's number (never a code such as '007', kept as text)
     if question.type == "date" and ISO_DAY.fullmatch(value):
         return Day(value)
     return value

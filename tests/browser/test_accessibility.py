@@ -266,3 +266,51 @@ def test_the_report_with_key_findings_comparison_and_collapsed_tables(app, live_
     scrollers = page.locator(".table-scroll")
     assert scrollers.count() > 20
     assert all(s.get_attribute("tabindex") == "0" and s.get_attribute("aria-label") for s in scrollers.all())
+
+
+CAPTURE_ROWS = [
+    {"type": "begin_group", "name": "capture", "label": "Staff, office and evidence"},
+    {"type": "integer", "name": "men", "label": "Men"},
+    {"type": "integer", "name": "women", "label": "Women"},
+    {"type": "calculate", "name": "total", "label": "Total staff", "calculation": "coalesce(${men}, 0) + "
+                                                                                 "coalesce(${women}, 0)"},
+    {"type": "geopoint", "name": "office", "label": "Where is your office?"},
+    {"type": "image", "name": "logo", "label": "Your logo"},
+    {"type": "file", "name": "report", "label": "Your annual report", "body::accept": ".pdf"},
+    {"type": "end_group", "name": "capture"},
+]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_calculation_location_and_upload_pages(app, live_server, context_at, width, tmp_path):
+    """A page with a calculation shown, a location and two uploads passes axe, as drawn, with a file uploaded and
+    with a refused file's error."""
+    from tests import factories
+
+    app.config.update(UPLOADS_DIR=str(tmp_path / "uploads"))
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(CAPTURE_ROWS))
+    link = f"{live_server}/s/{token}"
+    page = context_at(width)
+    problems = {}
+    page.goto(link)
+    page.get_by_role("button", name="Start the survey").click()
+    page.wait_for_url("**/page/**")
+    check(page, f"{link}/page/capture", problems, 200)
+
+    def upload_a_logo(page):
+        """uploading a logo"""
+        page.locator("#f-logo").set_input_files({"name": "logo.png", "mimeType": "image/png",
+                                                 "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64})
+        page.locator("#q-logo").get_by_role("button", name="Upload the file").click()
+        expect(page.locator("#q-logo").get_by_role("link", name="logo.png")).to_be_visible()
+
+    def refused_report(page):
+        """a refused report"""
+        page.locator("#f-report").set_input_files({"name": "report.txt", "mimeType": "text/plain", "buffer": b"x"})
+        page.locator("#q-report").get_by_role("button", name="Upload the file").click()
+        expect(page.locator("#error-report")).to_be_visible()
+
+    check(page, f"{link}/page/capture", problems, 200, then=upload_a_logo)
+    check(page, f"{link}/page/capture", problems, 200, then=refused_report)
+    assert_none(problems, width)

@@ -216,3 +216,30 @@ def test_without_javascript_a_question_shown_by_a_calculation_on_the_same_page_i
     reply = client.post(f"/s/{token}/answer/women", data={"women": "1", "women__present": "1"},
                         headers={"HX-Request": "true"})
     assert 'id="q-why"' in reply.get_data(as_text=True) and stored(app)["total"] == "9"
+
+
+def test_the_long_csv_and_the_workbook_carry_the_computed_values(app, client, partner, analyst):
+    """The long CSV has a row per computed value and the XLSX a column for each, numbers as numbers."""
+    import csv
+    import io
+
+    import openpyxl
+
+    from surveys.models import Round
+
+    started = stored(app)["started"]
+    client.post(f"/s/{partner}/page/first", data=first(started=started))
+    client.post(f"/s/{partner}/page/second", data={"why": "Growth", "why__present": "1", "action": "next"})
+    assert client.post(f"/s/{partner}/submit").status_code == 303
+    with app.app_context():
+        round_id = db.session.scalar(db.select(Round.id))
+    long = analyst.get(f"/secretariat/rounds/{round_id}/export-long.csv?bom=0").get_data(as_text=True)
+    rows = [row[1:4] for row in csv.reader(io.StringIO(long))]
+    for expected in (["total", "", "12"], ["share", "", "33.3"], ["member_label", "", "Yes"], ["double", "", "24"],
+                     ["source", "", "web"]):
+        assert expected in rows
+    book = openpyxl.load_workbook(io.BytesIO(analyst.get(f"/secretariat/rounds/{round_id}/export.xlsx").data))
+    sheet = list(book["responses"].iter_rows(values_only=True))
+    row = dict(zip(sheet[0], sheet[1], strict=False))
+    assert (row["total"], row["share"], row["member_label"], row["double"], row["source"]) == (12, 33.3, "Yes", 24,
+                                                                                           "web")
