@@ -6,14 +6,15 @@ the page. Colours come from colour-blind-safe palettes (ColorBrewer RdBu for agr
 categories, ColorBrewer Blues for heat maps) and every chart also reads in black-and-white print: hatching on the
 negative side of the diverging bars and on suppressed cells, value labels on bars and cells, marker shapes in the
 scatter plot, one dark blue for the dashboard's line. Hatches are <pattern>s whose ids start with the chart's id, so
-charts on one page never share an id. Callers pass labels already translated and formatted; no Flask here.
+charts on one page never share an id. Callers pass labels already translated and formatted, and may pass functions
+that write numbers in the report's language ("45 %", "3,5"); no Flask here.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from markupsafe import Markup, escape
@@ -153,6 +154,7 @@ def diverging_bars(
     title: str,
     description: str,
     suppressed_label: str = DASH,
+    percent_text: Callable[[float], str] | None = None,
 ) -> Markup:
     """Stacked bars centred on the neutral score: 1-2 to the left, 3 straddling zero, 4-5 to the right.
 
@@ -175,7 +177,8 @@ def diverging_bars(
     defs = [_hatch(f"{chart_id}-s{score}", LIKERT_HATCHES[score], LIKERT_COLOURS[score]) for score in range(5)
             if LIKERT_HATCHES[score]]
     body = []
-    for tick, name in zip((-100, -50, 0, 50, 100), ("100%", "50%", "0", "50%", "100%")):
+    whole, half = (percent_text(1.0), percent_text(0.5)) if percent_text else ("100%", "50%")
+    for tick, name in zip((-100, -50, 0, 50, 100), (whole, half, "0", half, whole)):
         body.append(_line(x(tick), top, x(tick), plot_bottom, GRID, 0.5))
         body.append(_text(x(tick), plot_bottom + 14, name, anchor="middle", size=11))
     body.append(_line(left, plot_bottom, WIDTH - right, plot_bottom, INK, 0.8))
@@ -223,8 +226,13 @@ def horizontal_bars(
     percent: bool = True,
     maximum: float | None = None,
     value_format: str = "{:.0f}",
+    value_text: Callable[[float], str] | None = None,
+    tick_text: Callable[[float], str] | None = None,
 ) -> Markup:
-    """One bar per option (rankings, choices, NPS by group), largest share first as given; None draws a dash."""
+    """One bar per option (rankings, choices, NPS by group), largest share first as given; None draws a dash.
+
+    ``value_text`` writes a bar's value as given (a share 0..1 when ``percent``), ``tick_text`` an axis tick in
+    the axis's units (0..100 when ``percent``); without them, ``value_format`` and a "%" sign."""
     chart_id = _safe_id(chart_id)
     labels = [_wrap(label) for label, _value in rows]
     left, right, top, row_height = _label_width(labels), 60, 15, 30
@@ -244,8 +252,8 @@ def horizontal_bars(
     body = []
     for tick in _nice_ticks(low, high):
         body.append(_line(x(tick), top, x(tick), plot_bottom, GRID, 0.5))
-        body.append(_text(x(tick), plot_bottom + 14, _tick_label(tick) + ("%" if percent else ""), anchor="middle",
-                          size=11))
+        name = tick_text(tick) if tick_text else _tick_label(tick) + ("%" if percent else "")
+        body.append(_text(x(tick), plot_bottom + 14, name, anchor="middle", size=11))
     body.append(_line(left, plot_bottom, WIDTH - right, plot_bottom, INK, 0.8))
     body.append(_line(x(0), top, x(0), plot_bottom, INK, 0.8 if low < 0 else 0.5))
     for index, ((_label, value), label) in enumerate(zip(rows, labels)):
@@ -258,7 +266,7 @@ def horizontal_bars(
         start, end = sorted((x(0), x(shown)))
         body.append(_rect(start, centre - row_height * 0.325, end - start, row_height * 0.65, BAR,
                           f' stroke="{INK}" stroke-width="0.5"'))
-        text = value_format.format(shown) + ("%" if percent else "")
+        text = value_text(value) if value_text else value_format.format(shown) + ("%" if percent else "")
         offset = 4 if shown >= 0 else -4
         body.append(_text(x(shown) + offset, centre, text, anchor="start" if shown >= 0 else "end", size=11))
     return _svg(chart_id, height, title, description, [], body)
@@ -317,6 +325,7 @@ def importance_scatter(
     description: str,
     x_label: str,
     y_label: str,
+    tick_text: Callable[[float], str] | None = None,
 ) -> Markup:
     """Satisfaction (x) against importance (y) per service, cross-hairs at the grand means, quadrants named.
 
@@ -347,10 +356,10 @@ def importance_scatter(
     body = []
     for tick in _nice_ticks(x_low, x_high):
         body.append(_line(x(tick), top, x(tick), plot_bottom, GRID, 0.4))
-        body.append(_text(x(tick), plot_bottom + 14, _tick_label(tick), anchor="middle", size=11))
+        body.append(_text(x(tick), plot_bottom + 14, (tick_text or _tick_label)(tick), anchor="middle", size=11))
     for tick in _nice_ticks(y_low, y_high):
         body.append(_line(left, y(tick), plot_right, y(tick), GRID, 0.4))
-        body.append(_text(left - 6, y(tick), _tick_label(tick), anchor="end", size=11))
+        body.append(_text(left - 6, y(tick), (tick_text or _tick_label)(tick), anchor="end", size=11))
     body.append(_line(left, top, left, plot_bottom, INK, 0.8))
     body.append(_line(left, plot_bottom, plot_right, plot_bottom, INK, 0.8))
     dashed = ' stroke-dasharray="6 3"'

@@ -285,7 +285,7 @@ def build_round_report(round_id: int, filters, compare_id: int | None, language:
     locale = language or str(get_locale() or "en")
     return build_report(
         data, filters=filters, previous=previous, coding=load_coding(db.session, round_id), threshold=current_app.config.get("SUPPRESSION_THRESHOLD", 5),
-        language=locale if locale in data.definition.languages else None, gettext=_,
+        language=locale if locale in data.definition.languages else None, gettext=_, locale=locale,
         group_labels={"category": {k: str(v) for k, v in CATEGORIES.items()},
                       "region": {k: str(v) for k, v in REGIONS.items()}})
 

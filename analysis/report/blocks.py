@@ -63,7 +63,7 @@ def likert_block(b: ReportContext, key: str, names: list[str], heading: str) -> 
             chart_rows, b.scale_labels(names[0]), chart_id=b.chart_id(key), title=heading,
             description=_("Diverging bars, one per item: the shares answering 1 and 2 to the left of the centre "
                           "line, 3 straddling it, 4 and 5 to the right; not applicable answers are left out."),
-            suppressed_label=f"{DASH} (n < {b.threshold})")
+            suppressed_label=f"{DASH} (n < {b.threshold})", percent_text=lambda v: b.number(v, "pct"))
     else:
         block.message = b.not_enough()
     return block
@@ -92,7 +92,7 @@ def ranking_block(b: ReportContext, name: str) -> Block:
     block.chart = figures.horizontal_bars(
         [(labels[i], rows[i]["points_mean"]) for i in range(len(rows))], chart_id=b.chart_id(key),
         title=heading, description=_("Bar per option: mean points (3 for first, 2 for second, 1 for third), highest "
-                                     "first."), percent=False, maximum=3, value_format="{:.2f}")
+                                     "first."), percent=False, maximum=3, **b.chart_numbers("mean"))
     return block
 
 
@@ -123,7 +123,7 @@ def choice_block(b: ReportContext, name: str) -> Block:
     block.chart = figures.horizontal_bars(
         [(labels[i], None if hide[i] else rows[i]["pct"]) for i in range(len(rows))], chart_id=b.chart_id(key),
         title=heading, description=_("Bar per option: the percentage of the %(n)s respondents who answered; a dash "
-                                     "marks a suppressed option.", n=base))
+                                     "marks a suppressed option.", n=base), **b.chart_numbers("pct"))
     return block
 
 

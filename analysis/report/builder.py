@@ -12,7 +12,7 @@ from analysis.suppression import MIN_CELL
 from .blocks import page_section
 from .context import ReportContext
 from .findings import key_findings
-from .model import Filters, Report, Section, _, translation
+from .model import Filters, Report, Section, _, numbers_for, translation
 from .sections import (
     annex_sections,
     change_section,
@@ -46,12 +46,18 @@ def build_report(
     survey_title: str | None = None,
     generated_at: datetime | None = None,
     coding: CodingData | None = None,
+    locale: str | None = None,
 ) -> Report:
-    """The whole collective analysis of a round, in DOMAIN.md's order, every published cell suppressed."""
+    """The whole collective analysis of a round, in DOMAIN.md's order, every published cell suppressed.
+
+    ``locale`` is the language the words are written in (gettext's), whose decimal comma and "45 %" the numbers
+    follow; it defaults to ``language``, the language of the survey's labels."""
     with translation(gettext):
         filters = filters or Filters()
         language = language or data.definition.default_language
-        b = ReportContext(data, filters, threshold, language, group_labels or {})
+        # Translators: the unit of a change in percentage points, after the number ("+12 pp").
+        numbers = numbers_for(locale or language, _("pp"))
+        b = ReportContext(data, filters, threshold, language, group_labels or {}, numbers)
         claimed: set[str] = set()
         sections: list[Section | None] = [fieldwork_section(b)]
         page_claims = {page.name: [q.name for q in page.questions() if q.answerable] for page in b.definition.pages}
@@ -104,6 +110,10 @@ def build_report(
             sections=[s for s in sections if s is not None],
             suppression=b.log,
             top_themes=top_themes,
+            numbers=numbers,
         )
+        for section in report.sections:
+            for block in section.blocks:
+                block.table.numbers = report.numbers
         report.findings = key_findings(report)
         return report

@@ -15,15 +15,16 @@ from analysis.summaries import choice_frequencies, likert_summary, ranking_summa
 from analysis.suppression import SuppressionRecord, suppress
 from surveys.definition import OTHER, Grid, SurveyDefinition
 
-from .model import Filters, _
+from .model import Filters, Numbers, _, format_value
 
 
 class ReportContext:
     """Holds what every section needs: the analysed answers, labels, the threshold and the suppression log."""
 
     def __init__(self, data: RoundData, filters: Filters, threshold: int, language: str,
-                 group_labels: dict[str, dict[str, str]]):
+                 group_labels: dict[str, dict[str, str]], numbers: Numbers | None = None):
         self.data = data
+        self.numbers = numbers or Numbers()
         self.definition: SurveyDefinition = data.definition
         self.items: SurveyItems = discover_items(data.definition)
         self.filters = filters
@@ -78,6 +79,20 @@ class ReportContext:
             label = self.option_label(name, score)
             labels.append(score if label == score else f"{score} {label}")
         return labels
+
+    # numbers in the report's language
+
+    def number(self, value, kind: str) -> str:
+        """A figure written as a table cell of that kind writes it ("3,58", "45 %" in French)."""
+        return format_value(value, kind, self.numbers)
+
+    def chart_numbers(self, kind: str) -> dict:
+        """What a bar chart needs to write its values and ticks in the report's language: shares ("pct") as "45 %",
+        means ("mean") as "2,35", scores ("nps") as "+12"; ticks as short numbers."""
+        if kind == "pct":
+            return {"value_text": lambda v: self.number(v, "pct"), "tick_text": lambda t: self.numbers.percent(round(t, 6) / 100, whole=False)}
+        return {"value_text": lambda v: self.number(v, kind),
+                "tick_text": lambda t: self.numbers.number(t, "+0.##;-0.##" if kind == "nps" and t else "0.##")}
 
     # suppression
 

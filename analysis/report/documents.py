@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model import Block, Report, Table, _, long_date
+from .model import Block, Numbers, Report, Table, _, format_value, long_date
 
 # The column a chart of each kind of table shows, in order of preference.
 CHART_COLUMNS = ("t2b", "used_pct", "points_mean", "nps", "pct", "satisfaction_mean", "completion_rate", "mean")
@@ -54,10 +54,10 @@ def chart_image(block: Block) -> Chart | None:
         return None
     title = _unescape(_TITLE.search(block.chart).group(1)) if _TITLE.search(block.chart) else table.caption
     alt = _unescape(_DESC.search(block.chart).group(1)) if _DESC.search(block.chart) else title
-    return Chart(_bar_png(bars, column.kind, column.label), title, alt)
+    return Chart(_bar_png(bars, column.kind, column.label, table.numbers), title, alt)
 
 
-def _bar_png(bars: list[tuple[str, float]], kind: str, axis_label: str) -> bytes:
+def _bar_png(bars: list[tuple[str, float]], kind: str, axis_label: str, numbers: Numbers) -> bytes:
     """Horizontal bars drawn with Pillow (a few milliseconds a chart): label, bar, value; zero line; axis label."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -81,7 +81,7 @@ def _bar_png(bars: list[tuple[str, float]], kind: str, axis_label: str) -> bytes
         draw.text((label_width - 8 * scale, top + row / 2), label, fill="#1b1f24", font=font, anchor="rm")
         end = label_width + plot * (value - low) / span
         draw.rectangle([min(zero, end), top + 4 * scale, max(zero, end), top + row - 4 * scale], fill="#0072B2")
-        draw.text((max(zero, end) + 5 * scale, top + row / 2), _figure(value, kind), fill="#1b1f24", font=small,
+        draw.text((max(zero, end) + 5 * scale, top + row / 2), _figure(value, kind, numbers), fill="#1b1f24", font=small,
                   anchor="lm")
     draw.line([zero, 4 * scale, zero, height - 30 * scale], fill="#8a8a8a", width=scale)
     draw.text((label_width + plot / 2, height - 14 * scale), axis_label, fill="#1b1f24", font=small, anchor="mm")
@@ -90,12 +90,11 @@ def _bar_png(bars: list[tuple[str, float]], kind: str, axis_label: str) -> bytes
     return buffer.getvalue()
 
 
-def _figure(value: float, kind: str) -> str:
+def _figure(value: float, kind: str, numbers: Numbers) -> str:
+    """A bar's value in the report's language: a percentage (from 0-100), a signed score or a mean."""
     if kind in ("pct", "pp"):
-        return f"{value:.0f}%"
-    if kind == "nps":
-        return f"{value:+.0f}"
-    return f"{value:.2f}"
+        return format_value(value / 100, kind, numbers)
+    return format_value(value, "nps" if kind == "nps" else "mean", numbers)
 
 
 def font_path(bold: bool = False) -> Path:

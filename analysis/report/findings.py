@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from analysis.summaries import CONCENTRATE
 
-from .model import Report, Table, _, format_value
+from .model import Report, Table, _, format_value, list_separator
 
 UNDER_REPRESENTED = 0.15  # a category whose completion rate is this far below the overall rate gets a caveat
 CHANGES_SHOWN = 3  # largest significant changes named, each way
@@ -102,7 +102,7 @@ def concentrate_finding(report: Report) -> Finding | None:
             and all(_shown(table, i, c) for c in ("importance_mean", "satisfaction_mean"))]
     if not rows:
         return None
-    services = "; ".join(_("%(service)s (importance %(imp)s, satisfaction %(sat)s)",
+    services = list_separator(report.numbers.locale).join(_("%(service)s (importance %(imp)s, satisfaction %(sat)s)",
                            service=table.rows[i]["service"], imp=_cell(table, i, "importance_mean"),
                            sat=_cell(table, i, "satisfaction_mean")) for i in rows)
     text = _("To concentrate on (more important than average, less satisfying than average): %(services)s.",
@@ -126,7 +126,7 @@ def change_finding(report: Report) -> Finding | None:
                    key=lambda i: table.rows[i]["t2b_change"])[:CHANGES_SHOWN]
 
     def listed(indexes):
-        return "; ".join(_("%(item)s %(change)s (95%% interval %(low)s to %(high)s)", item=table.rows[i]["item"],
+        return list_separator(report.numbers.locale).join(_("%(item)s %(change)s (95%% interval %(low)s to %(high)s)", item=table.rows[i]["item"],
                            change=_cell(table, i, "t2b_change"), low=_cell(table, i, "t2b_change_low"),
                            high=_cell(table, i, "t2b_change_high")) for i in indexes)
 
@@ -143,8 +143,8 @@ def themes_finding(report: Report) -> Finding | None:
     themes = sorted(report.top_themes, key=lambda t: -t.commenters)[:THEMES_SHOWN]
     if not themes:
         return None
-    listed = "; ".join(_("%(theme)s (%(question)s: %(n)s commenters, %(share)s)", theme=t.theme,
-                         question=t.question_label, n=t.commenters, share=format_value(t.share, "pct")) for t in themes)
+    listed = list_separator(report.numbers.locale).join(_("%(theme)s (%(question)s: %(n)s commenters, %(share)s)", theme=t.theme,
+                         question=t.question_label, n=t.commenters, share=format_value(t.share, "pct", report.numbers)) for t in themes)
     return Finding("themes", _("Most frequent themes in the open answers: %(themes)s.", themes=listed),
                    themes[0].table_key, _("Themes of the open answers"))
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import pandas as pd
 from babel import UnknownLocaleError
 from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from markupsafe import Markup
 
 from analysis.suppression import DASH, LOW_BASE_BELOW, MIN_CELL, SuppressionRecord
@@ -34,6 +35,42 @@ def long_date(value: date, language: str | None) -> str:
         return format_date(value, "long", locale=language or "en")
     except (UnknownLocaleError, ValueError):
         return format_date(value, "long", locale="en")
+
+
+NARROW_NBSP = "\u202f"
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """How the report writes numbers: its language's decimal comma or point, grouping and "45 %" (Babel's CLDR
+    patterns), and the unit of a change in percentage points in words (pp, pts, p. p.)."""
+
+    locale: str = "en"
+    points: str = "pp"
+
+    def number(self, value: float, pattern: str) -> str:
+        return format_decimal(value, pattern, locale=self.locale)
+
+    def percent(self, value: float, whole: bool = True) -> str:
+        """0.456 as "46%", "46 %" (fr, narrow no-break space) or "46 %" (es, no-break space); with whole=False,
+        the decimals a value has (an axis tick of 2.5 %)."""
+        text = format_percent(value, locale=self.locale, decimal_quantization=whole)
+        # Babel's French percent takes a no-break space; French typography (and this report) wants the narrow one.
+        return text.replace("\xa0%", NARROW_NBSP + "%") if self.locale.startswith("fr") else text
+
+
+def numbers_for(language: str | None, points: str = "pp") -> Numbers:
+    """The number style of a language Babel knows (English otherwise)."""
+    try:
+        format_decimal(1.5, locale=language or "en")
+    except (UnknownLocaleError, ValueError):
+        return Numbers("en", points)
+    return Numbers(language or "en", points)
+
+
+def list_separator(language: str | None) -> str:
+    """"; " between the items of a sentence's list; French puts a narrow no-break space before the semicolon."""
+    return NARROW_NBSP + "; " if (language or "").startswith("fr") else "; "
 
 
 @contextmanager
@@ -92,6 +129,7 @@ class Table:
     low_base: list[bool] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     limit: int | None = None  # rows shown on the page (the CSV has all)
+    numbers: Numbers = field(default_factory=Numbers)  # set for the report's language by build_report
 
     def __post_init__(self):
         self.hidden = self.hidden or [set() for _row in self.rows]
@@ -101,7 +139,7 @@ class Table:
         """One cell as the page shows it: '–' when suppressed, '' when there is nothing to show."""
         if column.key in self.hidden[index]:
             return DASH
-        return format_value(self.rows[index].get(column.key), column.kind)
+        return format_value(self.rows[index].get(column.key), column.kind, self.numbers)
 
     def display(self) -> list[tuple[list[str], bool]]:
         """The rows shown on the page: (cells, low base)."""
@@ -162,6 +200,7 @@ class Report:
     # The themes of the open answers, most commenters first (analysis.report.themes.TopTheme), for key findings.
     top_themes: list = field(default_factory=list)
     findings: list = field(default_factory=list)  # the key findings (findings.Finding), written from the tables
+    numbers: Numbers = field(default_factory=Numbers)  # how its pages, findings and documents write numbers
 
     def table(self, key: str) -> Table | None:
         for section in self.sections:
@@ -174,27 +213,31 @@ class Report:
         return [s.key for s in self.sections]
 
 
-CELL_FORMATS: dict[str, Callable[..., str]] = {
-    "int": lambda v: f"{int(v):,}",
-    "pct": lambda v: f"{100 * v:.0f}%",
-    "mean": lambda v: f"{v:.2f}",
-    "signed": lambda v: f"{v:+.2f}",
-    "pp": lambda v: f"{100 * v:+.0f} pp",
-    "nps": lambda v: f"{v:+.0f}",
+CELL_FORMATS: dict[str, Callable[[float, Numbers], str]] = {
+    "int": lambda v, f: f.number(int(v), "#,##0"),
+    "pct": lambda v, f: f.percent(v),
+    "mean": lambda v, f: f.number(v, "0.00"),
+    "signed": lambda v, f: f.number(v, "+0.00;-0.00"),
+    "pp": lambda v, f: f.number(100 * v, "+0;-0") + (" " if f.locale == "en" else "\u00a0") + f.points,
+    "nps": lambda v, f: f.number(v, "+0;-0"),
 }
 
 
-def format_value(value, kind: str) -> str:
-    """A cell as the page prints it, by its column's kind (a kind without a format prints as it is)."""
+def format_value(value, kind: str, numbers: Numbers | None = None) -> str:
+    """A cell as the page prints it, by its column's kind, in the report's language ("3,58", "45 %" in French);
+    a kind without a format prints as it is."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if kind in ("signed", "pp", "nps", "pct") and round(float(value) * (100 if kind in ("pp", "pct") else 1),
                                                          2 if kind == "signed" else 0) == 0:
         value = 0.0  # no "-0" from a value that rounds to zero
-    return CELL_FORMATS.get(kind, str)(value)
+    if kind not in CELL_FORMATS:
+        return str(value)
+    return CELL_FORMATS[kind](value, numbers or Numbers())
 
 
 def csv_value(value, kind: str):
+    """A cell for the CSV download: machine-readable in every language (point decimal, percentages as 0-100, no %)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if kind == "int":

@@ -88,7 +88,7 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]], caption: str) ->
 
 
 def _numeric(text: str) -> bool:
-    return bool(text) and (text[0].isdigit() or text[0] in "+-–" or text.endswith("%"))
+    return bool(text) and (text[0].isdigit() or text[0] in "+-–" or text.endswith("%"))  # "45 %", "+3 pts" too
 
 
 def report_pdf(report: Report, scope: str, findings: list[str] | None = None) -> bytes:

@@ -134,7 +134,7 @@ def funnel_section(b: ReportContext, claimed: set[str]) -> Section | None:
         block.chart = figures.horizontal_bars(
             chart_rows, chart_id=b.chart_id(key), title=_("Share of respondents who used each service"),
             description=_("Bar per service: the percentage who used it in the last 12 months; the table beside "
-                          "gives awareness too."))
+                          "gives awareness too."), **b.chart_numbers("pct"))
     else:
         block.message = b.not_enough()
     section.blocks.append(block)
@@ -211,9 +211,11 @@ def importance_section(b: ReportContext, claimed: set[str]) -> Section | None:
              "overkill": names[OVERKILL]},
             chart_id=b.chart_id(key), title=_("Importance against satisfaction, by service"),
             description=_("Each service placed by its mean satisfaction (across) and mean importance (up), with "
-                          "dashed cross-hairs at the means across services (importance %(imp).2f, satisfaction "
-                          "%(sat).2f).", imp=importance_cross, sat=satisfaction_cross),
-            x_label=_("Mean satisfaction (1-5)"), y_label=_("Mean importance (1-5)"))
+                          "dashed cross-hairs at the means across services (importance %(imp)s, satisfaction "
+                          "%(sat)s).", imp=b.number(importance_cross, "mean"),
+                          sat=b.number(satisfaction_cross, "mean")),
+            x_label=_("Mean satisfaction (1-5)"), y_label=_("Mean importance (1-5)"),
+            tick_text=lambda t: b.numbers.number(t, "0.##"))
     else:
         block.message = b.not_enough()
     section.blocks.append(block)
@@ -325,7 +327,7 @@ def nps_section(b: ReportContext, claimed: set[str]) -> Section | None:
             block.chart = figures.horizontal_bars(
                 chart_rows, chart_id=b.chart_id(key), title=_("NPS overall and by partner category"),
                 description=_("Bar per group: NPS from -100 to +100; overall %(nps)+.0f.", nps=first["nps"]),
-                percent=False, maximum=100, value_format="{:+.0f}")
+                percent=False, maximum=100, **b.chart_numbers("nps"))
         else:
             block.message = b.not_enough()
         section.blocks.append(block)
@@ -454,7 +456,7 @@ def annex_sections(b: ReportContext) -> list[Section]:
           "n(1..5), net = T2B - B2B."),
         _("Intervals: proportions by the Wilson score interval at 95%% (z = %(z)s): centre (x + z²/2) / (n + z²), "
           "half-width z·√(x(n-x)/n + z²/4) / (n + z²). Means and NPS: percentile bootstrap over respondents, "
-          "%(r)s resamples, fixed seed.", z=Z, r=RESAMPLES),
+          "%(r)s resamples, fixed seed.", z=b.numbers.number(Z, "0.00"), r=b.number(RESAMPLES, "int")),
         _("Gap per service = mean importance - mean satisfaction over respondents who rated both (positive = "
           "under-performance), and T2B(importance) - T2B(satisfaction). Quadrants (Martilla and James) with "
           "cross-hairs at the grand means across the services shown."),

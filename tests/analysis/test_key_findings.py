@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from flask_babel import force_locale, gettext
 
 from analysis.loader import load_round
 from analysis.models import KeyFindingsEdit
@@ -17,19 +18,28 @@ from analysis.summaries import CONCENTRATE
 from engagement.extensions import db
 
 
-def build(round_id, previous_id=None, threshold=5, filters=None):
+def build(round_id, previous_id=None, threshold=5, filters=None, language=None):
+    """The report as the page builds it; in `language`, its words (Flask-Babel's gettext) and its numbers."""
     previous = load_round(db.session, previous_id) if previous_id else None
-    return build_report(load_round(db.session, round_id), previous=previous, threshold=threshold,
-                        filters=filters, generated_at=datetime(2026, 12, 1, tzinfo=UTC))
+    with force_locale(language or "en"):
+        return build_report(load_round(db.session, round_id), previous=previous, threshold=threshold,
+                            filters=filters, generated_at=datetime(2026, 12, 1, tzinfo=UTC), language=language,
+                            gettext=gettext if language else None)
+
+
+# "45%", "45 %" (narrow no-break space, French typography), "45 %" (no-break space, Spanish): written here by hand
+# rather than by the report's own formatter, so the test recomputes each figure independently.
+PERCENT_SIGN = {"en": "%", "fr": "\u202f%", "es": "\u00a0%"}
 
 
 def cell(table, index, key):
     return table.cell(index, next(c for c in table.columns if c.key == key))
 
 
-def test_every_figure_of_every_finding_comes_from_a_shown_cell_of_its_table(app, rounds):
-    with app.app_context():
-        report = build(*rounds)
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_every_figure_of_every_finding_comes_from_a_shown_cell_of_its_table(app, rounds, language):
+    with app.test_request_context():
+        report = build(*rounds, language=language)
     assert [f.key for f in report.findings] == ["response", "best", "worst", "concentrate", "change"]
     for finding in report.findings:
         table = report.table(finding.table_key)
@@ -40,14 +50,20 @@ def test_every_figure_of_every_finding_comes_from_a_shown_cell_of_its_table(app,
             assert cell(table, index, key) in finding.text, (finding.key, key)
 
 
-def test_the_findings_are_recomputed_from_the_tables(app, rounds):
-    with app.app_context():
-        report = build(*rounds)
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_the_findings_are_recomputed_from_the_tables(app, rounds, language):
+    with app.test_request_context():
+        report = build(*rounds, language=language)
     found = {f.key: f.text for f in report.findings}
     fieldwork = report.table("fieldwork-category")
     overall = fieldwork.rows[-1]
     assert overall["completion_rate"] == pytest.approx(overall["complete"] / overall["eligible"])
-    assert f"{100 * overall['completion_rate']:.0f}%" in found["response"]
+    assert f"{100 * overall['completion_rate']:.0f}{PERCENT_SIGN[language]}" in found["response"]
+    decimal = "." if language == "en" else ","
+    quadrant_rows = [r for r in report.table("importance-satisfaction").rows if r["quadrant_code"] == CONCENTRATE]
+    assert all(f"{r['importance_mean']:.2f}".replace(".", decimal) in found["concentrate"]
+               and f"{r['satisfaction_mean']:.2f}".replace(".", decimal) in found["concentrate"]
+               for r in quadrant_rows)
     under = [r["group"] for i, r in enumerate(fieldwork.rows[:-1]) if "completion_rate" not in fieldwork.hidden[i]
              and r["completion_rate"] < overall["completion_rate"] - 0.15]
     assert all(group in found["response"] for group in under)

@@ -314,3 +314,31 @@ def test_calculation_location_and_upload_pages(app, live_server, context_at, wid
     check(page, f"{link}/page/capture", problems, 200, then=upload_a_logo)
     check(page, f"{link}/page/capture", problems, 200, then=refused_report)
     assert_none(problems, width)
+
+
+def test_report_charts_stay_readable_on_a_phone(app, live_server, demo_links, context_at):
+    """At 360 px a chart keeps a width its labels read at (about 11 px, not 5) inside its own scroll box, which the
+    keyboard reaches and scrolls; the page itself is no wider than the screen."""
+    from surveys.demo import load_demo, load_demo_history
+
+    with app.app_context():
+        round_, _invitations = load_demo()
+        load_demo_history(round_)
+        round_id = round_.id
+    page = context_at(360)
+    sign_in(page, live_server, "analyst")
+    page.goto(f"{live_server}/secretariat/rounds/{round_id}/report")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    boxes = page.locator(".chart-scroll")
+    assert boxes.count() > 10
+    for box in boxes.all():
+        assert box.get_attribute("tabindex") == "0" and box.get_attribute("role") == "region"
+        assert box.get_attribute("aria-label").startswith("Chart: ")
+        svg_width = box.locator("svg").bounding_box()["width"]
+        assert svg_width * 12 / 720 >= 10.5, svg_width  # label size in CSS px (12 units of a 720-unit drawing)
+        assert box.evaluate("b => b.scrollWidth > b.clientWidth")
+    first = boxes.first
+    first.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("b => b.scrollLeft > 0", arg=first.element_handle())
+    assert page.get_by_text("Scroll sideways to see the whole chart.").first.is_visible()
