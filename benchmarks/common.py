@@ -132,9 +132,9 @@ class Setup:
     definition: object  # surveys.definition.SurveyDefinition
 
 
-def prepare_round(database: Database, partners: int) -> Setup:
-    """Create the tables, the default survey, `partners` organisations with one contact each, an open round and
-    a secretariat admin, all through the app's own functions."""
+def prepare_round(database: Database, partners: int, extra_rows: list[dict] | None = None) -> Setup:
+    """Create the tables, the default survey (with `extra_rows` added at its end), `partners` organisations with one
+    contact each, an open round and a secretariat admin, all through the app's own functions."""
     from engagement.auth import create_user
     from engagement.extensions import db
     from partners.models import Contact, Organisation
@@ -146,7 +146,14 @@ def prepare_round(database: Database, partners: int) -> Setup:
     app = make_app(database)
     with app.app_context():
         db.create_all()
-        version, _definition = import_survey(DEFAULT_SURVEY_FILE.read_bytes(), DEFAULT_SURVEY_FILE.name)
+        content = DEFAULT_SURVEY_FILE.read_bytes()
+        if extra_rows:
+            import yaml
+
+            document = yaml.safe_load(content)
+            document["survey"] += extra_rows
+            content = yaml.safe_dump(document, allow_unicode=True).encode()
+        version, _definition = import_survey(content, DEFAULT_SURVEY_FILE.name)
         for number in range(partners):
             organisation = Organisation(
                 name=f"Benchmark partner {number:05d}",

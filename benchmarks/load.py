@@ -120,10 +120,14 @@ class Tab:
     async def close(self):
         await self.client.aclose()
 
-    async def request(self, method: str, url: str, data=None, htmx: bool = False) -> httpx.Response:
+    async def request(self, method: str, url: str, data=None, htmx: bool = False, files=None) -> httpx.Response:
         headers = {}
         body = None
-        if data is not None:
+        if files is not None:  # multipart, as a browser sends a file: httpx writes the body and its boundary
+            multipart = httpx.Request(method, "http://x", data=dict(data or {}), files=files)
+            body = multipart.read()
+            headers["Content-Type"] = multipart.headers["Content-Type"]
+        elif data is not None:
             body = urlencode(list(data.items()) if isinstance(data, dict) else data)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if htmx:
@@ -173,6 +177,21 @@ def _screen_id(location: str) -> str:
 
 
 # --- what a partner answers -------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 256
+# With capture=True the survey ends with a page of its own: two numbers, a calculation that reads them and an image.
+CAPTURE_ROWS = [
+    {"type": "begin_group", "name": "capture", "label::English (en)": "Staff and evidence",
+     "label::French (fr)": "Personnel et preuves", "label::Spanish (es)": "Personal y pruebas"},
+    {"type": "integer", "name": "staff_men", "label::English (en)": "Men on your staff",
+     "label::French (fr)": "Hommes", "label::Spanish (es)": "Hombres"},
+    {"type": "integer", "name": "staff_women", "label::English (en)": "Women on your staff",
+     "label::French (fr)": "Femmes", "label::Spanish (es)": "Mujeres"},
+    {"type": "calculate", "name": "staff_total", "calculation": "coalesce(${staff_men}, 0) + coalesce(${staff_women}, 0)"},
+    {"type": "image", "name": "staff_logo", "label::English (en)": "Your logo", "label::French (fr)": "Votre logo",
+     "label::Spanish (es)": "Su logo"},
+    {"type": "end_group"},
+]
 
 
 def free_questions(definition) -> set[str]:
@@ -299,6 +318,26 @@ class Partner:
         save.outcome = "refused"
         return False
 
+    async def upload(self, question) -> None:
+        """Upload a small PNG, replace it once in a while (a retry after a killed worker sends it again)."""
+        for _time in range(2 if self.rng.random() < 0.3 else 1):
+            name = f"logo-{self.rng.randint(1, 10**6)}.png"
+            save = self._record(self.tab, "upload", question.name, name, time.time())
+            try:
+                response = await self.tab.request(
+                    "POST", f"/s/{self.token}/upload/{question.name}",
+                    data={"csrf_token": self.tab.csrf or ""}, files={question.name: (name, PNG, "image/png")})
+            except GaveUp:
+                save.received = time.time()
+                continue
+            save.received = time.time()
+            if response.status_code == 303:
+                save.outcome = "ack"
+                self.journal.acknowledged += 1
+                self.values[question.name] = name
+            else:
+                save.outcome = "refused"
+
     async def run(self) -> None:
         try:
             await self._run()
@@ -340,6 +379,9 @@ class Partner:
             for question in screen.questions:
                 shown = visible_questions(self.definition, self.values, self.plan.invited.partner)
                 if not question.answerable or question.name not in shown:
+                    continue
+                if question.type in ("image", "file"):
+                    await self.upload(question)
                     continue
                 if not question.required and not question.default and self.rng.random() < 0.15:
                     continue
@@ -493,6 +535,9 @@ class Report:
     killed_pid: int | None = None
     workers_after: int = 0
     races: int = 0
+    capture_problems: list = field(default_factory=list)  # calculations and uploads (capture=True)
+    uploads_checked: int = 0
+    calculations_checked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -505,6 +550,7 @@ class Report:
             or self.changed_after_submit
             or self.server_errors
             or self.unfinished
+            or self.capture_problems
             or (self.killed_pid and self.workers_after < self.workers)
         )
 
@@ -534,6 +580,9 @@ class Report:
                 f"{len(self.unfinished)}"
             ),
         ]
+        if self.uploads_checked or self.calculations_checked:
+            out.append(f"uploads checked {self.uploads_checked}, calculations checked {self.calculations_checked}, "
+                       f"problems {len(self.capture_problems)}")
         if self.killed_pid:
             out.append(
                 f"killed worker {self.killed_pid}; answers acknowledged before the kill "
@@ -545,11 +594,52 @@ class Report:
             ("submit", self.submit_problems),
             ("5xx", self.server_errors),
             ("unfinished", self.unfinished),
+            ("capture", self.capture_problems),
         ):
             for item in items[:5]:
                 out.append(f"  {label}: {item}")
         out.append("PASS" if self.ok else "FAIL")
         return out
+
+
+def check_capture(database: Database, uploads_dir: Path, report: Report) -> None:
+    """Each stored upload answer has one file record of the same name whose bytes are in the store; each submitted
+    calculation equals what it reads."""
+    from engagement.extensions import db
+    from surveys.models import Answer, Response, UploadedFile
+
+    app = make_app(database, UPLOADS_DIR=str(uploads_dir))
+    with app.app_context():
+        files = defaultdict(list)
+        for record in db.session.scalars(db.select(UploadedFile)):
+            files[(record.response_id, record.question)].append(record)
+        answers = defaultdict(dict)
+        for answer in db.session.scalars(db.select(Answer)):
+            answers[answer.response_id][answer.question] = answer.value
+        for key, records in files.items():
+            if len(records) > 1:
+                report.capture_problems.append(f"{key}: {len(records)} file records")
+        for response in db.session.scalars(db.select(Response)):
+            values = answers.get(response.id, {})
+            logo = values.get("staff_logo")
+            records = files.get((response.id, "staff_logo"), [])
+            if logo is not None or records:
+                report.uploads_checked += 1
+                if logo is None or len(records) != 1 or records[0].file_name != logo:
+                    report.capture_problems.append(f"response {response.id}: answer {logo!r}, files "
+                                                  f"{[r.file_name for r in records]}")
+                elif not (uploads_dir / records[0].storage_key).is_file():
+                    report.capture_problems.append(f"response {response.id}: {logo} has no bytes in the store")
+                elif (uploads_dir / records[0].storage_key).read_bytes() != PNG:
+                    report.capture_problems.append(f"response {response.id}: {logo} stored with other bytes")
+            if response.status == "submitted":
+                report.calculations_checked += 1
+                expected = int(values.get("staff_men") or 0) + int(values.get("staff_women") or 0)
+                if values.get("staff_total") != str(expected):
+                    report.capture_problems.append(f"response {response.id}: staff_total "
+                                                  f"{values.get('staff_total')!r}, expected {expected}")
+        db.session.remove()
+        db.engine.dispose()
 
 
 def check(database: Database, setup: Setup, journal: Journal, report: Report) -> Report:
@@ -648,17 +738,19 @@ def run_load(
     seed: int = 87,
     workdir: Path | None = None,
     rate_limits: bool = False,
+    capture: bool = False,
 ) -> Report:
     """Set up a round, run the partners against gunicorn, check the database; returns the report."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="load-"))
     target = fresh_database(database, workdir)
     report = Report(database=database, partners=partners, workers=workers, threads=gunicorn_settings()["threads"])
     try:
-        setup = prepare_round(target, partners)
+        setup = prepare_round(target, partners, CAPTURE_ROWS if capture else None)
         journal = Journal()
         env = {
             "RATELIMIT_ENABLED": "1" if rate_limits else "0",
             "RATELIMIT_STORAGE_URI": f"sqlitefile://{workdir / 'rate-limits.sqlite'}",
+            "UPLOADS_DIR": str(workdir / "uploads"),
         }
         server = Server(target, workers, env=env, log=workdir / "gunicorn.log").start()
         try:
@@ -672,6 +764,8 @@ def run_load(
         finally:
             server.stop()
         check(target, setup, journal, report)
+        if capture:
+            check_capture(target, workdir / "uploads", report)
         if "database is locked" in server.log_text().lower() or "database busy" in server.log_text().lower():
             report.server_errors.append(("log", "database busy or locked in the server log", ""))
     finally:
@@ -692,6 +786,8 @@ def main() -> int:
     parser.add_argument(
         "--rate-limits", action="store_true", help="keep the app's rate limits on (shared storage)"
     )
+    parser.add_argument("--capture", action="store_true",
+                        help="end the survey with two numbers, a calculation and an image upload, and check them")
     parser.add_argument("--json", action="store_true", help="print the report as JSON too")
     args = parser.parse_args()
     report = run_load(
@@ -702,6 +798,7 @@ def main() -> int:
         args.time_limit,
         args.seed,
         rate_limits=args.rate_limits,
+        capture=args.capture,
     )
     print("\n".join(report.lines()))
     if args.json:

@@ -402,8 +402,14 @@ def review(token):
         raise RoundClosed(visit.language)
     if visit.response is None:
         return redirect(url_for("partner.welcome", token=token), 303)
+    return render("surveys/review.html", **_review_context(visit, missing=_missing(visit)))
+
+
+def _missing(visit: Visit) -> list:
+    """The required questions still unanswered; a preview keeps no files, so its required uploads never hold it
+    back."""
     missing = answer_store.missing_required(visit.definition, visit.values, visit.partner)
-    return render("surveys/review.html", **_review_context(visit, missing=missing))
+    return [q for q in missing if q.type not in UPLOAD_TYPES] if visit.preview is not None else missing
 
 
 def _review_context(visit: Visit, missing=()) -> dict:
@@ -427,7 +433,7 @@ def submit_response(token):
     if visit.response is None:
         return redirect_to(url_for("partner.welcome", token=token))
     if not visit.submitted:
-        missing = answer_store.missing_required(visit.definition, visit.values, visit.partner)
+        missing = _missing(visit)
         if missing:
             return render("surveys/review.html", status=422, **_review_context(visit, missing=missing))
         submit(visit)
@@ -462,8 +468,15 @@ def upload(token, question_name):
     if visit.submitted:
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
     question = _upload_question(visit, question_name)
-    if visit.preview is not None:
-        return error_page(422, _("Files are not kept for a preview."))
+    if visit.preview is not None:  # checked as a partner's file would be, then dropped: a preview stores no file
+        screen = layout(visit.definition).screens.of_question[question.name]
+        sent = request.files.get(question.name)
+        try:
+            uploads.checked_upload(question, sent.filename if sent else "", sent.read() if sent else b"")
+        except uploads.UploadRefused as refused:
+            return _page(visit, screen, 422, errors={question.name: str(refused)})
+        return _page(visit, screen, 422, errors={question.name: _(
+            "This file would be accepted from a partner, but a preview keeps no files: nothing was saved.")})
     if visit.response is None:
         start(visit)
     screen = layout(visit.definition).screens.of_question[question.name]
@@ -485,9 +498,12 @@ def upload(token, question_name):
 def remove_upload(token, question_name):
     """Remove the file that answers a question."""
     visit = _open_visit(token)
+    question = _upload_question(visit, question_name)
+    if visit.preview is not None and not visit.submitted:  # a preview has no file to remove
+        screen = layout(visit.definition).screens.of_question[question.name]
+        return redirect_to(_screen_url(token, screen.id, _anchor=f"q-{question.name}"))
     if visit.submitted or visit.response is None:
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
-    question = _upload_question(visit, question_name)
     if not uploads.remove_upload(visit.response.id, question):
         return error_page(409, _("This survey has been submitted already; answers can no longer change."))
     screen = layout(visit.definition).screens.of_question[question.name]

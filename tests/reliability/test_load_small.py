@@ -1,5 +1,6 @@
 """The load test in small (20 partners, 2 gunicorn workers) on the database the suite runs on: nothing acknowledged
-is lost or doubled, every submission counts once, no 5xx reaches a partner, also with a worker SIGKILLed part-way."""
+is lost or doubled, every submission counts once, no 5xx reaches a partner, also with a worker SIGKILLed part-way
+(that run's survey ends with a calculation and an image upload, checked too)."""
 
 import os
 
@@ -27,9 +28,13 @@ def test_small_load_keeps_every_acknowledged_answer(tmp_path):
 @pytest.mark.slow
 def test_small_load_survives_a_killed_worker(tmp_path):
     report = run_load(
-        partners=20, workers=2, database=DATABASE, kill_worker=True, time_limit=240, workdir=tmp_path, seed=6
+        partners=20, workers=2, database=DATABASE, kill_worker=True, time_limit=240, workdir=tmp_path, seed=6,
+        capture=True,
     )
     _check(report)
+    # A calculation and an upload survive like any other answer: every submitted total equals what it reads, every
+    # uploaded file has one record, of the name the answer holds, with its bytes in the store.
+    assert report.uploads_checked > report.partners // 2 and report.calculations_checked == report.partners
     assert report.killed_pid is not None
     assert report.acknowledged_before_kill > 0
     assert report.workers_after == 2

@@ -108,3 +108,44 @@ def test_an_analyst_cannot_mail_a_test_link_and_a_closed_round_has_no_preview(ap
     assert admin.get(f"/secretariat/previews/new?round={demo['round']}").status_code == 404
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Preview.id))) == 0
+
+
+def test_a_preview_checks_an_upload_like_a_partners_but_keeps_no_file_and_counts_nothing(app, admin, tmp_path):
+    """A preview of a form with a required image: a file is checked as a partner's would be, then dropped (never
+    stored, never among real answers); the missing file does not stop the preview from reaching its receipt."""
+    import io
+
+    from surveys.models import UploadedFile
+    from tests import factories
+
+    app.config.update(UPLOADS_DIR=str(tmp_path / "uploads"), UPLOAD_MAX_BYTES=1024)
+    rows = [{"type": "begin_group", "name": "evidence", "label": "Evidence"},
+            {"type": "image", "name": "logo", "label": "Your logo", "required": "yes"},
+            {"type": "end_group", "name": "evidence"}]
+    with app.app_context():
+        version_id = factories.survey_from_rows(rows).id
+    started = admin.post(f"/secretariat/previews/new?version={version_id}", preview_form(language="en"))
+    client, token = partner_client(app, started.headers["Location"])
+    client.get(f"/s/{token}")
+    client.post(f"/s/{token}/start")
+
+    def send(data, name):
+        return client.post(f"/s/{token}/upload/logo", data={"logo": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+
+    accepted = send(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "logo.png")
+    assert accepted.status_code == 422
+    assert "a preview keeps no files: nothing was saved" in accepted.get_data(as_text=True)
+    refused = send(b"MZ\x90\x00", "tool.exe")
+    assert refused.status_code == 422 and "This type of file is not accepted here" in refused.get_data(as_text=True)
+    assert client.post(f"/s/{token}/upload/logo/remove").status_code == 303
+    review = client.get(f"/s/{token}/review").get_data(as_text=True)
+    assert 'id="error-summary"' not in review
+    assert client.post(f"/s/{token}/submit").status_code == 303
+    with app.app_context():
+        preview = db.session.scalar(db.select(Preview))
+        assert preview.status == "submitted" and "logo" not in preview.answers
+        assert db.session.scalar(db.select(db.func.count(UploadedFile.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(Response.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(Answer.id))) == 0
+    assert not (tmp_path / "uploads").exists() or list((tmp_path / "uploads").iterdir()) == []

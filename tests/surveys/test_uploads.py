@@ -14,7 +14,6 @@ from surveys.models import Answer, Response, Round, UploadedFile
 from surveys.uploads import accepted_extensions
 from surveys.xlsform_building import build_definition
 from tests import factories
-from tests.conftest import HtmxClient
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"x" * 64
@@ -209,25 +208,3 @@ def test_the_review_and_the_secretariats_page_link_to_the_file(app, client, part
     detail = analyst.get(f"/secretariat/rounds/{round_id}/responses/{invitation_id}").get_data(as_text=True)
     assert f'href="/secretariat/files/{rid}/logo" download>logo.png</a>' in detail
 
-
-def test_a_preview_keeps_no_file_and_says_so(app, admin, tmp_path):
-    """A preview (or test link) shows where a partner would upload, takes no file, and stores nothing anywhere."""
-    app.config.update(UPLOADS_DIR=str(tmp_path / "uploads"))
-    with app.app_context():
-        version_id = factories.survey_from_rows(ROWS).id
-    started = admin.post(f"/secretariat/previews/new?version={version_id}",
-                         data={"language": "en", "category": "government_pathfinder", "pathfinder": "yes",
-                               "gcg_member": "no", "action": "preview", "send_to": ""})
-    assert started.status_code == 303 and started.headers["Location"].startswith("/s/")
-    token = started.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
-    previewer = HtmxClient(app.test_client())
-    previewer.post(f"/s/{token}/start")
-    page = previewer.get(f"/s/{token}/page/evidence").get_data(as_text=True)
-    assert "In a preview, files are not kept: a partner chooses and uploads a file here." in page
-    assert 'type="file"' not in page and "../upload/logo" not in page
-    refused = send(previewer, token, "logo", PNG, "logo.png")  # a hand-made post is refused all the same
-    assert refused.status_code == 422 and "Files are not kept for a preview." in refused.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.scalar(db.select(db.func.count(UploadedFile.id))) == 0
-        assert db.session.scalar(db.select(db.func.count(Response.id))) == 0
-    assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").iterdir())
