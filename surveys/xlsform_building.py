@@ -238,8 +238,8 @@ class _Builder:
                 continue
             kind, detail = classify(type_text, bool(row.texts.get("label")))
             column = row.header("type")
-            if kind == "begin_group":
-                group = self.begin_group(row, stack)
+            if kind in ("begin_group", "begin_repeat"):
+                group = begin_repeat(self, row, stack) if kind == "begin_repeat" else self.begin_group(row, stack)
                 open_group_scope(self, group, stack)
                 if group.page is not None:
                     loose = None
@@ -263,8 +263,6 @@ class _Builder:
                     end_repeat(self, opened)
                 close_scope(self, opened)
                 self.end_group(opened, stack)
-            elif kind == "begin_repeat":
-                stack.append(begin_repeat(self, row, stack))
             elif kind == "metadata":
                 name = row.values.get("name", type_text)
                 self.ignored[name] = type_text
@@ -669,7 +667,7 @@ class _Builder:
                 page.name = name
                 used.add(name)
             page.items = self.drop_empty(page.items)
-            if not page.questions():
+            if not page.questions() and not page.repeats():
                 self.warnings.append(
                     f"survey sheet, row {page.row}: group '{page.name}' holds no questions and is left out"
                 )
