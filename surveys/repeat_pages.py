@@ -103,7 +103,7 @@ def validate_entries(definition, repeats: list[Repeat], form: MultiDict, stored:
             for question, drawn in zip(repeat.questions, entry_questions(repeat, entry), strict=True):
                 if not question.editable:
                     continue
-                raw, other = answer_store.read_field(drawn, form)
+                raw, _other = answer_store.read_field(drawn, form)
                 if raw is not None:
                     posted[drawn.name] = raw
                     values[drawn.name] = raw.strip()

@@ -20,8 +20,8 @@ from .calculations import calculated_changes, default_of
 from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
 from .models import Answer, Invitation, Preview, Response, Round
-from .repeat_pages import repeat_shown
 from .relevance import partner_attributes, visible_pages, visible_questions
+from .repeat_pages import repeat_shown
 from .versions import definition_for_id
 
 

@@ -94,5 +94,6 @@ def end_repeat(builder, group) -> None:
     """Gives the repeat its questions; its name scope is closed by close_scope."""
     repeat: Repeat = group.repeat
     repeat.questions = [item for item in group.items if hasattr(item, "type")]
+    builder.refused.add(repeat.name)  # the names expressions may read without a question: count(${people})
     if not repeat.questions:
         builder.problem(group.row, group.row.header("type"), f"the repeat '{repeat.name}' holds no questions")

@@ -101,7 +101,7 @@ def test_anonymised_xlsx_keys_entries_by_the_anonymised_id(app):
     from engagement.extensions import db
     from tests.analysis.test_exports import export_bytes
 
-    round_id, response_id = exported_round(app)
+    round_id, _response_id = exported_round(app)
     with app.app_context():
         data = export_bytes(round_id, "xlsx", anonymised=True, threshold=1)
         db.session.remove()

@@ -17,6 +17,7 @@ SURVEY = [
     {"type": "end repeat"},
     {"type": "begin group", "name": "home", "label": "Home"},
     {"type": "integer", "name": "rooms", "label": "Rooms"},
+    {"type": "calculate", "name": "ages", "calculation": "sum(${age})"},
     {"type": "begin repeat", "name": "room", "label": "Room", "repeat_count": "${rooms}"},
     {"type": "text", "name": "use", "label": "Used for"},
     {"type": "end repeat"},
@@ -96,6 +97,7 @@ def test_a_repeat_is_answered_without_javascript(app, client, token):
                                  "room[1]/use": "Kitchen", "room[2]/use__present": "1", "room[2]/use": "Office"},
          "review")
     assert stored(app)["room#entries"] == "1 2"
+    assert stored(app)["ages"] == "12"  # a calculation outside the repeat reads every entry
     assert stored(app)["room[2]/use"] == "Office"
     review = client.get(f"/s/{token}/review").get_data(as_text=True)
     assert "Ben" in review and "Office" in review

@@ -298,11 +298,12 @@ def test_the_documented_example_imports(tmp_path):
         {"type": "integer", "name": "age", "label": "Age", "relevant": "${name} != ''", "constraint": ". < 120"},
         {"type": "end repeat"},
         {"type": "calculate", "name": "ages", "calculation": "sum(${age})"},
+        {"type": "calculate", "name": "counted", "calculation": "count(${people})"},
         {"type": "note", "name": "total", "label": "Ages add up to ${ages}"},
     ]
     definition = definition_of(tmp_path, survey)
     assert [q.name for q in definition.repeat("people").questions] == ["name", "age"]
-    assert [q.name for q in definition.questions()] == ["size", "ages", "total"]
+    assert [q.name for q in definition.questions()] == ["size", "ages", "counted", "total"]
 
 
 def test_refusals_are_given_in_the_partners_language(app):
