@@ -57,6 +57,7 @@ class RoundData:
     respondents: pd.DataFrame  # one row per response (started or submitted)
     invitations: pd.DataFrame  # one row per invitation, with its response's status (None when never started)
     translated_names: dict[str, str] = field(default_factory=dict)  # the round's name in other languages
+    entries: dict[str, dict[int, int]] = field(default_factory=dict)  # repeat -> response id -> number of entries
 
     def name_in(self, language: str | None) -> str:
         return self.translated_names.get(language or "") or self.round_name

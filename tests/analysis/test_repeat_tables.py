@@ -111,3 +111,22 @@ def test_anonymised_xlsx_keys_entries_by_the_anonymised_id(app):
     entries = list(workbook["people"].iter_rows(values_only=True))
     assert [row[0] for row in entries[1:]] == [responses[1][0]] * 2
     assert entries[0] == ("response_id", "people_index", "name", "age") and responses[0][0] == "response_id"
+
+
+def test_the_report_counts_entries_per_repeat(app):
+    from analysis.loader import load_round
+    from analysis.report.builder import build_report
+    from engagement.extensions import db
+
+    round_id, _response_id = exported_round(app)
+    with app.app_context():
+        data = load_round(db.session, round_id)
+        assert data.entries == {"people": {_response_id: 2}}
+        shown = build_report(data, threshold=1)
+        withheld = build_report(data, threshold=2)
+        db.session.remove()
+    table = next(s for s in shown.sections if s.key == "repeats").blocks[0].table
+    assert table.rows == [{"item": "Person", "n": 1, "entries": 2, "mean": 2.0}]
+    assert table.hidden == [set()]
+    table = next(s for s in withheld.sections if s.key == "repeats").blocks[0].table
+    assert table.hidden == [{"n", "entries", "mean"}]
