@@ -16,10 +16,11 @@ codes (a scale's 1..5 stay numbers, in order); with labels asked for, each choic
 `<name>_label` column in that language and the header row gives each column's question ("label [column]").
 Anonymised (analysis.anonymisation): a zip of the file and a README that says what was removed.
 
-Column names: the responses table starts with response_id, round, organisation, category, region, country,
-pathfinder, language, status, started_at, submitted_at (the registry's view of the partner). A question with
-one of these names (the default survey asks `category` and `region`) keeps its name, and the registry's column
-becomes `partner_<name>`, so no two columns share a name.
+Column names: the responses table starts with response_id, round, organisation, category, region, country, pathfinder,
+language, status, started_at, submitted_at (the registry's view of the partner). A question with one of these names
+(the default survey asks `category` and `region`) keeps its name, and the registry's column becomes `partner_<name>`,
+so no two columns share a name. Repeats: a block and an XLSX sheet each, a long CSV `repeat_index`
+(analysis.repeat_tables).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from engagement.spreadsheets import BOM as BOM_TEXT
 from engagement.spreadsheets import RISKY_FIRST, neutralise
 from surveys.definition import UPLOAD_TYPES, Question, SurveyDefinition, pick
 
+from . import repeat_tables
 from .anonymisation import ALWAYS_REMOVED, GROUPS, Anonymisation
 from .frames import Respondent
 
@@ -57,19 +59,8 @@ COMPUTED_TYPES = ("calculate", "hidden")
 LEADING_ZERO = re.compile(r"[+-]?0\d")
 INTEGER = re.compile(r"[+-]?\d+")
 NUMBER = re.compile(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
-META_COLUMNS = [
-    "response_id",
-    "round",
-    "organisation",
-    "category",
-    "region",
-    "country",
-    "pathfinder",
-    "language",
-    "status",
-    "started_at",
-    "submitted_at",
-]
+META_COLUMNS = ["response_id", "round", "organisation", "category", "region", "country", "pathfinder", "language",
+                "status", "started_at", "submitted_at"]
 TIMESTAMP_COLUMNS = ("started_at", "submitted_at")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 LONG_COLUMNS = ["response_id", "question", "option", "value", "label"]
@@ -223,7 +214,7 @@ class Export:
             else _question_block(q, self.definition, self.labels, removed)
             for q in self.definition.questions()
             if q.answerable and q.name not in removed
-        ]
+        ] + repeat_tables.wide_blocks(self.definition, removed)
         taken = {header for headers, _cells in questions for header in headers}
         round_name, plan = self.round_name, self.anonymisation
         if plan is None:
@@ -300,10 +291,7 @@ class Export:
             for cells, per_response in builders:
                 row.extend(cells(answers, respondent.response_id) if per_response else cells(answers))
             # neutralise() inlined for the common cells (None, numbers, codes): a call per cell is a tenth of the time.
-            yield [
-                neutralise(cell) if cell.__class__ is str and cell[:1] in RISKY_FIRST else cell
-                for cell in row
-            ]
+            yield [neutralise(cell) if cell.__class__ is str and cell[:1] in RISKY_FIRST else cell for cell in row]
 
     def _csv(self, responses: Responses) -> Iterator[bytes]:
         (meta_headers, _cells), *_questions = self.blocks()
@@ -345,9 +333,10 @@ class Export:
                         yield [rid, question.name, "link", neutralise(link), ""]
                 if question.or_other and question.other_name not in removed and answers.get(question.other_name):
                     yield [rid, question.other_name, "", neutralise(answers[question.other_name]), ""]
+            yield from repeat_tables.long_export_rows(self.definition, rid, answers, neutralise)
 
     def _long(self, responses: Responses) -> Iterator[bytes]:
-        return _csv_stream(self.long_rows(responses), self.bom)
+        return _csv_stream(repeat_tables.with_repeat_index(self.definition, self.long_rows(responses)), self.bom)
 
     # -- XLSX -----------------------------------------------------------------------------------------------
 
@@ -362,9 +351,7 @@ class Export:
             conditions = [f"({c.source})" for c in question.conditions]
             if question.relevant_source:
                 conditions.append(f"({question.relevant_source})" if conditions else question.relevant_source)
-            kind = " ".join(
-                filter(None, (question.type, question.list_name, "or_other" if question.or_other else ""))
-            )
+            kind = " ".join(filter(None, (question.type, question.list_name, question.or_other and "or_other")))
             labels = [question.label.get(code, "") for code in languages]
             yield [
                 neutralise(cell)
@@ -378,10 +365,11 @@ class Export:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("responses")
         sheet.freeze_panes = "A2"
-        count = width = 0
-        for count, row in enumerate(self.rows(responses), 1):
-            width = len(row)
+        count, width, recorded = 0, 0, repeat_tables.Recorded(self.definition, responses)
+        for count, row in enumerate(self.rows(recorded), 1):
+            width = recorded.row_width(row, count)
             sheet.append([_xlsx_cell(cell) for cell in row])
+        recorded.add_sheets(workbook, _xlsx_cell)
         sheet.auto_filter.ref = f"A1:{get_column_letter(max(width, 1))}{max(count, 1)}"
         codebook = workbook.create_sheet("codebook")
         for row in self.codebook_rows():

@@ -57,6 +57,7 @@ class RoundData:
     respondents: pd.DataFrame  # one row per response (started or submitted)
     invitations: pd.DataFrame  # one row per invitation, with its response's status (None when never started)
     translated_names: dict[str, str] = field(default_factory=dict)  # the round's name in other languages
+    entries: dict[str, dict[int, int]] = field(default_factory=dict)  # repeat -> response id -> number of entries
 
     def name_in(self, language: str | None) -> str:
         return self.translated_names.get(language or "") or self.round_name
@@ -105,15 +106,25 @@ def shown_answers(
     The partner pages drop hidden answers when a page is left or the response submitted, so only a response in
     progress can still hold one (on the page the partner is on).
     """
-    values = {name: value for name, value in values.items() if name in known and value != ""}
+    repeats = {repeat.name for repeat in definition.repeats()}
+    values = {name: value for name, value in values.items()
+              if (name in known or (repeats and _in_repeat(name, repeats))) and value != ""}
     if respondent.status == "submitted" or not values:
         return values
     shown = visible_questions(definition, values, respondent.partner)
-    keep = set()
+    keep = {name for name in values if repeats and _in_repeat(name, repeats)}  # entries: see analysis.repeat_tables
     for name in shown:
         keep.add(name)
         keep.add(f"{name}_other")
     return {name: value for name, value in values.items() if name in keep}
+
+
+def _in_repeat(name: str, repeats: set[str]) -> bool:
+    """Whether a stored name is a repeat's entries list or an answer in one of its entries (surveys.repeats)."""
+    from surveys.repeats import parse_entry_key
+
+    entry = parse_entry_key(name)
+    return bool((entry[0] if entry else name.removesuffix("#entries")) in repeats and (entry or name.endswith("#entries")))
 
 
 class _Context(dict):

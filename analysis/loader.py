@@ -181,7 +181,21 @@ def load_round(session: Session, round_id: int) -> RoundData:
         answers=answers_frame,
         respondents=respondents,
         invitations=load_invitations(session, round_id),
+        entries=_entry_counts(session, round_id, definition),
     )
+
+
+def _entry_counts(session: Session, round_id: int, definition: SurveyDefinition) -> dict[str, dict[int, int]]:
+    """How many entries each response holds, per repeat (surveys.repeats: `<repeat>#entries` lists their ids)."""
+    lists = {f"{repeat.name}#entries": repeat.name for repeat in definition.repeats()}
+    if not lists:
+        return {}
+    counts: dict[str, dict[int, int]] = {name: {} for name in lists.values()}
+    statement = select(Answer.response_id, Answer.question, Answer.value).where(
+        Answer.response_id.in_(_response_ids(round_id)), Answer.question.in_(list(lists)))
+    for response_id, question, value in session.execute(statement):
+        counts[lists[question]][response_id] = len((value or "").split())
+    return counts
 
 
 class _Ambiguous(Exception):

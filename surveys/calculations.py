@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from .definition import Question, SurveyDefinition
 from .expressions import Environment
 from .relevance import visible_questions
+from .repeats import RepeatAnswers
 
 
 def calculated_questions(definition: SurveyDefinition) -> list[Question]:
@@ -41,14 +42,15 @@ def calculated_changes(definition: SurveyDefinition, values: Mapping[str, str],
     if not questions:
         return {}
     env = environment(definition)
+    repeats = definition.repeats()  # sum(${age}) and count(${people}) read every entry (surveys.repeats)
     current = {name: value for name, value in values.items() if value}
     for _round in range(len(questions) + 1):
         shown = visible_questions(definition, current, partner)
         context = {**partner, **current}
         changed = False
         for question in questions:
-            value = question.calculation.text(context, current.get(question.name), env) if question.name in shown \
-                else ""
+            value = question.calculation.text(RepeatAnswers(context, repeats) if repeats else context,
+                                              current.get(question.name), env) if question.name in shown else ""
             if value != (current.get(question.name) or ""):
                 changed = True
                 if value:

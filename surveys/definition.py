@@ -138,7 +138,7 @@ class Section(Group):
     items: list[Question | Grid | Section] = field(default_factory=list)
 
 
-Item = Question | Grid | Section
+Item = Question | Grid | Section  # or a surveys.repeats.Repeat (its questions are answered once per entry)
 
 
 @dataclass
@@ -150,15 +150,27 @@ class Page(Group):
     def questions(self) -> list[Question]:
         return list(walk_questions(self.items))
 
+    def repeats(self) -> list:
+        return list(walk_repeats(self.items))
+
 
 def walk_questions(items):
+    """The questions answered once per response: a repeat's questions are answered per entry and left out."""
     for item in items:
         if isinstance(item, Question):
             yield item
         elif isinstance(item, Grid):
             yield from item.questions
-        else:
+        elif isinstance(item, Section):
             yield from walk_questions(item.items)
+
+
+def walk_repeats(items):
+    for item in items:
+        if isinstance(item, Section):
+            yield from walk_repeats(item.items)
+        elif not isinstance(item, Question | Grid):
+            yield item
 
 
 @dataclass
@@ -180,6 +192,13 @@ class SurveyDefinition:
 
     def question(self, name: str) -> Question | None:
         return self._questions.get(name)
+
+    def repeats(self) -> list:
+        """Every repeat (surveys.repeats.Repeat) in form order."""
+        return [repeat for page in self.pages for repeat in page.repeats()]
+
+    def repeat(self, name: str):
+        return next((r for r in self.repeats() if r.name == name), None)
 
     def page(self, name: str) -> Page | None:
         return next((p for p in self.pages if p.name == name), None)

@@ -46,6 +46,7 @@ class Repeat:
     count_expression: Expression | None = None  # repeat_count as an expression, worked out from the answers
     count_source: str = ""
     row: int = 0
+    conditions: list[Expression] = field(default_factory=list)  # relevance of the groups around it
 
     def question(self, name: str) -> Question | None:
         return next((q for q in self.questions if q.name == name), None)

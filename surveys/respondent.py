@@ -21,6 +21,7 @@ from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
 from .models import Answer, Invitation, Preview, Response, Round
 from .relevance import partner_attributes, visible_pages, visible_questions
+from .repeat_pages import repeat_shown
 from .versions import definition_for_id
 
 
@@ -118,7 +119,12 @@ class Visit:
         return survey_languages(self.definition)
 
     def shown(self) -> set[str]:
-        return visible_questions(self.definition, self.values, self.partner)
+        """The questions shown, and the repeats shown (by name: their screens are shown)."""
+        shown = visible_questions(self.definition, self.values, self.partner)
+        repeats = self.definition.repeats()
+        if not repeats:
+            return shown
+        return shown | {r.name for r in repeats if repeat_shown(r, self.values, self.partner, repeats)}
 
     def pages(self, shown: set[str] | None = None) -> list[Page]:
         return visible_pages(self.definition, self.shown() if shown is None else shown)

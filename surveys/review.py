@@ -13,29 +13,45 @@ class AnsweredGrid:
 
 
 @dataclass
+class AnsweredRepeat:
+    """A repeat's entries: (id, its shown questions named by their stored name, such as `people[2]/age`)."""
+
+    repeat: object
+    items: list[tuple[int, list[Question]]]
+
+
+@dataclass
 class AnsweredPage:
     page: Page
-    entries: list[Question | AnsweredGrid] = field(default_factory=list)
+    entries: list[Question | AnsweredGrid | AnsweredRepeat] = field(default_factory=list)
 
 
-def answered_sections(definition: SurveyDefinition, shown) -> list[AnsweredPage]:
-    """The shown, answerable questions of each page in form order, grid rows gathered under their grid."""
+def answered_sections(definition: SurveyDefinition, shown, values=None) -> list[AnsweredPage]:
+    """The shown, answerable questions of each page in form order, grid rows gathered under their grid, a repeat's
+    entries under the repeat (`shown` then holds the stored names of the entries' shown questions)."""
     sections = []
     for page in definition.pages:
         section = AnsweredPage(page)
-        _gather(page.items, shown, section.entries)
+        _gather(page.items, shown, section.entries, values or {})
         if section.entries:
             sections.append(section)
     return sections
 
 
-def _gather(items, shown, entries: list) -> None:
+def _gather(items, shown, entries: list, values) -> None:
+    from .repeat_pages import entry_questions, shown_ids
+
     for item in items:
         if isinstance(item, Grid):
             rows = [q for q in item.questions if q.answerable and q.name in shown]
             if rows:
                 entries.append(AnsweredGrid(item, rows))
         elif isinstance(item, Section):
-            _gather(item.items, shown, entries)
+            _gather(item.items, shown, entries, values)
+        elif not isinstance(item, Question):  # a repeat
+            if item.name in shown:
+                entries.append(AnsweredRepeat(item, [
+                    (entry, [q for q in entry_questions(item, entry) if q.answerable and q.name in shown])
+                    for entry in shown_ids(item, values, {}, [item])]))
         elif item.answerable and item.displayed and item.name in shown:
             entries.append(item)

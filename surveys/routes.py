@@ -33,13 +33,14 @@ from engagement.htmx import is_htmx, redirect_to, render
 from engagement.i18n import LANGUAGE_NAMES
 
 from . import answers as answer_store
-from . import uploads
+from . import repeat_pages, uploads
 from .answers import NotYetSaved
 from .cascades import depends_on, filter_references
 from .cascades import offered as offered_choices
 from .definition import UPLOAD_TYPES
 from .invitations import form_token_matches
 from .relevance import layout
+from .repeats import RepeatError, parse_entry_key
 from .respondent import (
     RoundClosed,
     Visit,
@@ -52,7 +53,7 @@ from .respondent import (
 )
 from .review import answered_sections
 from .versions import definition_for_id
-from .wording import filled, label_references, survey_words
+from .wording import entry_wording, filled, label_references, survey_words
 
 bp = Blueprint("partner", __name__)
 bp.add_app_template_filter(filled, "filled")
@@ -169,7 +170,9 @@ def _page_context(definition, language: str, screen, index: int, total: int, val
             "autosave": True, "words": survey_words(definition, language), "grids": screen.grids,
             "secretariat_email": secretariat, "preview": preview,
             "offered": lambda question: offered_choices(question, values),
-            "t": lambda text: definition.text(text, language)}
+            "t": lambda text: definition.text(text, language), **repeat_pages.page_context(definition, language, values)}
+
+
 
 
 def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, posted=None, new: tuple = ()):
@@ -180,6 +183,8 @@ def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, post
     index = next((i for i, s in enumerate(screens) if s is screen), 0)
     secretariat = current_app.config["SECRETARIAT_EMAIL"]
     if errors or get_flashed_messages():
+        if screen.repeats:
+            shown = set(shown) | _entries_shown(visit, screen)
         context = _page_context(visit.definition, visit.language, screen, index, len(screens),
                                 {**visit.values, **(posted or {})}, shown, errors or {}, new, visit.form_token,
                                 secretariat, visit.preview is not None)
@@ -187,13 +192,29 @@ def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, post
     names = [n for q in screen.questions for n in ((q.name, q.other_name) if q.or_other else (q.name,))]
     names += [name for name in label_references(screen.questions) if name not in names]
     names += [name for name in filter_references(screen.questions) if name not in names]
+    drawn = frozenset(q.name for q in screen.questions if q.name in shown)
+    if screen.repeats:  # entries read their siblings and may read any answer: the page is drawn for all of them
+        names = sorted(visit.values)
+        drawn |= _entries_shown(visit, screen)
     head, tail = drawn_page(visit.version, visit.language, screen.id, index, len(screens),
                             tuple((name, visit.values[name]) for name in names if visit.values.get(name)),
-                            frozenset(q.name for q in screen.questions if q.name in shown), new, secretariat,
-                            visit.preview is not None)
-    response = make_response(head + visit.form_token + tail, status)  # the token is URL-safe base64
+                            drawn, new, secretariat, visit.preview is not None)
+    return _varying(head + visit.form_token + tail, status)  # the token is URL-safe base64
+
+
+def _varying(body: str, status: int):
+    """A reply that is a full page or a fragment by the HX-Request header, so caches keep the two apart."""
+    response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def _already_submitted():
+    return error_page(409, _("This survey has been submitted already; answers can no longer change."))
+
+
+def _entries_shown(visit: Visit, screen) -> set[str]:
+    return repeat_pages.shown_names(screen.repeats, visit.definition.repeats(), visit.values, visit.partner)
 
 
 @lru_cache(maxsize=256)
@@ -324,6 +345,13 @@ def save(token, name):
         require=forward, shown_before=before)
     new = tuple(q.name for q in screen.questions if q.editable and q.name in shown and q.name not in before
                 and not (changes.get(q.name) or visit.values.get(q.name)))
+    if screen.repeats:
+        entry_changes, entry_errors = repeat_pages.validate_entries(
+            visit.definition, screen.repeats, request.form, visit.values, visit.partner, visit.language, forward)
+        changes.update(entry_changes)
+        errors.update(entry_errors)
+        if action.startswith(("add:", "remove:")):
+            return _change_entries(visit, screen, action, changes, errors)
     screens = _screens(visit, shown)
     index = next((i for i, s in enumerate(screens) if s is screen), None)
     destination = screen.id
@@ -353,13 +381,35 @@ def save(token, name):
     return redirect_to(_screen_url(token, destination))
 
 
-@bp.post("/s/<token>/answer/<question_name>")
+def _change_entries(visit: Visit, screen, action: str, changes: dict, errors: dict):
+    """An "Add an entry" or "Remove this entry" button: the page's answers are saved (those without a problem),
+    then the entry is added or removed, and the page comes back (with htmx, only the repeat's block is swapped).
+    A refused request (an entry removed already, a full list) changes no entry and says why."""
+    values = {**visit.values, **{k: v for k, v in changes.items() if v is not None}}
+    try:
+        name, entry_changes = repeat_pages.entry_action(visit.definition, action, values)
+        changes.update(entry_changes)
+    except RepeatError as refusal:
+        name = action.split(":")[1]
+        flash(refusal.message, "repeat")
+    if not save_page(visit, changes, current_page=screen.id, clean_hidden=False):
+        return redirect_to(url_for("partner.receipt", token=visit.token))
+    if errors:
+        return _page(visit, screen, 200 if is_htmx() else 422, errors=errors, posted=dict(request.form.items()))
+    if is_htmx():
+        return _page(visit, screen)
+    return redirect_to(_screen_url(visit.token, screen.id, _anchor=f"r-{name}"))
+
+
+@bp.post("/s/<token>/answer/<path:question_name>")
 @partner_form
 def autosave(token, question_name):
     """Save one answer as the partner goes (htmx); reply with its saved state and the questions it shows or hides."""
     visit = _open_visit(token)
     if visit.submitted:
-        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
+        return _already_submitted()
+    if parse_entry_key(question_name):
+        return _autosave_entry(visit, question_name)
     question = visit.definition.question(question_name)
     if question is None or not question.editable:
         return error_page(404, _("There is no such question in this survey."))
@@ -374,7 +424,7 @@ def autosave(token, question_name):
         shown_before=before)
     values_before = dict(visit.values)
     if not errors and not save_page(visit, changes, current_page=None, clean_hidden=False):
-        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
+        return _already_submitted()
     status = 422 if errors else 200
     if not is_htmx():
         return _page(visit, screen, status, errors=errors, shown=shown)
@@ -386,10 +436,38 @@ def autosave(token, question_name):
                     or (q.name in shown and depends_on(q, [question.name])))
     cascades = [q for q in screen.questions if q.name in shown and depends_on(q, [question.name])]
     read = tuple((name, values[name]) for name in filter_references(cascades) if values.get(name))
-    reply = drawn_autosave_reply(visit.version, visit.language, screen.id, question.name, problems, changed, read)
-    response = make_response(reply, status)
-    response.vary.add("HX-Request")
-    return response
+    return _varying(drawn_autosave_reply(visit.version, visit.language, screen.id, question.name, problems, changed,
+                                         read), status)
+
+
+def _autosave_entry(visit: Visit, key: str):
+    """Autosave of one answer in a repeat's entry (`people[2]/age`): checked in the entry's context, saved through
+    the same writer; the reply is the question's saved state or problem."""
+    repeat_name, entry, name = parse_entry_key(key)
+    repeat = visit.definition.repeat(repeat_name)
+    question = repeat.question(name) if repeat is not None else None
+    if question is None or not question.editable:
+        return error_page(404, _("There is no such question in this survey."))
+    if visit.response is None:
+        start(visit)
+    screen = next(s for s in layout(visit.definition).screens.all if repeat in s.repeats)
+    if key not in _entries_shown(visit, screen):
+        return error_page(422, _("This question is not shown for your answers, so it cannot be saved."))
+    changes, errors = repeat_pages.validate_entries(visit.definition, [repeat], request.form, visit.values,
+                                                    visit.partner, visit.language, False)
+    errors = {k: v for k, v in errors.items() if k == key}
+    changes = {k: v for k, v in changes.items() if k in (key, f"{repeat.name}#entries")}
+    if not errors and not save_page(visit, changes, current_page=None, clean_hidden=False):
+        return _already_submitted()
+    status = 422 if errors else 200
+    if not is_htmx():
+        return _page(visit, screen, status, errors=errors)
+    context = _page_context(visit.definition, visit.language, screen, 0, 0, visit.values, frozenset(), errors, (),
+                            "", "")
+    drawn = entry_wording(context["words"], repeat, entry, repeat_pages.entry_questions(repeat, entry))
+    context.update(question=next(q for q in drawn if q.name == key), saved=not errors, changed=[])
+    with force_locale(visit.language):
+        return _varying(render_block(PAGE, "autosave_result", **context), status)
 
 
 @bp.get("/s/<token>/review")
@@ -406,9 +484,9 @@ def review(token):
 
 
 def _missing(visit: Visit) -> list:
-    """The required questions still unanswered; a preview keeps no files, so its required uploads never hold it
-    back."""
-    missing = answer_store.missing_required(visit.definition, visit.values, visit.partner)
+    """The required questions still unanswered, in entries too; a preview keeps no files, so its required uploads
+    never hold it back."""
+    missing = repeat_pages.missing_questions(visit.definition, visit.values, visit.partner)
     return [q for q in missing if q.type not in UPLOAD_TYPES] if visit.preview is not None else missing
 
 
@@ -417,11 +495,21 @@ def _review_context(visit: Visit, missing=()) -> dict:
     shown = visit.shown()
     screens = layout(visit.definition).screens
     shown_screens = screens.shown(shown)
+    words = survey_words(visit.definition, visit.language)
+    repeats = visit.definition.repeats()
+    if repeats:
+        shown = shown | repeat_pages.shown_names(repeats, repeats, visit.values, visit.partner)
+    sections = answered_sections(visit.definition, shown, visit.values)
+    repeat_pages.add_words(words, sections)
+
+    def screen_of(name):
+        entry = parse_entry_key(name)
+        return screens.of_question[name] if entry is None else screens.of_repeat[entry[0]]
+
     return _partner_context(
-        visit, sections=answered_sections(visit.definition, shown), values=visit.values, missing=list(missing),
-        missing_names={q.name for q in missing}, words=survey_words(visit.definition, visit.language),
-        file_url=lambda q: f"file/{q.name}",
-        change_url=lambda q: _screen_url(visit.token, screens.of_question[q.name].id, _anchor=f"q-{q.name}"),
+        visit, sections=sections, values=visit.values, missing=list(missing),
+        missing_names={q.name for q in missing}, words=words, file_url=lambda q: f"file/{q.name}",
+        change_url=lambda q: _screen_url(visit.token, screen_of(q.name).id, _anchor=f"q-{q.name}"),
         last_screen_url=_screen_url(visit.token, shown_screens[-1].id) if shown_screens else None)
 
 
@@ -466,47 +554,38 @@ def upload(token, question_name):
     nothing and the page says why."""
     visit = _open_visit(token)
     if visit.submitted:
-        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
+        return _already_submitted()
     question = _upload_question(visit, question_name)
-    if visit.preview is not None:  # checked as a partner's file would be, then dropped: a preview stores no file
-        screen = layout(visit.definition).screens.of_question[question.name]
-        sent = request.files.get(question.name)
-        try:
-            uploads.checked_upload(question, sent.filename if sent else "", sent.read() if sent else b"")
-        except uploads.UploadRefused as refused:
-            return _page(visit, screen, 422, errors={question.name: str(refused)})
-        return _page(visit, screen, 422, errors={question.name: _(
-            "This file would be accepted from a partner, but a preview keeps no files: nothing was saved.")})
-    if visit.response is None:
-        start(visit)
     screen = layout(visit.definition).screens.of_question[question.name]
-    if question.name not in visit.shown():
-        return error_page(422, _("This question is not shown for your answers, so it cannot be saved."))
+    if visit.preview is None:
+        if visit.response is None:
+            start(visit)
+        if question.name not in visit.shown():
+            return error_page(422, _("This question is not shown for your answers, so it cannot be saved."))
     sent = request.files.get(question.name)
+    content = sent.read() if sent else b""
     try:
-        checked = uploads.checked_upload(question, sent.filename if sent else "", sent.read() if sent else b"")
+        checked = uploads.checked_upload(question, sent.filename if sent else "", content)
     except uploads.UploadRefused as refused:
         return _page(visit, screen, 422, errors={question.name: str(refused)})
-    sent.seek(0)
-    if not uploads.keep_upload(visit.response.id, question, checked, sent.read()):
-        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
+    if visit.preview is not None:  # checked as a partner's file would be, then dropped: a preview stores no file
+        return _page(visit, screen, 422, errors={question.name: _(
+            "This file would be accepted from a partner, but a preview keeps no files: nothing was saved.")})
+    if not uploads.keep_upload(visit.response.id, question, checked, content):
+        return _already_submitted()
     return redirect_to(_screen_url(token, screen.id, _anchor=f"q-{question.name}"))
 
 
 @bp.post("/s/<token>/upload/<question_name>/remove")
 @partner_form
 def remove_upload(token, question_name):
-    """Remove the file that answers a question."""
+    """Remove the file that answers a question (a preview has none: back to the page)."""
     visit = _open_visit(token)
     question = _upload_question(visit, question_name)
-    if visit.preview is not None and not visit.submitted:  # a preview has no file to remove
-        screen = layout(visit.definition).screens.of_question[question.name]
-        return redirect_to(_screen_url(token, screen.id, _anchor=f"q-{question.name}"))
-    if visit.submitted or visit.response is None:
-        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
-    if not uploads.remove_upload(visit.response.id, question):
-        return error_page(409, _("This survey has been submitted already; answers can no longer change."))
     screen = layout(visit.definition).screens.of_question[question.name]
+    if visit.submitted or (visit.preview is None and (visit.response is None
+                                                      or not uploads.remove_upload(visit.response.id, question))):
+        return _already_submitted()
     return redirect_to(_screen_url(token, screen.id, _anchor=f"q-{question.name}"))
 
 

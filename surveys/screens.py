@@ -9,7 +9,7 @@ analysis do not change.
 from dataclasses import dataclass
 from functools import cached_property
 
-from .definition import Grid, Item, Page, Question, Section, SurveyDefinition, walk_questions
+from .definition import Grid, Item, Page, Question, Section, SurveyDefinition, walk_questions, walk_repeats
 
 LONG_GRID = 6  # rows
 
@@ -28,6 +28,10 @@ class Screen:
     @cached_property
     def questions(self) -> list[Question]:
         return list(walk_questions(self.items))
+
+    @cached_property
+    def repeats(self) -> list:
+        return list(walk_repeats(self.items))
 
     @cached_property
     def grids(self) -> dict[str, Grid]:
@@ -60,9 +64,11 @@ class Screens:
         self.all = [screen for page in definition.pages for screen in split_page(page)]
         self.by_id = {screen.id: screen for screen in self.all}
         self.of_question = {q.name: screen for screen in self.all for q in screen.questions}
+        self.of_repeat = {r.name: screen for screen in self.all for r in screen.repeats}
 
     def shown(self, shown_questions) -> list[Screen]:
         """The screens with at least one question shown (a page whose condition is false hides all of them; a
         calculation without a label is never drawn)."""
         return [screen for screen in self.all
-                if any(q.name in shown_questions and q.displayed for q in screen.questions)]
+                if any(q.name in shown_questions and q.displayed for q in screen.questions)
+                or any(r.name in shown_questions for r in screen.repeats)]

@@ -1,7 +1,7 @@
 """A survey's texts in one language, escaped once, as the partner pages and the review draw them."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup, escape
 
@@ -66,7 +66,8 @@ def _build_words(definition, language: str) -> Words:
         return [(c.name, escape(text(c.label) or c.name)) for c in items]
 
     words = Words(questions={}, groups={})
-    for question in definition.questions():
+    in_repeats = [replace(q, name=f"{r.name}[]/{q.name}") for r in definition.repeats() for q in r.questions]
+    for question in [*definition.questions(), *in_repeats]:
         label = text(question.label)
         listed = choices(question.choices)
         words.questions[question.name] = Wording(
@@ -87,3 +88,14 @@ def _build_words(definition, language: str) -> Words:
     for page in definition.pages:
         walk(page.items)
     return words
+
+
+def entry_wording(words: Words, repeat, entry: int, drawn: list) -> list:
+    """The questions of one entry of a repeat (`drawn`, named `people[2]/age`), their wording added to `words` from
+    the repeat's (built once per survey version and language)."""
+    for question in drawn:
+        if question.name not in words.questions:
+            base = words.questions[f"{repeat.name}[]/{question.name.rpartition('/')[2]}"]
+            words.questions[question.name] = replace(
+                base, described=(f"hint-{question.name} " if question.hint else "") + f"feedback-{question.name}")
+    return drawn

@@ -228,8 +228,8 @@ class _Builder(FormChecks):
                 continue
             kind, detail = classify(type_text, bool(row.texts.get("label")))
             column = row.header("type")
-            if kind == "begin_group":
-                group = self.begin_group(row, stack)
+            if kind in ("begin_group", "begin_repeat"):
+                group = begin_repeat(self, row, stack) if kind == "begin_repeat" else self.begin_group(row, stack)
                 open_group_scope(self, group, stack)
                 if group.page is not None:
                     loose = None
@@ -253,8 +253,6 @@ class _Builder(FormChecks):
                     end_repeat(self, opened)
                 close_scope(self, opened)
                 self.end_group(opened, stack)
-            elif kind == "begin_repeat":
-                stack.append(begin_repeat(self, row, stack))
             elif kind == "metadata":
                 name = row.values.get("name", type_text)
                 self.ignored[name] = type_text
@@ -528,7 +526,7 @@ class _Builder(FormChecks):
                 page.name = name
                 used.add(name)
             page.items = self.drop_empty(page.items)
-            if not page.questions():
+            if not page.questions() and not page.repeats():
                 self.warnings.append(
                     f"survey sheet, row {page.row}: group '{page.name}' holds no questions and is left out"
                 )

@@ -5,20 +5,25 @@ have a `name` and an `age`. `repeat_count` is a whole number or an expression (c
 
 A group inside a repeat opens a scope as well.
 
-The entries' storage and operations live in surveys.repeats. Until the partner pages, review, exports and report
-show entries, a form with a repeat is still refused (one message per repeat, naming the row), so that no form
-imports with questions a partner could never answer.
+Where a repeat is shown: at top level it is a page of its own; inside a group, a part of that group's page (after
+the questions before it). A group inside a repeat is read for its names and relevance, and its questions are shown
+in the entry in form order (no heading of their own). A repeat inside a repeat, or inside a table-list group, is
+refused with the row named.
+
+The entries' storage and operations live in surveys.repeats.
 """
 
 from __future__ import annotations
 
 from .repeats import MAX_ENTRIES, Repeat
 
-REFUSAL = "repeats cannot be answered on this platform yet (repeat '{name}')"
+NESTED = "a repeat inside the repeat '{outer}' (opened at row {row}) is not supported"
+IN_GRID = "a repeat cannot sit inside the table-list group '{outer}' (opened at row {row})"
 
 
 def begin_repeat(builder, row, stack):
     """The stack entry for a `begin repeat` row: checks its name, label and repeat_count, opens a name scope."""
+    from .definition import Page
     from .xlsform_building import _Group
 
     name = row.values.get("name") or f"repeat_row_{row.number}"
@@ -33,8 +38,19 @@ def begin_repeat(builder, row, stack):
         row=row.number,
     )
     read_count(builder, row, repeat)
-    group = _Group("repeat", None, row, repeat.relevant)
+    repeat.conditions = [outer.relevant for outer in stack if outer.relevant is not None]
+    group = _Group("repeat", repeat, row, repeat.relevant)
     group.repeat = repeat
+    parent = stack[-1] if stack else None
+    outer = next((g for g in reversed(stack) if g.kind in ("repeat", "grid")), None)
+    if outer is not None:
+        message = NESTED if outer.kind == "repeat" else IN_GRID
+        builder.problem(row, row.header("type"), message.format(outer=outer.node.name, row=outer.row.number))
+    elif parent is None:  # a page of its own, carrying the repeat's label and condition
+        group.page = Page(name=name, label=dict(repeat.label), hint=dict(repeat.hint), relevant=repeat.relevant,
+                          relevant_source=repeat.relevant_source, row=row.number, items=[repeat])
+    elif parent.node is not None:
+        parent.items.append(repeat)
     group.outer_names = builder.names
     builder.names = {}  # the repeat's own scope
     return group
@@ -59,9 +75,13 @@ def read_count(builder, row, repeat: Repeat) -> None:
 def open_group_scope(builder, group, stack) -> None:
     """A group inside a repeat opens its own name scope too (pyxform checks names among siblings): a household
     member's `age` may appear both in an adult group and a child group of the same repeat."""
-    if any(outer.kind == "repeat" for outer in stack):
+    if group.kind == "repeat":
+        return  # begin_repeat opened the scope
+    inside = next((outer for outer in reversed(stack) if outer.kind == "repeat"), None)
+    if inside is not None:
         group.outer_names = builder.names
         builder.names = {}
+        group.kind, group.node, group.items = "void", None, inside.items  # its questions join the entry
 
 
 def close_scope(builder, group) -> None:
@@ -71,8 +91,9 @@ def close_scope(builder, group) -> None:
 
 
 def end_repeat(builder, group) -> None:
-    """Reports the repeat (see REFUSAL); its name scope is closed by close_scope."""
+    """Gives the repeat its questions; its name scope is closed by close_scope."""
     repeat: Repeat = group.repeat
     repeat.questions = [item for item in group.items if hasattr(item, "type")]
-    builder.problem(group.row, group.row.header("type"), REFUSAL.format(name=repeat.name))
-    builder.refused.add(repeat.name)
+    builder.refused.add(repeat.name)  # the names expressions may read without a question: count(${people})
+    if not repeat.questions:
+        builder.problem(group.row, group.row.header("type"), f"the repeat '{repeat.name}' holds no questions")

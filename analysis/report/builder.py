@@ -13,6 +13,7 @@ from .blocks import page_section
 from .context import ReportContext
 from .findings import key_findings
 from .model import Filters, Report, Section, _, numbers_for, translation
+from .repeats import repeats_section
 from .sections import (
     annex_sections,
     change_section,
@@ -89,7 +90,7 @@ def build_report(
         others = page_section(b, "other-questions", _("Other questions"),
                               [q.name for q in b.definition.questions() if q.answerable], claimed)
         sections += [profile, engagement, funnel, satisfaction, importance, ranking, heat, ag, pf, barriers,
-                     others, nps, texts]
+                     others, repeats_section(b), nps, texts]
         if previous is not None:
             sections.append(change_section(b, previous))
         annexes = annex_sections(b)

@@ -34,3 +34,99 @@ def test_long_rows_carry_the_repeat_index():
 
 def test_entries_are_counted_per_response():
     assert entry_counts(PEOPLE, RESPONSES) == {11: 2, 12: 0, 13: 1}
+
+
+# --------------------------------------------------------------------------------------------- in the exports
+
+EXPORTED = [
+    {"type": "text", "name": "org", "label": "Organisation"},
+    {"type": "begin repeat", "name": "people", "label": "Person"},
+    {"type": "text", "name": "name", "label": "Name"},
+    {"type": "integer", "name": "age", "label": "Age"},
+    {"type": "end repeat"},
+]
+
+
+def exported_round(app):
+    from datetime import UTC, datetime
+
+    from engagement.extensions import db
+    from surveys.models import Invitation
+    from tests.factories import invited_partner, stored_response, survey_from_rows
+
+    with app.app_context():
+        round_, _token = invited_partner(survey_from_rows(EXPORTED))
+        invitation = db.session.scalars(db.select(Invitation)).one()
+        response = stored_response(invitation, {
+            "org": "ILO", "people#entries": "1 3", "people[1]/name": "Ana", "people[1]/age": "7",
+            "people[3]/name": "=Ben", "people[2]/name": "removed, left behind"},
+            status="submitted", language="en", started_at=datetime(2026, 11, 20, tzinfo=UTC),
+            submitted_at=datetime(2026, 11, 21, tzinfo=UTC))
+        return round_.id, response.id
+
+
+def test_wide_long_and_xlsx_exports_carry_the_entries(app):
+    import io
+
+    import openpyxl
+
+    from engagement.extensions import db
+    from tests.analysis.test_exports import export_bytes, read_csv
+
+    round_id, response_id = exported_round(app)
+    with app.app_context():
+        wide = read_csv(export_bytes(round_id))
+        long = read_csv(export_bytes(round_id, "long"))
+        workbook = openpyxl.load_workbook(io.BytesIO(export_bytes(round_id, "xlsx")))
+        db.session.remove()
+    row = wide.iloc[0].to_dict()
+    assert (row["org"], row["people_count"], row["people/name"], row["people/age"]) == ("ILO", "2", "Ana | =Ben",
+                                                                                          "7 | ")
+    assert list(long.columns)[-1] == "repeat_index"
+    entries = long[long["question"].str.startswith("people/")][["question", "value", "repeat_index"]]
+    assert entries.values.tolist() == [["people/name", "Ana", "1"], ["people/age", "7", "1"],
+                                       ["people/name", "'=Ben", "2"]]
+    assert long[long["question"] == "org"]["repeat_index"].tolist() == [""]
+    sheet = list(workbook["people"].iter_rows(values_only=True))
+    assert sheet == [("response_id", "people_index", "name", "age"), (response_id, 1, "Ana", "7"),
+                     (response_id, 2, "'=Ben", None)]
+
+
+def test_anonymised_xlsx_keys_entries_by_the_anonymised_id(app):
+    import io
+    import zipfile
+
+    import openpyxl
+
+    from engagement.extensions import db
+    from tests.analysis.test_exports import export_bytes
+
+    round_id, _response_id = exported_round(app)
+    with app.app_context():
+        data = export_bytes(round_id, "xlsx", anonymised=True, threshold=1)
+        db.session.remove()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        workbook = openpyxl.load_workbook(io.BytesIO(archive.read(archive.namelist()[1])))
+    responses = list(workbook["responses"].iter_rows(values_only=True))
+    entries = list(workbook["people"].iter_rows(values_only=True))
+    assert [row[0] for row in entries[1:]] == [responses[1][0]] * 2
+    assert entries[0] == ("response_id", "people_index", "name", "age") and responses[0][0] == "response_id"
+
+
+def test_the_report_counts_entries_per_repeat(app):
+    from analysis.loader import load_round
+    from analysis.report.builder import build_report
+    from engagement.extensions import db
+
+    round_id, _response_id = exported_round(app)
+    with app.app_context():
+        data = load_round(db.session, round_id)
+        assert data.entries == {"people": {_response_id: 2}}
+        shown = build_report(data, threshold=1)
+        withheld = build_report(data, threshold=2)
+        db.session.remove()
+    table = next(s for s in shown.sections if s.key == "repeats").blocks[0].table
+    assert table.rows == [{"item": "Person", "n": 1, "entries": 2, "mean": 2.0}]
+    assert table.hidden == [set()]
+    table = next(s for s in withheld.sections if s.key == "repeats").blocks[0].table
+    assert table.hidden == [{"n", "entries", "mean"}]

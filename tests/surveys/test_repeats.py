@@ -23,6 +23,11 @@ from surveys.xlsform import SurveyFileError, load_survey_file
 from .xlsform_builder import write_xlsform
 
 
+def definition_of(tmp_path, survey):
+    path = write_xlsform(tmp_path / "form.xlsx", {"survey": survey})
+    return load_survey_file(path, "form.xlsx")[1]
+
+
 def problems_of(tmp_path, survey):
     path = write_xlsform(tmp_path / "form.xlsx", {"survey": survey})
     with pytest.raises(SurveyFileError) as caught:
@@ -55,10 +60,44 @@ def test_names_may_repeat_in_different_repeats_and_the_outer_form(tmp_path):
         {"type": "integer", "name": "age", "label": "Age", "relevant": "${name} != ''"},
         {"type": "end_repeat"},
     ]
-    # No "duplicate name": the only refusals are the two repeats themselves, one each, naming the row.
+    # No "duplicate name": the form imports; each top-level repeat is a page of its own.
+    definition = definition_of(tmp_path, survey)
+    assert [page.name for page in definition.pages] == ["page_1", "children", "adults"]
+    assert [r.name for r in definition.repeats()] == ["children", "adults"]
+    assert [q.name for q in definition.repeat("adults").questions] == ["name", "age"]
+    assert definition.repeat("adults").fixed_count == 2
+    assert [q.name for q in definition.questions()] == ["name"]  # entry questions are not the form's own
+    assert definition.pages[1].label == {"en": "Children"}
+
+
+def test_a_repeat_inside_a_group_is_part_of_its_page(tmp_path):
+    survey = [
+        {"type": "begin group", "name": "home", "label": "Home"},
+        {"type": "integer", "name": "size", "label": "People at home"},
+        {"type": "begin repeat", "name": "people", "label": "Person", "repeat_count": "${size}"},
+        {"type": "text", "name": "name", "label": "Name"},
+        {"type": "end repeat"},
+        {"type": "text", "name": "after", "label": "After"},
+        {"type": "end group"},
+    ]
+    definition = definition_of(tmp_path, survey)
+    assert [page.name for page in definition.pages] == ["home"]
+    items = definition.pages[0].items
+    assert [item.name for item in items] == ["size", "people", "after"]
+    assert items[1].count_source == "${size}"
+
+
+def test_a_repeat_inside_a_repeat_is_refused(tmp_path):
+    survey = [
+        {"type": "begin repeat", "name": "people", "label": "Person"},
+        {"type": "text", "name": "name", "label": "Name"},
+        {"type": "begin repeat", "name": "jobs", "label": "Job"},
+        {"type": "text", "name": "title", "label": "Title"},
+        {"type": "end repeat"},
+        {"type": "end repeat"},
+    ]
     assert problems_of(tmp_path, survey) == [
-        "survey sheet, row 3, column type: repeats cannot be answered on this platform yet (repeat 'children')",
-        "survey sheet, row 7, column type: repeats cannot be answered on this platform yet (repeat 'adults')",
+        "survey sheet, row 4, column type: a repeat inside the repeat 'people' (opened at row 2) is not supported"
     ]
 
 
@@ -209,7 +248,6 @@ def test_groups_inside_a_repeat_have_their_own_name_scope(tmp_path):
         {"type": "text", "name": "x", "label": "X again"},
     ]
     assert problems_of(tmp_path, survey) == [
-        "survey sheet, row 2, column type: repeats cannot be answered on this platform yet (repeat 'members')",
         "survey sheet, row 9, column name: duplicate name 'age' (already used at row 8)",
         # outside repeats names stay unique across the whole form (answers are stored by name)
         "survey sheet, row 15, column name: duplicate name 'x' (already used at row 13)",
@@ -252,7 +290,7 @@ def test_count_sum_and_indexed_repeat_over_entries():
     assert parse("position()").value(stored) == 1.0  # outside a repeat, as before
 
 
-def test_the_documented_example_reads_with_only_the_repeat_refused(tmp_path):
+def test_the_documented_example_imports(tmp_path):
     survey = [
         {"type": "integer", "name": "size", "label": "People at home"},
         {"type": "begin repeat", "name": "people", "label": "Person", "repeat_count": "${size}"},
@@ -260,11 +298,12 @@ def test_the_documented_example_reads_with_only_the_repeat_refused(tmp_path):
         {"type": "integer", "name": "age", "label": "Age", "relevant": "${name} != ''", "constraint": ". < 120"},
         {"type": "end repeat"},
         {"type": "calculate", "name": "ages", "calculation": "sum(${age})"},
+        {"type": "calculate", "name": "counted", "calculation": "count(${people})"},
         {"type": "note", "name": "total", "label": "Ages add up to ${ages}"},
     ]
-    assert problems_of(tmp_path, survey) == [
-        "survey sheet, row 3, column type: repeats cannot be answered on this platform yet (repeat 'people')"
-    ]
+    definition = definition_of(tmp_path, survey)
+    assert [q.name for q in definition.repeat("people").questions] == ["name", "age"]
+    assert [q.name for q in definition.questions()] == ["size", "ages", "counted", "total"]
 
 
 def test_refusals_are_given_in_the_partners_language(app):

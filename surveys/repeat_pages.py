@@ -1,0 +1,210 @@
+"""Repeats on the partner pages: the entries a screen shows, their answers read and checked from a posted form, and
+the "Add an entry" / "Remove this entry" buttons (surveys.repeats holds the storage and the refusals).
+
+An entry's question is drawn and posted under its stored name (`people[2]/age`), so the page's question macro, its
+errors and its autosave work on it unchanged; its relevance, constraint and required are read in the entry's
+context (the entry's siblings first, then the rest of the form).
+
+A repeat with a repeat_count (a number or an expression) shows exactly that many entries and no add/remove buttons;
+its entries are numbered 1..n and `<repeat>#entries` is written when its answers are saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from . import answers as answer_store
+from .definition import walk_repeats
+from .repeats import (
+    MAX_ENTRIES,
+    Repeat,
+    RepeatAnswers,
+    RepeatError,
+    add_entry,
+    entries_key,
+    entry_context,
+    entry_ids,
+    entry_key,
+    limit,
+    parse_entry_key,
+    remove_entry,
+)
+
+
+def screen_repeats(screen) -> list[Repeat]:
+    return list(walk_repeats(screen.items))
+
+
+def counted(repeat: Repeat) -> bool:
+    """Whether repeat_count sets how many entries there are (then the partner neither adds nor removes)."""
+    return repeat.fixed_count is not None or repeat.count_expression is not None
+
+
+def _context(values: Mapping[str, str | None], partner: Mapping[str, str], repeats: list[Repeat]):
+    return RepeatAnswers({**partner, **{k: v for k, v in values.items() if v}}, repeats)
+
+
+def shown_ids(repeat: Repeat, values: Mapping[str, str | None], partner: Mapping[str, str] | None = None,
+              repeats: list[Repeat] | None = None) -> list[int]:
+    """The entries drawn: 1..repeat_count for a counted repeat, else the entries that exist."""
+    if counted(repeat):
+        return list(range(1, limit(repeat, _context(values, partner or {}, repeats or [repeat])) + 1))
+    return entry_ids(values, repeat.name)
+
+
+def repeat_shown(repeat: Repeat, values, partner, repeats) -> bool:
+    context = _context(values, partner, repeats)
+    conditions = [*repeat.conditions, *([repeat.relevant] if repeat.relevant is not None else [])]
+    return all(condition.evaluate(context) for condition in conditions)
+
+
+def _question_shown(question, context) -> bool:
+    conditions = [*question.conditions, *([question.relevant] if question.relevant is not None else [])]
+    return all(condition.evaluate(context) for condition in conditions)
+
+
+def entry_questions(repeat: Repeat, entry: int) -> list:
+    """The repeat's questions as drawn in one entry: named by their stored name."""
+    return [replace(q, name=entry_key(repeat.name, entry, q.name)) for q in repeat.questions]
+
+
+def shown_names(repeats: list[Repeat], all_repeats: list[Repeat], values, partner) -> set[str]:
+    """The stored names of the entry questions shown (their relevance read in each entry)."""
+    shown: set[str] = set()
+    for repeat in repeats:
+        if not repeat_shown(repeat, values, partner, all_repeats):
+            continue
+        context = _context(values, partner, all_repeats)
+        for entry in shown_ids(repeat, values, partner, all_repeats):
+            inside = entry_context(context, repeat, entry)
+            shown.update(entry_key(repeat.name, entry, q.name) for q in repeat.questions
+                         if q.displayed and _question_shown(q, inside))
+    return shown
+
+
+def validate_entries(definition, repeats: list[Repeat], form: MultiDict, stored: Mapping[str, str],
+                     partner: Mapping[str, str], language: str, require: bool):
+    """(changes, errors) for the entries' answers posted with a page, like answers.validate_questions; errors are
+    keyed by the stored name (`people[2]/age`)."""
+    all_repeats = definition.repeats()
+    values = dict(stored)
+    changes: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
+    for repeat in repeats:
+        ids = shown_ids(repeat, values, partner, all_repeats)
+        if counted(repeat) and " ".join(map(str, ids)) != (stored.get(entries_key(repeat.name)) or ""):
+            changes[entries_key(repeat.name)] = " ".join(map(str, ids)) or None
+        posted = {}
+        for entry in ids:
+            for question, drawn in zip(repeat.questions, entry_questions(repeat, entry), strict=True):
+                if not question.editable:
+                    continue
+                raw, _other = answer_store.read_field(drawn, form)
+                if raw is not None:
+                    posted[drawn.name] = raw
+                    values[drawn.name] = raw.strip()
+        if not repeat_shown(repeat, values, partner, all_repeats):
+            continue
+        context = _context(values, partner, all_repeats)
+        for entry in ids:
+            inside = entry_context(context, repeat, entry)
+            for question in repeat.questions:
+                key = entry_key(repeat.name, entry, question.name)
+                if not question.editable or not _question_shown(question, inside):
+                    continue
+                if key not in posted:
+                    if require and not stored.get(key) and question.is_required(inside):
+                        errors[key] = answer_store.text(definition, question.required_message, language) or \
+                            _("Please answer this question.")
+                    continue
+                change, error = answer_store.validate(question, posted[key], None, inside, definition, language,
+                                                      require)
+                if error:
+                    errors[key] = error
+                else:
+                    changes.update({entry_key(repeat.name, entry, name): value for name, value in change.items()
+                                    if name == question.name})
+    return changes, errors
+
+
+def missing(definition, values: Mapping[str, str], partner: Mapping[str, str]) -> list[tuple[Repeat, int, str]]:
+    """(repeat, entry, stored name) of every required entry answer left empty in a shown repeat (for submitting)."""
+    found = []
+    all_repeats = definition.repeats()
+    for repeat in all_repeats:
+        if not repeat_shown(repeat, values, partner, all_repeats):
+            continue
+        context = _context(values, partner, all_repeats)
+        for entry in shown_ids(repeat, values, partner, all_repeats):
+            inside = entry_context(context, repeat, entry)
+            for question in repeat.questions:
+                key = entry_key(repeat.name, entry, question.name)
+                if (question.editable and _question_shown(question, inside) and not values.get(key)
+                        and question.is_required(inside)):
+                    found.append((repeat, entry, key))
+    return found
+
+
+def entry_action(definition, action: str, values: Mapping[str, str]) -> tuple[str, dict[str, str | None]]:
+    """(repeat name, changes) for an "add:<repeat>" or "remove:<repeat>:<entry>" button; RepeatError (nothing
+    changed) for a repeat that takes no such button, an entry already removed, or a full list."""
+    kind, _sep, rest = action.partition(":")
+    name, _sep, number = rest.partition(":")
+    repeat = definition.repeat(name)
+    if repeat is None or counted(repeat) or kind not in ("add", "remove"):
+        raise RepeatError(_("This list cannot be changed here; nothing was changed."))
+    context = _context(values, {}, definition.repeats())
+    if kind == "add":
+        return name, add_entry(repeat, context.answers)[1]
+    if not number.isdigit():
+        raise RepeatError(_("This list cannot be changed here; nothing was changed."))
+    return name, remove_entry(repeat, values, int(number))
+
+
+def entry_names(definition, values: Mapping[str, str]) -> list[str]:
+    """The stored names that repeats on a page read: every entry answer and entries list."""
+    repeats = {r.name for r in definition.repeats()}
+    return [name for name in values
+            if (parse_entry_key(name) or ("",))[0] in repeats or name.removesuffix("#entries") in repeats]
+
+
+def can_add(repeat: Repeat, values: Mapping[str, str]) -> bool:
+    return not counted(repeat) and len(entry_ids(values, repeat.name)) < min(limit(repeat, values), MAX_ENTRIES)
+
+
+def missing_questions(definition, values: Mapping[str, str], partner: Mapping[str, str]) -> list:
+    """The required questions still unanswered (answers.missing_required), then those in entries (named by their
+    stored name): both block submission."""
+    found = answer_store.missing_required(definition, values, partner)
+    for repeat, entry, key in missing(definition, values, partner):
+        found += [q for q in entry_questions(repeat, entry) if q.name == key]
+    return found
+
+
+def page_context(definition, language: str, values: Mapping[str, str]) -> dict:
+    """What the page's repeat blocks are drawn with."""
+    from .wording import entry_wording, survey_words
+
+    repeats = definition.repeats()
+    if not repeats:
+        return {}
+    words = survey_words(definition, language)
+    return {"entry_ids_of": lambda r: shown_ids(r, values, {}, repeats),
+            "entry_qs": lambda r, entry: entry_wording(words, r, entry, entry_questions(r, entry)),
+            "counted": counted, "can_add": lambda r: can_add(r, values)}
+
+
+def add_words(words, sections) -> None:
+    """The wording of the entries' questions listed on the review and the receipt."""
+    from .review import AnsweredRepeat
+    from .wording import entry_wording
+
+    for section in sections:
+        for item in section.entries:
+            if isinstance(item, AnsweredRepeat):
+                for entry, drawn in item.items:
+                    entry_wording(words, item.repeat, entry, drawn)

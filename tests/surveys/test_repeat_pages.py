@@ -1,0 +1,129 @@
+"""Repeats on the partner pages: entries added, answered, removed and submitted without JavaScript and with htmx;
+a refused request (an entry removed twice) changes nothing."""
+
+import pytest
+
+from engagement.extensions import db
+from surveys.models import Answer
+from tests import factories
+from tests.conftest import start_survey
+
+SURVEY = [
+    {"type": "text", "name": "org", "label": "Organisation"},
+    {"type": "begin repeat", "name": "people", "label": "Person"},
+    {"type": "text", "name": "name", "label": "Name", "required": "yes"},
+    {"type": "integer", "name": "age", "label": "Age", "constraint": ". < 120",
+     "constraint_message": "Too old", "relevant": "${name} != ''"},
+    {"type": "end repeat"},
+    {"type": "begin group", "name": "home", "label": "Home"},
+    {"type": "integer", "name": "rooms", "label": "Rooms"},
+    {"type": "calculate", "name": "ages", "calculation": "sum(${age})"},
+    {"type": "begin repeat", "name": "room", "label": "Room", "repeat_count": "${rooms}"},
+    {"type": "text", "name": "use", "label": "Used for"},
+    {"type": "end repeat"},
+    {"type": "end group"},
+]
+
+
+@pytest.fixture
+def token(app):
+    with app.app_context():
+        version = factories.survey_from_rows(SURVEY)
+        _round, token = factories.invited_partner(version)
+        return token
+
+
+def stored(app):
+    with app.app_context():
+        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+
+
+def post(client, token, page, data, action, **kw):
+    return client.post(f"/s/{token}/page/{page}", data={**data, "action": action}, **kw)
+
+
+def entry(n, name=None, age=None):
+    data = {f"people[{n}]/name__present": "1", f"people[{n}]/age__present": "1"}
+    if name is not None:
+        data[f"people[{n}]/name"] = name
+    if age is not None:
+        data[f"people[{n}]/age"] = age
+    return data
+
+
+def test_a_repeat_is_answered_without_javascript(app, client, token):
+    start_survey(client, token)
+    post(client, token, "page_1", {"org__present": "1", "org": "ILO"}, "next")
+    page = client.get(f"/s/{token}/page/people").get_data(as_text=True)
+    assert "No entries yet." in page and "Add an entry" in page
+    first = post(client, token, "people", {}, "add:people")
+    assert first.status_code == 303 and first.headers["Location"].endswith("/page/people#r-people")
+    post(client, token, "people", entry(1, "Ana"), "add:people")  # typed answers are kept when adding
+    assert stored(app)["people#entries"] == "1 2"
+    assert stored(app)["people[1]/name"] == "Ana"
+    page = client.get(f"/s/{token}/page/people").get_data(as_text=True)
+    assert page.count("Remove this entry") == 2
+    assert 'name="people[2]/name"' in page
+    # age is relevant once the entry's own name is given: shown in entry 1, hidden in entry 2
+    assert 'name="people[1]/age"' in page and 'id="q-people[2]/age" hidden' in page
+    # a constraint and a required answer inside an entry
+    refused = post(client, token, "people", {**entry(1, "Ana", "130"), **entry(2, "")}, "next")
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Too old" in html and "Please answer this question." in html
+    assert "people[1]/age" not in stored(app)
+    # edit entry 1, fill entry 2, then remove entry 1
+    post(client, token, "people", {**entry(1, "Ana", "30"), **entry(2, "Ben", "12")}, "save")
+    assert stored(app)["people[1]/age"] == "30"
+    post(client, token, "people", {**entry(1, "Ana", "31"), **entry(2, "Ben", "12")}, "remove:people:1")
+    answers = stored(app)
+    assert answers["people#entries"] == "2"
+    assert not [k for k in answers if k.startswith("people[1]")]
+    assert answers["people[2]/name"] == "Ben"
+    # removing entry 1 again is refused with a message, and no entry changes
+    before = stored(app)
+    again = post(client, token, "people", entry(2, "Ben", "12"), "remove:people:1", follow_redirects=True)
+    assert "Entry 1 does not exist (it may have been removed already); nothing was changed." in again.get_data(
+        as_text=True)
+    assert stored(app) == before
+    # the counted repeat shows as many entries as ${rooms}, without add or remove
+    done = post(client, token, "people", entry(2, "Ben", "12"), "next")
+    assert done.headers["Location"].endswith("/page/home")
+    post(client, token, "home", {"rooms__present": "1", "rooms": "2"}, "save")
+    page = client.get(f"/s/{token}/page/home").get_data(as_text=True)
+    assert 'name="room[1]/use"' in page and 'name="room[2]/use"' in page and 'name="room[3]/use"' not in page
+    assert "Add an entry" not in page and "Remove this entry" not in page
+    post(client, token, "home", {"rooms__present": "1", "rooms": "2", "room[1]/use__present": "1",
+                                 "room[1]/use": "Kitchen", "room[2]/use__present": "1", "room[2]/use": "Office"},
+         "review")
+    assert stored(app)["room#entries"] == "1 2"
+    assert stored(app)["ages"] == "12"  # a calculation outside the repeat reads every entry
+    assert stored(app)["room[2]/use"] == "Office"
+    review = client.get(f"/s/{token}/review").get_data(as_text=True)
+    assert "Ben" in review and "Office" in review
+    submitted = client.post(f"/s/{token}/submit", data={})
+    assert submitted.status_code == 303
+    receipt = client.get(submitted.headers["Location"]).get_data(as_text=True)
+    assert "Ben" in receipt and "Kitchen" in receipt
+
+
+def test_entries_are_changed_in_place_with_htmx(app, client, token):
+    start_survey(client, token)
+    reply = post(client, token, "people", {}, "add:people", htmx=True)
+    assert reply.status_code == 200
+    html = reply.get_data(as_text=True)
+    assert 'id="r-people"' in html and 'name="people[1]/name"' in html
+    assert 'hx-select="#r-people"' in html
+    saved = client.post(f"/s/{token}/answer/people[1]/name", data={"people[1]/name__present": "1",
+                                                                  "people[1]/name": "Ana"}, htmx=True)
+    assert saved.status_code == 200 and "Saved" in saved.get_data(as_text=True)
+    assert stored(app)["people[1]/name"] == "Ana"
+    refused = client.post(f"/s/{token}/answer/people[1]/age", data={"people[1]/age__present": "1",
+                                                                   "people[1]/age": "500"}, htmx=True)
+    assert refused.status_code == 422 and "Too old" in refused.get_data(as_text=True)
+    assert "people[1]/age" not in stored(app)
+    reply = post(client, token, "people", {}, "remove:people:1", htmx=True)
+    assert "No entries yet." in reply.get_data(as_text=True)
+    again = post(client, token, "people", {}, "remove:people:1", htmx=True)
+    assert "Entry 1 does not exist" in again.get_data(as_text=True)
+    assert stored(app).get("people#entries") in (None, "")
