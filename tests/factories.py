@@ -55,6 +55,23 @@ def invited_partner(version) -> tuple:
     return round_, tokens["ama@example.org"]
 
 
+def started_partner(client, rows: list[dict], choices: list[dict] | None = None) -> tuple[str, int]:
+    """Ama invited to an open round of the survey made of `rows`, who opened her link and pressed Start with `client`:
+    returns her token and the round's id."""
+    with client.application.app_context():
+        round_, token = invited_partner(survey_from_rows(rows, choices))
+        round_id = round_.id
+    client.get(f"/s/{token}")
+    client.post(f"/s/{token}/start")
+    return token, round_id
+
+
+def stored_answers(app) -> dict[str, str]:
+    """Every stored answer as {question: value}: the one partner's answers in the tests that have one."""
+    with app.app_context():
+        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+
+
 def user(email="admin@example.org", role="admin", password="correct horse battery"):
     account = create_user(email, password, role)
     db.session.commit()

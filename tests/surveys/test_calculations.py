@@ -4,7 +4,6 @@ server works the values out whenever an answer they read changes, stores them wi
 import pytest
 
 from engagement.extensions import db
-from surveys.models import Answer
 from surveys.xlsform import SurveyFileError, load_survey_file
 from tests import factories
 
@@ -69,17 +68,11 @@ def test_refused_calculations_name_the_cell(tmp_path, rows, column, fragment):
 
 
 @pytest.fixture
-def partner(app, client):
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(FORM, YES_NO))
-    client.get(f"/s/{token}")
-    client.post(f"/s/{token}/start")
-    return token
+def partner(client):
+    return factories.started_partner(client, FORM, YES_NO)[0]
 
 
-def stored(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+stored = factories.stored_answers
 
 
 def first(men="8", women="4", member="yes", **extra):

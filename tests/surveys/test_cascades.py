@@ -7,7 +7,7 @@ import pytest
 
 from engagement.extensions import db
 from surveys.cascades import ChoiceFileError, offered, parse_choice_filter, read_choice_file
-from surveys.models import Answer, SurveyVersion
+from surveys.models import SurveyVersion
 from surveys.xlsform import SurveyFileError, load_survey_file
 from tests import factories
 
@@ -156,19 +156,12 @@ def test_the_import_page_takes_the_csv_with_the_form(app, admin, tmp_path):
 # ------------------------------------------------------------------------------------------------ answering
 
 
-def stored(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+stored = factories.stored_answers
 
 
 @pytest.fixture
-def partner(app, client):
-    survey = [{k: v for k, v in row.items()} for row in FORM]
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(survey, CHOICES))
-    client.get(f"/s/{token}")
-    client.post(f"/s/{token}/start")
-    return token
+def partner(client):
+    return factories.started_partner(client, FORM, CHOICES)[0]
 
 
 def place(country="", district="", action="next"):
