@@ -1,6 +1,7 @@
 """Factories for test data: surveys from YAML text, partners, open rounds with their invitation tokens, the demo round
 filled with synthetic responses."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import yaml
@@ -13,7 +14,7 @@ from surveys.invitations import token_for
 from surveys.models import Answer, Response
 from surveys.rounds import create_round, open_round
 from surveys.versions import definition_for, import_survey
-from synthetic.responses import fill_round
+from synthetic.responses import Partner, fill_round, synthetic_answers
 
 
 def survey_from_yaml(text: str, name: str = "test.yaml"):
@@ -83,6 +84,12 @@ def filled_demo_round(count: int, **options) -> int:
     round_, _invitations = load_demo()
     fill_round(round_.id, definition_for(round_.survey_version), count, **options)
     return round_.id
+
+
+def synthetic_samples(definition, count: int) -> list[dict[str, str]]:
+    """`count` synthetic sets of answers to `definition` (seeds 0, 1, ...) from a workers' organisation in Ghana."""
+    workers = Partner("workers", "africa", pathfinder=False, action_groups="", country="GH")
+    return [synthetic_answers(definition, workers, random.Random(seed)) for seed in range(count)]
 
 
 def stored_response(invitation, answers: dict[str, str], **fields):

@@ -141,16 +141,8 @@ def test_with_javascript_an_autosave_redraws_the_calculation_it_changed(app, cli
 
 
 def test_synthetic_responses_carry_their_calculations(tmp_path):
-    import random
-
-    from synthetic.responses import synthetic_answers
-
-    class Partner:
-        category, region, country, pathfinder, action_groups, gcg_member = "workers", "africa", "GH", False, "", False
-
     definition = load(tmp_path, FORM)
-    for seed in range(5):
-        values = synthetic_answers(definition, Partner(), random.Random(seed))
+    for values in factories.synthetic_samples(definition, 5):
         men, women = (int(values.get(name) or 0) for name in ("men", "women"))
         assert values["total"] == str(men + women)
         assert values["double"] == str((men + women) * 2)
