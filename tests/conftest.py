@@ -11,6 +11,7 @@ import secrets
 import pytest
 from argon2 import PasswordHasher
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 
 from engagement import auth
@@ -59,6 +60,23 @@ class ClosingClient(FlaskClient):
         return response
 
 
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once for the whole session: each test's app has its own Jinja environment, which would
+    otherwise compile every template it renders again. A template whose source changed has another checksum."""
+
+    def __init__(self):
+        self.codes = {}
+
+    def load_bytecode(self, bucket):
+        bucket.code = self.codes.get((bucket.key, bucket.checksum))
+
+    def dump_bytecode(self, bucket):
+        self.codes[bucket.key, bucket.checksum] = bucket.code
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def _make_app(tmp_path, create_tables: bool):
     url, drop = _database_url(tmp_path)
     application = create_app({
@@ -70,6 +88,7 @@ def _make_app(tmp_path, create_tables: bool):
         "BASE_URL": "http://localhost",
     })
     application.test_client_class = ClosingClient
+    application.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     if create_tables:
         with application.app_context():
             db.create_all()
