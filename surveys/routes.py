@@ -140,6 +140,20 @@ def _open_visit(token: str) -> Visit:
     return visit
 
 
+def _answering_visit(token: str) -> tuple[Visit, object]:
+    """The visit of a partner who reads their answers (a screen, the review), and where to send them instead (None
+    when nowhere): the receipt once submitted, even after the round closed; the welcome page before Start. 410 Gone
+    when the round closed first."""
+    visit = _visit(token)
+    if visit.submitted:
+        return visit, redirect(url_for("partner.receipt", token=token), 303)
+    if not visit.open:
+        raise RoundClosed(visit.language)
+    if visit.response is None:
+        return visit, redirect(url_for("partner.welcome", token=token), 303)
+    return visit, None
+
+
 def _screen_url(token: str, screen_id: str, **query) -> str:
     name, _slash, part = screen_id.partition("/")
     return url_for("partner.page", token=token, name=name, part=part or None, **query)
@@ -290,13 +304,9 @@ def language(token):
 def page(token, name):
     """One screen of the survey, with the partner's answers so far (and the questions that just appeared
     marked)."""
-    visit = _visit(token)
-    if visit.submitted:  # the receipt, even once the round has closed
-        return redirect(url_for("partner.receipt", token=token), 303)
-    if not visit.open:
-        raise RoundClosed(visit.language)
-    if visit.response is None:
-        return redirect(url_for("partner.welcome", token=token), 303)
+    visit, elsewhere = _answering_visit(token)
+    if elsewhere:
+        return elsewhere
     screen = _requested_screen(visit, name)
     shown = visit.shown()
     asked = request.args.get("new", "").split(".")
@@ -395,13 +405,9 @@ def autosave(token, question_name):
 @bp.get("/s/<token>/review")
 def review(token):
     """Every answer on one page, with links back to change them, and the submit button."""
-    visit = _visit(token)
-    if visit.submitted:  # the receipt, even once the round has closed
-        return redirect(url_for("partner.receipt", token=token), 303)
-    if not visit.open:
-        raise RoundClosed(visit.language)
-    if visit.response is None:
-        return redirect(url_for("partner.welcome", token=token), 303)
+    visit, elsewhere = _answering_visit(token)
+    if elsewhere:
+        return elsewhere
     missing = answer_store.missing_required(visit.definition, visit.values, visit.partner)
     return render("surveys/review.html", **_review_context(visit, missing=missing))
 
