@@ -1,6 +1,8 @@
 """Factories for test data: surveys from YAML text, partners, open rounds with their invitation tokens, the demo round
 filled with synthetic responses."""
 
+import csv
+import io
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +13,7 @@ from engagement.extensions import db
 from partners.models import Contact, Organisation
 from surveys.demo import load_demo
 from surveys.invitations import token_for
-from surveys.models import Answer, Response
+from surveys.models import Answer, Response, Round
 from surveys.rounds import create_round, open_round
 from surveys.versions import definition_for, import_survey
 from synthetic.responses import Partner, fill_round, synthetic_answers
@@ -65,6 +67,23 @@ def started_partner(client, rows: list[dict], choices: list[dict] | None = None)
     client.get(f"/s/{token}")
     client.post(f"/s/{token}/start")
     return token, round_id
+
+
+def group(name: str, label: str, *rows: dict) -> list[dict]:
+    """Survey rows of one page: `rows` inside a group called `name`."""
+    return [{"type": "begin_group", "name": name, "label": label}, *rows, {"type": "end_group", "name": name}]
+
+
+def first_exported_row(app) -> dict[str, str]:
+    """The responses CSV of the only round, as the Secretariat downloads it: its first row as {column: value}."""
+    from analysis.exports import prepare
+    from analysis.loader import iter_responses, round_and_definition
+
+    with app.app_context():
+        round_, definition = round_and_definition(db.session, db.session.scalar(db.select(Round.id)))
+        export = prepare(round_.id, round_.name, definition, "csv")
+        text = b"".join(export.chunks(iter_responses(db.session, round_.id, definition))).decode("utf-8-sig")
+    return next(csv.DictReader(io.StringIO(text)))
 
 
 def stored_answers(app) -> dict[str, str]:

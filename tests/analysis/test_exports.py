@@ -17,19 +17,8 @@ from tests.analysis.builders import page, question, survey
 from tests.analysis.test_loader import FULL, answer, round_with
 from tests.conftest import ANALYST, signed_in
 
-META = [
-    "response_id",
-    "round",
-    "organisation",
-    "partner_category",
-    "region",
-    "country",
-    "pathfinder",
-    "language",
-    "status",
-    "started_at",
-    "submitted_at",
-]
+META = ["response_id", "round", "organisation", "partner_category", "region", "country", "pathfinder", "language",
+        "status", "started_at", "submitted_at"]
 QUESTIONS = [
     "colour",
     "colour_other",

@@ -10,12 +10,8 @@ import pytest
 from surveys.versions import definition_for
 from tests import factories
 
-ROWS = [
-    {"type": "begin_group", "name": "where", "label": "Where"},
-    {"type": "geopoint", "name": "office", "label": "Where is your office?"},
-    {"type": "text", "name": "note", "label": "Anything else?"},
-    {"type": "end_group", "name": "where"},
-]
+ROWS = factories.group("where", "Where", {"type": "geopoint", "name": "office", "label": "Where is your office?"},
+                       {"type": "text", "name": "note", "label": "Anything else?"})
 
 
 @pytest.fixture

@@ -8,13 +8,10 @@ import pytest
 
 from tests import factories
 
-ROWS = [
-    {"type": "begin_group", "name": "when", "label": "When"},
-    {"type": "time", "name": "arrival", "label": "When did you arrive?"},
+ROWS = factories.group(
+    "when", "When", {"type": "time", "name": "arrival", "label": "When did you arrive?"},
     {"type": "dateTime", "name": "meeting", "label": "When is the meeting?"},
-    {"type": "trigger", "name": "read", "label": "I have read the notice"},
-    {"type": "end_group", "name": "when"},
-]
+    {"type": "trigger", "name": "read", "label": "I have read the notice"})
 
 
 @pytest.fixture

@@ -17,12 +17,8 @@ from tests import factories
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"x" * 64
-ROWS = [
-    {"type": "begin_group", "name": "evidence", "label": "Evidence"},
-    {"type": "image", "name": "logo", "label": "Your logo"},
-    {"type": "file", "name": "report", "label": "Your annual report", "body::accept": ".pdf"},
-    {"type": "end_group", "name": "evidence"},
-]
+ROWS = factories.group("evidence", "Evidence", {"type": "image", "name": "logo", "label": "Your logo"},
+                       {"type": "file", "name": "report", "label": "Your annual report", "body::accept": ".pdf"})
 
 
 @pytest.fixture
