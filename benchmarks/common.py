@@ -33,20 +33,8 @@ ADMIN = ("bench-admin@alliance87.example", "bench-admin-password-2026")
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CSRF_HEADER = re.compile(r'"X-CSRFToken": "([^"]+)"')
-CATEGORIES = [
-    "government_pathfinder",
-    "government",
-    "workers",
-    "employers",
-    "civil_society",
-    "academia",
-    "un",
-    "survivor",
-    "igo",
-    "business",
-    "funder",
-    "other",
-]
+CATEGORIES = ["government_pathfinder", "government", "workers", "employers", "civil_society", "academia", "un",
+              "survivor", "igo", "business", "funder", "other"]
 REGIONS = ["africa", "americas", "arab_states", "asia_pacific", "europe_central_asia", "global"]
 
 

@@ -15,7 +15,6 @@ from flask import (
     get_flashed_messages,
     make_response,
     redirect,
-    render_template,
     request,
     url_for,
 )
@@ -25,7 +24,6 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
 from limits import parse
-from markupsafe import Markup
 
 from engagement.errors import error_page
 from engagement.extensions import csrf, limiter
@@ -34,11 +32,10 @@ from engagement.i18n import LANGUAGE_NAMES
 
 from . import answers as answer_store
 from . import repeat_pages, uploads
-from .answers import NotYetSaved
 from .cascades import depends_on, filter_references
-from .cascades import offered as offered_choices
 from .definition import UPLOAD_TYPES
 from .invitations import form_token_matches
+from .page_drawing import PAGE, drawn_autosave_reply, drawn_page, page_context
 from .relevance import layout
 from .repeats import RepeatError, parse_entry_key
 from .respondent import (
@@ -49,21 +46,15 @@ from .respondent import (
     set_language,
     start,
     submit,
-    survey_languages,
 )
 from .review import answered_sections
-from .versions import definition_for_id
 from .wording import entry_wording, filled, label_references, survey_words
 
 bp = Blueprint("partner", __name__)
 bp.add_app_template_filter(filled, "filled")
-PAGE = "surveys/page.html"
 # A partner page is a few kilobytes of form fields: anything much larger is refused before it is read.
 PARTNER_MAX_CONTENT_LENGTH = 64 * 1024
 SAFE_RETURN = re.compile(r"/s/[A-Za-z0-9_-]{43}(/[A-Za-z0-9_/-]*)?")  # a partner page, nothing else
-# Where the partner's form token goes in a page kept for everyone in the same place; no text drawn from content can
-# hold it, since every such text is escaped and "<" never survives escaping.
-FORM_TOKEN_SLOT = "<form-token>"
 
 
 @bp.before_request
@@ -141,6 +132,20 @@ def _open_visit(token: str) -> Visit:
     return visit
 
 
+def _answering_visit(token: str) -> tuple[Visit, object]:
+    """The visit of a partner who reads their answers (a screen, the review), and where to send them instead (None
+    when nowhere): the receipt once submitted, even after the round closed; the welcome page before Start. 410 Gone
+    when the round closed first."""
+    visit = _visit(token)
+    if visit.submitted:
+        return visit, redirect(url_for("partner.receipt", token=token), 303)
+    if not visit.open:
+        raise RoundClosed(visit.language)
+    if visit.response is None:
+        return visit, redirect(url_for("partner.welcome", token=token), 303)
+    return visit, None
+
+
 def _screen_url(token: str, screen_id: str, **query) -> str:
     name, _slash, part = screen_id.partition("/")
     return url_for("partner.page", token=token, name=name, part=part or None, **query)
@@ -159,22 +164,6 @@ def _requested_screen(visit: Visit, name: str):
     return screen
 
 
-def _page_context(definition, language: str, screen, index: int, total: int, values: dict, shown, errors: dict,
-                  new: tuple, form_token: str, secretariat: str, preview: bool = False) -> dict:
-    """Everything a screen's page is drawn from, and nothing else: of the partner, only the answers and where they
-    are in the survey. URLs in it are relative to the page (an autosave posts to ../answer/<question>)."""
-    return {"definition": definition, "screen": screen, "page": screen.page, "index": index, "total": total,
-            "values": values, "shown": shown, "errors": errors, "new": new, "form_token": form_token,
-            "lang": language, "languages": [(code, LANGUAGE_NAMES[code]) for code in survey_languages(definition)
-                                            if code in LANGUAGE_NAMES],
-            "autosave": True, "words": survey_words(definition, language), "grids": screen.grids,
-            "secretariat_email": secretariat, "preview": preview,
-            "offered": lambda question: offered_choices(question, values),
-            "t": lambda text: definition.text(text, language), **repeat_pages.page_context(definition, language, values)}
-
-
-
-
 def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, posted=None, new: tuple = ()):
     """A screen's page: drawn once for every partner in the same place of it (see `drawn_page`), unless it shows
     this partner's mistakes."""
@@ -185,7 +174,7 @@ def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, post
     if errors or get_flashed_messages():
         if screen.repeats:
             shown = set(shown) | _entries_shown(visit, screen)
-        context = _page_context(visit.definition, visit.language, screen, index, len(screens),
+        context = page_context(visit.definition, visit.language, screen, index, len(screens),
                                 {**visit.values, **(posted or {})}, shown, errors or {}, new, visit.form_token,
                                 secretariat, visit.preview is not None)
         return render(PAGE, status=status, **context)
@@ -215,48 +204,6 @@ def _already_submitted():
 
 def _entries_shown(visit: Visit, screen) -> set[str]:
     return repeat_pages.shown_names(screen.repeats, visit.definition.repeats(), visit.values, visit.partner)
-
-
-@lru_cache(maxsize=256)
-def drawn_page(version: tuple, language: str, screen_id: str, index: int, total: int, answers: tuple,
-               shown: frozenset, new: tuple, secretariat: str, preview: bool) -> tuple[str, str]:
-    """A screen's page as drawn for these answers, before and after its form token; kept for the next partner in
-    the same place (most open a screen before answering it): drawing it was most of a page's CPU time.
-
-    Safe by construction: the key is exactly the arguments and the drawing reads nothing else, so a copy can only
-    reach a partner who would have drawn the same, and no link, token or organisation can be in it.
-    """
-    definition = definition_for_id(*version)
-    screen = layout(definition).screens.by_id[screen_id]
-    with force_locale(language):
-        html = render_template(PAGE, **_page_context(definition, language, screen, index, total, dict(answers),
-                                                     shown, {}, new, Markup(FORM_TOKEN_SLOT), secretariat,
-                                                     preview))
-    head, slot, tail = html.partition(FORM_TOKEN_SLOT)
-    if not slot or FORM_TOKEN_SLOT in tail:
-        raise ValueError(f"{PAGE} must show the form token exactly once")
-    return head, tail
-
-
-@lru_cache(maxsize=256)
-def drawn_autosave_reply(version: tuple, language: str, screen_id: str, question_name: str, problems: tuple,
-                         changed: tuple, read: tuple = ()) -> str:
-    """The reply to an autosave: the question's saved state or problem, and the questions of its screen it showed
-    or hid (`changed`: name, shown, answer, "other" text), and the answers their choice filters `read`. Kept like
-    `drawn_page`, by exactly what draws it."""
-    definition = definition_for_id(*version)
-    screen = layout(definition).screens.by_id[screen_id]
-    errors = {name: NotYetSaved(message) if pending else message for name, message, pending in problems}
-    values = dict(read)
-    values.update({name: value for name, _shown, value, _other in changed if value})
-    values.update({definition.question(name).other_name: other for name, _shown, _value, other in changed if other})
-    context = _page_context(definition, language, screen, 0, 0, values,
-                            frozenset(name for name, shown, _value, _other in changed if shown), errors, (), "", "")
-    names = {name for name, *_rest in changed}
-    context.update(question=definition.question(question_name), saved=not errors,
-                   changed=[q for q in screen.questions if q.name in names])
-    with force_locale(language):
-        return render_block(PAGE, "autosave_result", **context)
 
 
 @bp.get("/s/<token>")
@@ -311,13 +258,9 @@ def language(token):
 def page(token, name):
     """One screen of the survey, with the partner's answers so far (and the questions that just appeared
     marked)."""
-    visit = _visit(token)
-    if visit.submitted:  # the receipt, even once the round has closed
-        return redirect(url_for("partner.receipt", token=token), 303)
-    if not visit.open:
-        raise RoundClosed(visit.language)
-    if visit.response is None:
-        return redirect(url_for("partner.welcome", token=token), 303)
+    visit, elsewhere = _answering_visit(token)
+    if elsewhere:
+        return elsewhere
     screen = _requested_screen(visit, name)
     shown = visit.shown()
     asked = request.args.get("new", "").split(".")
@@ -462,7 +405,7 @@ def _autosave_entry(visit: Visit, key: str):
     status = 422 if errors else 200
     if not is_htmx():
         return _page(visit, screen, status, errors=errors)
-    context = _page_context(visit.definition, visit.language, screen, 0, 0, visit.values, frozenset(), errors, (),
+    context = page_context(visit.definition, visit.language, screen, 0, 0, visit.values, frozenset(), errors, (),
                             "", "")
     drawn = entry_wording(context["words"], repeat, entry, repeat_pages.entry_questions(repeat, entry))
     context.update(question=next(q for q in drawn if q.name == key), saved=not errors, changed=[])
@@ -473,13 +416,9 @@ def _autosave_entry(visit: Visit, key: str):
 @bp.get("/s/<token>/review")
 def review(token):
     """Every answer on one page, with links back to change them, and the submit button."""
-    visit = _visit(token)
-    if visit.submitted:  # the receipt, even once the round has closed
-        return redirect(url_for("partner.receipt", token=token), 303)
-    if not visit.open:
-        raise RoundClosed(visit.language)
-    if visit.response is None:
-        return redirect(url_for("partner.welcome", token=token), 303)
+    visit, elsewhere = _answering_visit(token)
+    if elsewhere:
+        return elsewhere
     return render("surveys/review.html", **_review_context(visit, missing=_missing(visit)))
 
 

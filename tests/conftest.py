@@ -4,14 +4,19 @@ DATABASE_URL decides the database, as in production: unset means a SQLite file p
 (as .ci/run sets) gives each test a fresh schema on that server.
 """
 
+import atexit
 import os
 import re
 import secrets
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from jinja2 import BytecodeCache
+from sqlalchemy import create_engine, func, select, text
 
 from engagement import auth
 from engagement.extensions import db
@@ -59,6 +64,23 @@ class ClosingClient(FlaskClient):
         return response
 
 
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once for the whole session: each test's app has its own Jinja environment, which would
+    otherwise compile every template it renders again. A template whose source changed has another checksum."""
+
+    def __init__(self):
+        self.codes = {}
+
+    def load_bytecode(self, bucket):
+        bucket.code = self.codes.get((bucket.key, bucket.checksum))
+
+    def dump_bytecode(self, bucket):
+        self.codes[bucket.key, bucket.checksum] = bucket.code
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def _make_app(tmp_path, create_tables: bool):
     url, drop = _database_url(tmp_path)
     application = create_app({
@@ -70,6 +92,7 @@ def _make_app(tmp_path, create_tables: bool):
         "BASE_URL": "http://localhost",
     })
     application.test_client_class = ClosingClient
+    application.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     if create_tables:
         with application.app_context():
             db.create_all()
@@ -97,6 +120,44 @@ def empty_app(tmp_path):
     application, drop = _make_app(tmp_path, create_tables=False)
     yield application
     _close(application, drop)
+
+
+_SAVED_DIR = Path(tempfile.mkdtemp(prefix="saved-databases-"))
+atexit.register(shutil.rmtree, _SAVED_DIR, ignore_errors=True)
+_SAVED: dict[str, tuple[Path, object]] = {}
+
+
+def _sqlite_file(application) -> Path | None:
+    url = application.config["SQLALCHEMY_DATABASE_URI"]
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def _holds_rows() -> bool:
+    return any(db.session.scalar(select(func.count()).select_from(table)) for table in db.metadata.sorted_tables)
+
+
+def saved_database(application, name: str, build):
+    """What `build()` returns, run in an app context, with the test's database as `build` leaves it. On SQLite the
+    first test's database is kept and later tests get a copy of that file (still one database each, not shared);
+    on PostgreSQL, or when the database already holds rows, `build` runs again. `build` returns plain values (ids,
+    tokens): they must hold in the copy too."""
+    path = _sqlite_file(application)
+    with application.app_context():
+        if path is None or _holds_rows():
+            return build()
+        if name not in _SAVED:
+            result = build()
+        db.session.remove()
+        db.engine.dispose()  # every connection closed: WAL checkpointed into the file, which can then be copied
+    saved = _SAVED_DIR / f"{name}.sqlite"
+    if name in _SAVED:
+        for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copyfile(saved, path)
+        return _SAVED[name][1]
+    shutil.copyfile(path, saved)
+    _SAVED[name] = (saved, result)
+    return result
 
 
 class HtmxClient:

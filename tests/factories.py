@@ -1,6 +1,9 @@
 """Factories for test data: surveys from YAML text, partners, open rounds with their invitation tokens, the demo round
 filled with synthetic responses."""
 
+import csv
+import io
+import random
 from datetime import UTC, datetime, timedelta
 
 import yaml
@@ -10,10 +13,10 @@ from engagement.extensions import db
 from partners.models import Contact, Organisation
 from surveys.demo import load_demo
 from surveys.invitations import token_for
-from surveys.models import Answer, Response
+from surveys.models import Answer, Response, Round
 from surveys.rounds import create_round, open_round
 from surveys.versions import definition_for, import_survey
-from synthetic.responses import fill_round
+from synthetic.responses import Partner, fill_round, synthetic_answers
 
 
 def survey_from_yaml(text: str, name: str = "test.yaml"):
@@ -55,6 +58,40 @@ def invited_partner(version) -> tuple:
     return round_, tokens["ama@example.org"]
 
 
+def started_partner(client, rows: list[dict], choices: list[dict] | None = None) -> tuple[str, int]:
+    """Ama invited to an open round of the survey made of `rows`, who opened her link and pressed Start with `client`:
+    returns her token and the round's id."""
+    with client.application.app_context():
+        round_, token = invited_partner(survey_from_rows(rows, choices))
+        round_id = round_.id
+    client.get(f"/s/{token}")
+    client.post(f"/s/{token}/start")
+    return token, round_id
+
+
+def group(name: str, label: str, *rows: dict) -> list[dict]:
+    """Survey rows of one page: `rows` inside a group called `name`."""
+    return [{"type": "begin_group", "name": name, "label": label}, *rows, {"type": "end_group", "name": name}]
+
+
+def first_exported_row(app) -> dict[str, str]:
+    """The responses CSV of the only round, as the Secretariat downloads it: its first row as {column: value}."""
+    from analysis.exports import prepare
+    from analysis.loader import iter_responses, round_and_definition
+
+    with app.app_context():
+        round_, definition = round_and_definition(db.session, db.session.scalar(db.select(Round.id)))
+        export = prepare(round_.id, round_.name, definition, "csv")
+        text = b"".join(export.chunks(iter_responses(db.session, round_.id, definition))).decode("utf-8-sig")
+    return next(csv.DictReader(io.StringIO(text)))
+
+
+def stored_answers(app) -> dict[str, str]:
+    """Every stored answer as {question: value}: the one partner's answers in the tests that have one."""
+    with app.app_context():
+        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+
+
 def user(email="admin@example.org", role="admin", password="correct horse battery"):
     account = create_user(email, password, role)
     db.session.commit()
@@ -66,6 +103,12 @@ def filled_demo_round(count: int, **options) -> int:
     round_, _invitations = load_demo()
     fill_round(round_.id, definition_for(round_.survey_version), count, **options)
     return round_.id
+
+
+def synthetic_samples(definition, count: int) -> list[dict[str, str]]:
+    """`count` synthetic sets of answers to `definition` (seeds 0, 1, ...) from a workers' organisation in Ghana."""
+    workers = Partner("workers", "africa", pathfinder=False, action_groups="", country="GH")
+    return [synthetic_answers(definition, workers, random.Random(seed)) for seed in range(count)]
 
 
 def stored_response(invitation, answers: dict[str, str], **fields):

@@ -4,6 +4,7 @@ import pytest
 
 from analysis import routes as analysis_routes
 from surveys.demo import load_demo, load_demo_history
+from tests.conftest import saved_database
 
 
 @pytest.fixture(autouse=True)
@@ -16,7 +17,8 @@ def fresh_cache():
 @pytest.fixture
 def rounds(app):
     """This year's demo round and last year's, as `flask demo` leaves them."""
-    with app.app_context():
+    def build():
         round_, _invitations = load_demo()
-        last = load_demo_history(round_)
-        return round_.id, last.id
+        return round_.id, load_demo_history(round_).id
+
+    return saved_database(app, "demo-with-history", build)

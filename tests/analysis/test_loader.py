@@ -15,46 +15,37 @@ from tests.factories import open_round_for, organisation, stored_response, surve
 EN, FR = "label::English (en)", "label::French (fr)"
 
 
+def labelled(name: str, english: str, french: str, **columns) -> dict:
+    """A survey row or a choice called `name`, labelled in English and French, with its other `columns`."""
+    return {**columns, "name": name, EN: english, FR: french}
+
+
 def every_type_survey():
     """A small survey: one question of each type, two languages, a condition, a name that is also a column."""
     rows = [
-        {"type": "begin_group", "name": "main", EN: "Main", FR: "Principal"},
-        {"type": "note", "name": "intro", EN: "Hello", FR: "Bonjour"},
-        {"type": "select_one colour or_other", "name": "colour", EN: "Colour", FR: "Couleur"},
-        {"type": "select_multiple fruit or_other", "name": "fruits", EN: "Fruits", FR: "Fruits"},
-        {"type": "rank service", "name": "priorities", EN: "Priorities", FR: "Priorités"},
-        {"type": "text", "name": "comment", EN: "Comment", FR: "Commentaire"},
-        {"type": "integer", "name": "staff", EN: "Staff", FR: "Personnel"},
-        {"type": "decimal", "name": "budget", EN: "Budget", FR: "Budget"},
-        {"type": "date", "name": "founded", EN: "Founded", FR: "Fondée"},
-        {
-            "type": "range",
-            "name": "recommend",
-            EN: "Recommend",
-            FR: "Recommander",
-            "parameters": "start=0 end=10 step=1",
-        },
-        {"type": "select_one yesno", "name": "category", EN: "Category?", FR: "Catégorie ?"},
-        {
-            "type": "text",
-            "name": "why_red",
-            EN: "Why red?",
-            FR: "Pourquoi rouge ?",
-            "relevant": "${colour} = 'red'",
-        },
+        labelled("main", "Main", "Principal", type="begin_group"),
+        labelled("intro", "Hello", "Bonjour", type="note"),
+        labelled("colour", "Colour", "Couleur", type="select_one colour or_other"),
+        labelled("fruits", "Fruits", "Fruits", type="select_multiple fruit or_other"),
+        labelled("priorities", "Priorities", "Priorités", type="rank service"),
+        labelled("comment", "Comment", "Commentaire", type="text"),
+        labelled("staff", "Staff", "Personnel", type="integer"),
+        labelled("budget", "Budget", "Budget", type="decimal"),
+        labelled("founded", "Founded", "Fondée", type="date"),
+        labelled("recommend", "Recommend", "Recommander", parameters="start=0 end=10 step=1", type="range"),
+        labelled("category", "Category?", "Catégorie ?", type="select_one yesno"),
+        labelled("why_red", "Why red?", "Pourquoi rouge ?", relevant="${colour} = 'red'", type="text"),
         {"type": "end_group", "name": ""},
     ]
     choices = [
-        {"list_name": "colour", "name": "red", EN: "Red", FR: "Rouge"},
-        {"list_name": "colour", "name": "blue", EN: "Blue", FR: "Bleu"},
-        {"list_name": "fruit", "name": "apple", EN: "Apple", FR: "Pomme"},
-        {"list_name": "fruit", "name": "pear", EN: "Pear", FR: "Poire"},
-        {"list_name": "fruit", "name": "cherry", EN: "Cherry", FR: "Cerise"},
-        {"list_name": "service", "name": "web", EN: "Website", FR: "Site web"},
-        {"list_name": "service", "name": "news", EN: "Newsletter", FR: "Lettre d'information"},
-        {"list_name": "service", "name": "events", EN: "Events", FR: "Événements"},
-        {"list_name": "yesno", "name": "yes", EN: "Yes", FR: "Oui"},
-        {"list_name": "yesno", "name": "no", EN: "No", FR: "Non"},
+        labelled(name, english, french, list_name=list_name) for list_name, name, english, french in (
+            ("colour", "red", "Red", "Rouge"), ("colour", "blue", "Blue", "Bleu"),
+            ("fruit", "apple", "Apple", "Pomme"), ("fruit", "pear", "Pear", "Poire"),
+            ("fruit", "cherry", "Cherry", "Cerise"),
+            ("service", "web", "Website", "Site web"), ("service", "news", "Newsletter", "Lettre d'information"),
+            ("service", "events", "Events", "Événements"),
+            ("yesno", "yes", "Yes", "Oui"), ("yesno", "no", "No", "Non"),
+        )
     ]
     settings = {"form_id": "every_type", "form_title": "Every type", "default_language": "English (en)"}
     return survey_from_rows(rows, choices, settings)

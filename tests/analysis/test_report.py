@@ -16,6 +16,7 @@ from surveys.models import Answer, Invitation, Response, Round
 from surveys.rounds import create_round
 from surveys.versions import definition_for
 from synthetic.responses import Partner, fill_round
+from tests.conftest import saved_database
 
 SECTIONS = [
     "fieldwork", "profile", "engagement", "funnel", "satisfaction", "importance", "ranking", "heat-maps",
@@ -35,8 +36,7 @@ def demo_round(count: int, **options) -> int:
 
 @pytest.fixture
 def filled(app):
-    with app.app_context():
-        return demo_round(300, submitted_share=1.0)
+    return saved_database(app, "demo-300-submitted", lambda: demo_round(300, submitted_share=1.0))
 
 
 def page(client, round_id, query="", htmx=False):

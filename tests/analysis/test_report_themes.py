@@ -16,6 +16,7 @@ from engagement.database import run_write
 from engagement.extensions import db
 from partners.models import Contact, Organisation
 from surveys.models import Answer, Invitation, Response
+from tests.conftest import saved_database
 from tests.factories import filled_demo_round
 
 QUESTION = "one_change"
@@ -24,9 +25,13 @@ QUESTION = "one_change"
 @pytest.fixture
 def coded(app):
     """A demo round of 300 submitted responses, coded by the demo's keyword rules; yields inside an app context."""
-    with app.app_context():
+    def build():
         round_id = filled_demo_round(300, submitted_share=1.0)
         run_write(lambda: seed_demo_codes(db.session, round_id))
+        return round_id
+
+    round_id = saved_database(app, "demo-300-coded", build)
+    with app.app_context():
         yield round_id
 
 

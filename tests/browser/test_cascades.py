@@ -6,8 +6,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from engagement.extensions import db
-from surveys.models import Answer
 from tests import factories
 from tests.surveys.test_cascades import CHOICES, FORM
 
@@ -21,9 +19,7 @@ def link(app, live_server):
     return f"{live_server}/s/{token}"
 
 
-def stored(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+stored = factories.stored_answers
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])

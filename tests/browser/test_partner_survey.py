@@ -6,17 +6,13 @@ import pytest
 from playwright.sync_api import expect
 
 from engagement.extensions import db
-from surveys.models import Answer, Response
+from surveys.models import Response
 from tests.browser.survey_driver import answer_visible_questions, wait_until_saved
+from tests.factories import stored_answers
 
 pytestmark = pytest.mark.browser
 
 GHANA = "Ministry of Labour of Ghana"
-
-
-def stored_answers(app):
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
 
 
 def test_javascript_autosave_reload_live_relevance_french_and_submit(app, js_page, demo_links):

@@ -84,10 +84,8 @@ def test_filters_and_search(admin, sample, query, expected):
 
 def test_filters_survive_reload_in_the_form(admin, sample):
     body = text(admin.get("/partners/?q=gha&region=africa&pathfinder=yes&action_group=migration"))
-    assert 'value="gha"' in body
-    assert '<option value="africa" selected>' in body
-    assert '<option value="yes" selected>' in body
-    assert '<option value="migration" selected>' in body
+    kept = ['value="gha"', *(f'<option value="{value}" selected>' for value in ("africa", "yes", "migration"))]
+    assert [field for field in kept if field not in body] == []
 
 
 def test_deactivated_are_hidden_by_default_and_shown_on_request(app, admin, sample):

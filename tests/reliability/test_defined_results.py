@@ -135,12 +135,9 @@ def test_a_save_racing_a_submit_is_not_acknowledged(app, token):
     assert answers(app) == [("satisfied", "yes")]
 
 
-RELEVANT = [
-    {"type": "begin_group", "name": "work", "label": "Work"},
-    {"type": "select_one yn", "name": "uses", "label": "Do you use the knowledge platform?"},
-    {"type": "text", "name": "which", "label": "Which parts?", "relevant": "${uses} = 'yes'"},
-    {"type": "end_group", "name": "work"},
-]
+RELEVANT = factories.group(
+    "work", "Work", {"type": "select_one yn", "name": "uses", "label": "Do you use the knowledge platform?"},
+    {"type": "text", "name": "which", "label": "Which parts?", "relevant": "${uses} = 'yes'"})
 
 
 @pytest.fixture

@@ -6,15 +6,17 @@ from sqlalchemy import inspect
 from engagement.extensions import db
 from surveys.demo import load_demo
 from surveys.invitations import token_for
-from tests.conftest import HtmxClient
+from tests.conftest import HtmxClient, saved_database
 
 
 @pytest.fixture
 def demo(app):
     """The demo round: (round id, {organisation name: token}) with admin and analyst accounts."""
-    with app.app_context():
+    def build():
         round_, invitations = load_demo()
         return round_.id, {inv.contact.organisation.name: token_for(inv) for inv in invitations}
+
+    return saved_database(app, "demo", build)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ server works the values out whenever an answer they read changes, stores them wi
 import pytest
 
 from engagement.extensions import db
-from surveys.models import Answer
 from surveys.xlsform import SurveyFileError, load_survey_file
 from tests import factories
 
@@ -69,17 +68,11 @@ def test_refused_calculations_name_the_cell(tmp_path, rows, column, fragment):
 
 
 @pytest.fixture
-def partner(app, client):
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(FORM, YES_NO))
-    client.get(f"/s/{token}")
-    client.post(f"/s/{token}/start")
-    return token
+def partner(client):
+    return factories.started_partner(client, FORM, YES_NO)[0]
 
 
-def stored(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+stored = factories.stored_answers
 
 
 def first(men="8", women="4", member="yes", **extra):
@@ -119,20 +112,11 @@ def test_a_partner_cannot_post_a_computed_value(app, client, partner):
 
 
 def test_computed_values_are_columns_of_the_export(app, client, partner):
-    from analysis.exports import prepare
-    from analysis.loader import iter_responses, round_and_definition
-    from surveys.models import Round
-
     started = stored(app)["started"]
     client.post(f"/s/{partner}/page/first", data=first(started=started))
     client.post(f"/s/{partner}/page/second", data={"why": "Growth", "why__present": "1", "action": "next"})
     assert client.post(f"/s/{partner}/submit").status_code == 303
-    with app.app_context():
-        round_, definition = round_and_definition(db.session, db.session.scalar(db.select(Round.id)))
-        export = prepare(round_.id, round_.name, definition, "csv")
-        text = b"".join(export.chunks(iter_responses(db.session, round_.id, definition))).decode()
-    header, row = text.splitlines()[:2]
-    columns = dict(zip(header.split(","), row.split(","), strict=False))
+    columns = factories.first_exported_row(app)
     assert (columns["total"], columns["share"], columns["member_label"], columns["double"]) == ("12", "33.3", "Yes",
                                                                                               "24")
     assert columns["source"] == "web"
@@ -148,16 +132,8 @@ def test_with_javascript_an_autosave_redraws_the_calculation_it_changed(app, cli
 
 
 def test_synthetic_responses_carry_their_calculations(tmp_path):
-    import random
-
-    from synthetic.responses import synthetic_answers
-
-    class Partner:
-        category, region, country, pathfinder, action_groups, gcg_member = "workers", "africa", "GH", False, "", False
-
     definition = load(tmp_path, FORM)
-    for seed in range(5):
-        values = synthetic_answers(definition, Partner(), random.Random(seed))
+    for values in factories.synthetic_samples(definition, 5):
         men, women = (int(values.get(name) or 0) for name in ("men", "women"))
         assert values["total"] == str(men + women)
         assert values["double"] == str((men + women) * 2)

@@ -7,7 +7,7 @@ import pytest
 
 from engagement.extensions import db
 from surveys.cascades import ChoiceFileError, offered, parse_choice_filter, read_choice_file
-from surveys.models import Answer, SurveyVersion
+from surveys.models import Round, SurveyVersion
 from surveys.xlsform import SurveyFileError, load_survey_file
 from tests import factories
 
@@ -156,19 +156,12 @@ def test_the_import_page_takes_the_csv_with_the_form(app, admin, tmp_path):
 # ------------------------------------------------------------------------------------------------ answering
 
 
-def stored(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+stored = factories.stored_answers
 
 
 @pytest.fixture
-def partner(app, client):
-    survey = [{k: v for k, v in row.items()} for row in FORM]
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(survey, CHOICES))
-    client.get(f"/s/{token}")
-    client.post(f"/s/{token}/start")
-    return token
+def partner(client):
+    return factories.started_partner(client, FORM, CHOICES)[0]
 
 
 def place(country="", district="", action="next"):
@@ -222,26 +215,17 @@ def test_with_javascript_an_autosave_redraws_the_options_in_place(app, client, p
 
 
 def test_filtered_answers_are_ordinary_choices_in_the_export(app, client, partner):
-    from analysis.exports import prepare
-    from analysis.loader import iter_responses, round_and_definition
-    from surveys.models import Round
-
     client.post(f"/s/{partner}/page/place", data=place(country="ke", district="nairobi"))
     client.post(f"/s/{partner}/page/more", data={"visited": "mombasa", "visited__present": "1", "action": "next"})
     assert client.post(f"/s/{partner}/submit").status_code == 303
-    with app.app_context():
-        round_, definition = round_and_definition(db.session, db.session.scalar(db.select(Round.id)))
-        export = prepare(round_.id, round_.name, definition, "csv")
-        text = b"".join(export.chunks(iter_responses(db.session, round_.id, definition))).decode()
-    header, row = text.splitlines()[:2]
-    columns = dict(zip(header.split(","), row.split(","), strict=False))
+    columns = factories.first_exported_row(app)
     assert (columns["country"], columns["district"]) == ("ke", "nairobi")
     assert any(value in ("mombasa", "1") for key, value in columns.items() if key.startswith("visited"))
     from analysis.loader import load_round
     from analysis.report.builder import build_report
 
     with app.app_context():
-        report = build_report(load_round(db.session, round_.id), threshold=1)
+        report = build_report(load_round(db.session, db.session.scalar(db.select(Round.id))), threshold=1)
     cells = [str(value) for section in report.sections for block in section.blocks for row in block.table.rows
              for value in row.values()]
     assert "Nairobi" in cells and "Kenya" in cells  # counted like any other choice
@@ -288,16 +272,8 @@ def test_the_version_page_shows_each_filter(admin, tmp_path):
 
 
 def test_synthetic_responses_stay_inside_the_filters(tmp_path):
-    import random
-
-    from synthetic.responses import synthetic_answers
-
-    class Partner:
-        category, region, country, pathfinder, action_groups, gcg_member = "workers", "africa", "GH", False, "", False
-
     definition = load(tmp_path, FORM)
-    for seed in range(20):
-        values = synthetic_answers(definition, Partner(), random.Random(seed))
+    for seed, values in enumerate(factories.synthetic_samples(definition, 20)):
         for name in ("district", "visited"):
             allowed = offered(definition.question(name), values)
             assert all(code in allowed for code in values.get(name, "").split()), (seed, name, values)

@@ -7,6 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveys.expressions import PARTNER_ATTRIBUTES, Expression, ExpressionError, parse
+from surveys.relevance import partner_attributes
+from synthetic.responses import Partner
 
 ANSWERS = {
     "age": "42",
@@ -123,15 +125,11 @@ def test_today():
     assert parse(". <= today()").evaluate({}, "2000-01-01")
 
 
-def test_partner_attributes():
-    assert PARTNER_ATTRIBUTES == (
-        "partner_category",
-        "partner_country",
-        "partner_region",
-        "partner_pathfinder",
-        "partner_action_groups",
-        "partner_gcg_member",
-    )
+def test_the_names_a_form_may_read_are_what_the_registry_gives_for_a_partner():
+    partner = Partner("workers", "africa", pathfinder=False, action_groups="migration", country="GH")
+    attributes = partner_attributes(partner)
+    assert tuple(attributes) == PARTNER_ATTRIBUTES
+    assert all(parse(f"${{{name}}} = '{value}'").evaluate(attributes) for name, value in attributes.items())
 
 
 @pytest.mark.parametrize(

@@ -7,32 +7,16 @@ import io
 import openpyxl
 import pytest
 
-from engagement.extensions import db
-from surveys.models import Answer
 from surveys.versions import definition_for
 from tests import factories
 
-ROWS = [
-    {"type": "begin_group", "name": "where", "label": "Where"},
-    {"type": "geopoint", "name": "office", "label": "Where is your office?"},
-    {"type": "text", "name": "note", "label": "Anything else?"},
-    {"type": "end_group", "name": "where"},
-]
+ROWS = factories.group("where", "Where", {"type": "geopoint", "name": "office", "label": "Where is your office?"},
+                       {"type": "text", "name": "note", "label": "Anything else?"})
 
 
 @pytest.fixture
-def partner(app, client):
-    with app.app_context():
-        round_, token = factories.invited_partner(factories.survey_from_rows(ROWS))
-        round_id = round_.id
-    client.get(f"/s/{token}")
-    client.post(f"/s/{token}/start")
-    return token, round_id
-
-
-def saved(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+def partner(client):
+    return factories.started_partner(client, ROWS)
 
 
 def post(client, token, latitude, longitude, **extra):
@@ -52,11 +36,11 @@ def test_the_page_has_two_labelled_fields_and_a_hidden_location_button(client, p
 def test_a_location_is_saved_without_javascript_and_shown_again(app, client, partner):
     token, _round = partner
     assert post(client, token, "5,6037", "-0.187").status_code == 303
-    assert saved(app)["office"] == "5.6037 -0.187"
+    assert factories.stored_answers(app)["office"] == "5.6037 -0.187"
     page = client.get(f"/s/{token}/page/where").get_data(as_text=True)
     assert 'name="office__latitude" value="5.6037"' in page and 'name="office__longitude" value="-0.187"' in page
     assert post(client, token, "", "").status_code == 303
-    assert "office" not in saved(app)
+    assert "office" not in factories.stored_answers(app)
 
 
 def test_the_autosave_saves_a_location(app, client, partner):
@@ -65,7 +49,7 @@ def test_the_autosave_saves_a_location(app, client, partner):
     answer = client.post(f"/s/{token}/answer/office", data={"office__latitude": "-33.9", "office__longitude": "18.4"},
                          htmx=True)
     assert answer.status_code == 200 and "Saved" in answer.get_data(as_text=True)
-    assert saved(app)["office"] == "-33.9 18.4"
+    assert factories.stored_answers(app)["office"] == "-33.9 18.4"
 
 
 @pytest.mark.parametrize(("latitude", "longitude", "message"), [
@@ -84,7 +68,7 @@ def test_a_wrong_location_is_refused_with_a_clear_message_and_nothing_changes(ap
     page = refused.get_data(as_text=True)
     assert message in page
     assert f'name="office__latitude" value="{latitude}"' in page  # what the partner typed stays to be corrected
-    assert saved(app)["office"] == "5.6 -0.2"
+    assert factories.stored_answers(app)["office"] == "5.6 -0.2"
 
 
 def test_exports_give_the_location_as_two_numbers(app, client, partner, analyst):

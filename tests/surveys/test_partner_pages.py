@@ -33,9 +33,7 @@ def started(client, token) -> str:
     return client.post(f"/s/{token}/start").headers["Location"]
 
 
-def answers(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+answers = factories.stored_answers
 
 
 @pytest.fixture

@@ -6,32 +6,17 @@ import io
 
 import pytest
 
-from engagement.extensions import db
-from surveys.models import Answer
 from tests import factories
 
-ROWS = [
-    {"type": "begin_group", "name": "when", "label": "When"},
-    {"type": "time", "name": "arrival", "label": "When did you arrive?"},
+ROWS = factories.group(
+    "when", "When", {"type": "time", "name": "arrival", "label": "When did you arrive?"},
     {"type": "dateTime", "name": "meeting", "label": "When is the meeting?"},
-    {"type": "trigger", "name": "read", "label": "I have read the notice"},
-    {"type": "end_group", "name": "when"},
-]
+    {"type": "trigger", "name": "read", "label": "I have read the notice"})
 
 
 @pytest.fixture
-def partner(app, client):
-    with app.app_context():
-        round_, token = factories.invited_partner(factories.survey_from_rows(ROWS))
-        round_id = round_.id
-    client.get(f"/s/{token}")
-    client.post(f"/s/{token}/start")
-    return token, round_id
-
-
-def saved(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+def partner(client):
+    return factories.started_partner(client, ROWS)
 
 
 def post(client, token, **fields):
@@ -50,14 +35,14 @@ def test_the_page_has_time_datetime_and_tick_box_inputs(client, partner):
 def test_answers_are_saved_without_javascript_and_exported(app, client, partner, analyst):
     token, round_id = partner
     assert post(client, token, arrival="09:30", meeting="2026-03-01T14:00", read="OK").status_code == 303
-    assert saved(app) == {"arrival": "09:30", "meeting": "2026-03-01T14:00", "read": "OK"}
+    assert factories.stored_answers(app) == {"arrival": "09:30", "meeting": "2026-03-01T14:00", "read": "OK"}
     page = client.get(f"/s/{token}/page/when").get_data(as_text=True)
     assert 'value="09:30"' in page and 'value="OK" checked' in page
     wide = list(csv.DictReader(io.StringIO(analyst.get(f"/secretariat/rounds/{round_id}/export.csv?bom=0")
                                            .get_data(as_text=True))))
     assert (wide[0]["arrival"], wide[0]["meeting"], wide[0]["read"]) == ("09:30", "2026-03-01T14:00", "OK")
     assert post(client, token, arrival="09:30", meeting="2026-03-01T14:00").status_code == 303  # box unticked
-    assert "read" not in saved(app)
+    assert "read" not in factories.stored_answers(app)
 
 
 def test_a_wrong_time_is_refused_and_nothing_changes(app, client, partner):
@@ -66,4 +51,4 @@ def test_a_wrong_time_is_refused_and_nothing_changes(app, client, partner):
     refused = post(client, token, arrival="25:99")
     assert refused.status_code == 422
     assert "Please enter a time as HH:MM." in refused.get_data(as_text=True)
-    assert saved(app)["arrival"] == "09:30"
+    assert factories.stored_answers(app)["arrival"] == "09:30"

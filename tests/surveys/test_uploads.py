@@ -10,30 +10,21 @@ import openpyxl
 import pytest
 
 from engagement.extensions import db
-from surveys.models import Answer, Response, Round, UploadedFile
+from surveys.models import Response, Round, UploadedFile
 from surveys.uploads import accepted_extensions
 from surveys.xlsform_building import build_definition
 from tests import factories
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"x" * 64
-ROWS = [
-    {"type": "begin_group", "name": "evidence", "label": "Evidence"},
-    {"type": "image", "name": "logo", "label": "Your logo"},
-    {"type": "file", "name": "report", "label": "Your annual report", "body::accept": ".pdf"},
-    {"type": "end_group", "name": "evidence"},
-]
+ROWS = factories.group("evidence", "Evidence", {"type": "image", "name": "logo", "label": "Your logo"},
+                       {"type": "file", "name": "report", "label": "Your annual report", "body::accept": ".pdf"})
 
 
 @pytest.fixture
 def partner(app, client, tmp_path):
     app.config.update(UPLOADS_DIR=str(tmp_path / "uploads"), UPLOAD_MAX_BYTES=1024)
-    with app.app_context():
-        round_, token = factories.invited_partner(factories.survey_from_rows(ROWS))
-        round_id = round_.id
-    client.get(f"/s/{token}")
-    client.post(f"/s/{token}/start")
-    return token, round_id
+    return factories.started_partner(client, ROWS)
 
 
 def send(client, token, question, data, name):
@@ -44,8 +35,7 @@ def send(client, token, question, data, name):
 def stored(app):
     with app.app_context():
         files = {f.question: (f.file_name, f.storage_key) for f in db.session.scalars(db.select(UploadedFile))}
-        answers = {a.question: a.value for a in db.session.scalars(db.select(Answer))}
-    return files, answers
+    return files, factories.stored_answers(app)
 
 
 def test_the_page_offers_a_plain_multipart_upload(client, partner):

@@ -80,18 +80,11 @@ def test_conditional_required_that_cannot_be_read_names_the_cell(tmp_path):
 
 
 @pytest.fixture
-def partner(app, client, tmp_path):
-    with app.app_context():
-        rows = [{k: v for k, v in row.items()} for row in FORM]
-        _round, token = factories.invited_partner(factories.survey_from_rows(rows, YES_NO))
-    client.get(f"/s/{token}")
-    client.post(f"/s/{token}/start")
-    return token
+def partner(client):
+    return factories.started_partner(client, FORM, YES_NO)[0]
 
 
-def stored(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+stored = factories.stored_answers
 
 
 def page(member="yes", why="", staff="10", women="4", email="ana@example.org"):
