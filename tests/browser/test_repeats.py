@@ -42,7 +42,7 @@ def test_entries_on_a_phone(app, browser, link, javascript):
         expect(page.locator('input[name="people[1]/name"]')).to_be_visible()
         page.locator('input[name="people[1]/name"]').fill("Ana")
         if javascript:  # autosaved as typed
-            expect(page.locator('[id="feedback-people[1]/name"]')).to_contain_text("Saved")
+            expect(page.locator('[id="feedback-people[1]/name"]')).to_contain_text("Saved", timeout=10000)
         page.get_by_role("button", name="Add an entry").click()
         expect(page.locator('input[name="people[2]/name"]')).to_be_visible()
         # with htmx the block is swapped in place (no redirect to the #r-people anchor); without, the page comes back
