@@ -74,16 +74,22 @@ def entry_questions(repeat: Repeat, entry: int) -> list:
 
 def shown_names(repeats: list[Repeat], all_repeats: list[Repeat], values, partner) -> set[str]:
     """The stored names of the entry questions shown (their relevance read in each entry)."""
-    shown: set[str] = set()
+    return {key for _repeat, _entry, question, key, _inside in _shown_entry_questions(repeats, all_repeats, values,
+                                                                                    partner) if question.displayed}
+
+
+def _shown_entry_questions(repeats: list[Repeat], all_repeats: list[Repeat], values, partner):
+    """(repeat, entry, question, stored name, the entry's context) of every question shown in an entry of a shown
+    repeat: its relevance read inside the entry."""
+    context = _context(values, partner, all_repeats)
     for repeat in repeats:
         if not repeat_shown(repeat, values, partner, all_repeats):
             continue
-        context = _context(values, partner, all_repeats)
         for entry in shown_ids(repeat, values, partner, all_repeats):
             inside = entry_context(context, repeat, entry)
-            shown.update(entry_key(repeat.name, entry, q.name) for q in repeat.questions
-                         if q.displayed and _question_shown(q, inside))
-    return shown
+            for question in repeat.questions:
+                if _question_shown(question, inside):
+                    yield repeat, entry, question, entry_key(repeat.name, entry, question.name), inside
 
 
 def validate_entries(definition, repeats: list[Repeat], form: MultiDict, stored: Mapping[str, str],
@@ -133,20 +139,10 @@ def validate_entries(definition, repeats: list[Repeat], form: MultiDict, stored:
 
 def missing(definition, values: Mapping[str, str], partner: Mapping[str, str]) -> list[tuple[Repeat, int, str]]:
     """(repeat, entry, stored name) of every required entry answer left empty in a shown repeat (for submitting)."""
-    found = []
     all_repeats = definition.repeats()
-    for repeat in all_repeats:
-        if not repeat_shown(repeat, values, partner, all_repeats):
-            continue
-        context = _context(values, partner, all_repeats)
-        for entry in shown_ids(repeat, values, partner, all_repeats):
-            inside = entry_context(context, repeat, entry)
-            for question in repeat.questions:
-                key = entry_key(repeat.name, entry, question.name)
-                if (question.editable and _question_shown(question, inside) and not values.get(key)
-                        and question.is_required(inside)):
-                    found.append((repeat, entry, key))
-    return found
+    return [(repeat, entry, key) for repeat, entry, question, key, inside
+            in _shown_entry_questions(all_repeats, all_repeats, values, partner)
+            if question.editable and not values.get(key) and question.is_required(inside)]
 
 
 def entry_action(definition, action: str, values: Mapping[str, str]) -> tuple[str, dict[str, str | None]]:
