@@ -100,3 +100,12 @@ def phone_page(browser):
     page.csp = CspWatcher(page)
     yield page
     context.close()
+
+
+@pytest.fixture
+def partner_phone(browser, javascript):
+    """A 360 px phone with JavaScript on or off, as the test's `javascript` parameter says."""
+    context, page = _page(browser, javascript=javascript, width=360)
+    yield page
+    context.close()
+

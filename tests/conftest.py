@@ -266,5 +266,13 @@ def analyst(app):
 
 
 # One Chromium for the session, shared by tests/browser and tests/security; a real SMTP server for mail tests.
-from tests.browser_support import browser, demo_links, js_page, live_server, nojs_page, phone_page  # noqa: F401
+from tests.browser_support import (  # noqa: F401
+    browser,
+    demo_links,
+    js_page,
+    live_server,
+    nojs_page,
+    partner_phone,
+    phone_page,
+)
 from tests.smtp_server import smtp  # noqa: F401

@@ -27,37 +27,32 @@ def stored(app) -> dict:
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
-def test_entries_on_a_phone(app, browser, link, javascript):
-    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 360, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10000)
-    try:
-        page.goto(link)
-        page.get_by_role("button", name="Start the survey").click()
-        page.get_by_label("Organisation").fill("ILO")
-        page.get_by_role("button", name="Save and continue").click()
-        expect(page).to_have_url(re.compile(r"/page/people"))
-        expect(page.get_by_text("No entries yet.")).to_be_visible()
-        page.get_by_role("button", name="Add an entry").click()
-        expect(page.locator('input[name="people[1]/name"]')).to_be_visible()
-        expect(page.locator(".htmx-added, .htmx-settling")).to_have_count(0)  # htmx listens on the new entry
-        page.locator('input[name="people[1]/name"]').fill("Ana")
-        if javascript:  # autosaved as typed
-            expect(page.locator('[id="feedback-people[1]/name"]')).to_contain_text("Saved")
-        page.get_by_role("button", name="Add an entry").click()
-        expect(page.locator('input[name="people[2]/name"]')).to_be_visible()
-        # with htmx the block is swapped in place (no redirect to the #r-people anchor); without, the page comes back
-        expect(page).to_have_url(re.compile(r"/page/people$" if javascript else r"/page/people#r-people$"))
-        assert stored(app)["people[1]/name"] == "Ana"
-        page.locator('input[name="people[2]/name"]').fill("Ben")
-        page.locator("#r-people-1").get_by_role("button", name="Remove this entry").click()
-        expect(page.locator('input[name="people[1]/name"]')).to_have_count(0)
-        expect(page.locator('input[name="people[2]/name"]')).to_have_value("Ben")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        page.get_by_role("button", name="Save and continue").click()
-        expect(page).to_have_url(re.compile(r"/page/home"))
-        answers = stored(app)
-        assert answers["people#entries"] == "2" and answers["people[2]/name"] == "Ben"
-        assert not [name for name in answers if name.startswith("people[1]")]
-    finally:
-        context.close()
+def test_entries_on_a_phone(app, link, partner_phone, javascript):
+    page = partner_phone
+    page.goto(link)
+    page.get_by_role("button", name="Start the survey").click()
+    page.get_by_label("Organisation").fill("ILO")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page).to_have_url(re.compile(r"/page/people"))
+    expect(page.get_by_text("No entries yet.")).to_be_visible()
+    page.get_by_role("button", name="Add an entry").click()
+    expect(page.locator('input[name="people[1]/name"]')).to_be_visible()
+    expect(page.locator(".htmx-added, .htmx-settling")).to_have_count(0)  # htmx listens on the new entry
+    page.locator('input[name="people[1]/name"]').fill("Ana")
+    if javascript:  # autosaved as typed
+        expect(page.locator('[id="feedback-people[1]/name"]')).to_contain_text("Saved")
+    page.get_by_role("button", name="Add an entry").click()
+    expect(page.locator('input[name="people[2]/name"]')).to_be_visible()
+    # with htmx the block is swapped in place (no redirect to the #r-people anchor); without, the page comes back
+    expect(page).to_have_url(re.compile(r"/page/people$" if javascript else r"/page/people#r-people$"))
+    assert stored(app)["people[1]/name"] == "Ana"
+    page.locator('input[name="people[2]/name"]').fill("Ben")
+    page.locator("#r-people-1").get_by_role("button", name="Remove this entry").click()
+    expect(page.locator('input[name="people[1]/name"]')).to_have_count(0)
+    expect(page.locator('input[name="people[2]/name"]')).to_have_value("Ben")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page).to_have_url(re.compile(r"/page/home"))
+    answers = stored(app)
+    assert answers["people#entries"] == "2" and answers["people[2]/name"] == "Ben"
+    assert not [name for name in answers if name.startswith("people[1]")]

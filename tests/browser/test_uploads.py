@@ -30,41 +30,36 @@ def stored(app) -> tuple[dict, dict]:
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
-def test_a_partner_uploads_replaces_and_removes_a_file_on_a_phone(app, browser, link, javascript):
-    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 360, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10000)
-    try:
-        page.goto(link)
-        page.get_by_role("button", name="Start the survey").click()
-        expect(page).to_have_url(re.compile(r"/page/evidence$"))
-        page.locator("#f-logo").set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": PNG})
-        page.locator("#q-logo").get_by_role("button", name="Upload the file").click()
-        expect(page.locator("#q-logo").get_by_role("link", name="logo.png")).to_be_visible()
-        assert stored(app)[0] == {"logo": "logo.png"}
+def test_a_partner_uploads_replaces_and_removes_a_file_on_a_phone(app, link, partner_phone, javascript):
+    page = partner_phone
+    page.goto(link)
+    page.get_by_role("button", name="Start the survey").click()
+    expect(page).to_have_url(re.compile(r"/page/evidence$"))
+    page.locator("#f-logo").set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": PNG})
+    page.locator("#q-logo").get_by_role("button", name="Upload the file").click()
+    expect(page.locator("#q-logo").get_by_role("link", name="logo.png")).to_be_visible()
+    assert stored(app)[0] == {"logo": "logo.png"}
 
-        page.locator("#f-report").set_input_files({"name": "report.exe", "mimeType": "application/octet-stream",
-                                                   "buffer": PDF})
-        page.locator("#q-report").get_by_role("button", name="Upload the file").click()
-        expect(page.locator("#error-report")).to_contain_text("This type of file is not accepted here. Accepted: .pdf.")
-        assert stored(app)[0] == {"logo": "logo.png"}  # the refused file changed nothing
+    page.locator("#f-report").set_input_files({"name": "report.exe", "mimeType": "application/octet-stream",
+                                               "buffer": PDF})
+    page.locator("#q-report").get_by_role("button", name="Upload the file").click()
+    expect(page.locator("#error-report")).to_contain_text("This type of file is not accepted here. Accepted: .pdf.")
+    assert stored(app)[0] == {"logo": "logo.png"}  # the refused file changed nothing
 
-        for size in (2000, 300 * 1024):  # over the file limit; over the request's body limit as well (413)
-            page.goto(link + "/page/evidence")
-            page.locator("#f-logo").set_input_files({"name": "big.png", "mimeType": "image/png",
-                                                     "buffer": PNG + b"\x00" * size})
-            page.locator("#q-logo").get_by_role("button", name="Replace the file").click()
-            expect(page.get_by_text(re.compile("too large"))).not_to_have_count(0)
-            assert stored(app)[0] == {"logo": "logo.png"}
+    for size in (2000, 300 * 1024):  # over the file limit; over the request's body limit as well (413)
         page.goto(link + "/page/evidence")
-
-        page.locator("#f-logo").set_input_files({"name": "new.png", "mimeType": "image/png", "buffer": PNG + b"2"})
+        page.locator("#f-logo").set_input_files({"name": "big.png", "mimeType": "image/png",
+                                                 "buffer": PNG + b"\x00" * size})
         page.locator("#q-logo").get_by_role("button", name="Replace the file").click()
-        expect(page.locator("#q-logo").get_by_role("link", name="new.png")).to_be_visible()
-        page.locator("#q-logo").get_by_role("button", name="Remove the file").click()
-        expect(page.locator("#q-logo").get_by_role("button", name="Upload the file")).to_be_visible()
-        files, answers = stored(app)
-        assert files == {} and answers.get("logo", "") == ""
-        assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    finally:
-        context.close()
+        expect(page.get_by_text(re.compile("too large"))).not_to_have_count(0)
+        assert stored(app)[0] == {"logo": "logo.png"}
+    page.goto(link + "/page/evidence")
+
+    page.locator("#f-logo").set_input_files({"name": "new.png", "mimeType": "image/png", "buffer": PNG + b"2"})
+    page.locator("#q-logo").get_by_role("button", name="Replace the file").click()
+    expect(page.locator("#q-logo").get_by_role("link", name="new.png")).to_be_visible()
+    page.locator("#q-logo").get_by_role("button", name="Remove the file").click()
+    expect(page.locator("#q-logo").get_by_role("button", name="Upload the file")).to_be_visible()
+    files, answers = stored(app)
+    assert files == {} and answers.get("logo", "") == ""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
