@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from surveys.demo import DEMO_ADMIN, DEMO_ANALYST, load_demo
 from surveys.invitations import token_for
+from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -48,6 +49,13 @@ def demo_links(app, live_server):
         return {inv.contact.organisation.name: f"{live_server}/s/{token_for(inv)}" for inv in invitations}
 
 
+def partner_link(app, live_server: str, rows: list[dict], choices: list[dict] | None = None) -> str:
+    """The link of a partner invited to a survey made of these XLSForm rows, on the live server."""
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(rows, choices))
+    return f"{live_server}/s/{token}"
+
+
 def sign_in(page, base: str, role: str = "admin") -> None:
     """Sign in through the form as the demo's account of `role` (tests/conftest.py's ACCOUNTS); the demo must be
     loaded (the demo_links fixture)."""
@@ -72,8 +80,11 @@ class CspWatcher:
             self.violations.append(text)
 
 
-def _page(browser, javascript: bool, width: int = 1280):
-    context = browser.new_context(java_script_enabled=javascript, viewport={"width": width, "height": 900})
+PHONE_POSITION = {"latitude": 5.6037, "longitude": -0.187}
+
+
+def _page(browser, javascript: bool, width: int = 1280, **options):
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": width, "height": 900}, **options)
     page = context.new_page()
     page.set_default_timeout(10000)
     return context, page
@@ -104,8 +115,10 @@ def phone_page(browser):
 
 @pytest.fixture
 def partner_phone(browser, javascript):
-    """A 360 px phone with JavaScript on or off, as the test's `javascript` parameter says."""
-    context, page = _page(browser, javascript=javascript, width=360)
+    """A 360 px phone with JavaScript on or off, as the test's `javascript` parameter says, that gives its position
+    (PHONE_POSITION, in Accra) when a page asks for it."""
+    context, page = _page(browser, javascript=javascript, width=360, geolocation=PHONE_POSITION,
+                          permissions=["geolocation"])
     yield page
     context.close()
 

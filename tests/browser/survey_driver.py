@@ -1,5 +1,9 @@
 """Answers whatever a survey page shows, the way a partner would: click, type, choose."""
 
+import re
+
+from playwright.sync_api import expect
+
 ANSWERED = "data-test-answered"
 
 
@@ -47,3 +51,24 @@ def answer_question(question, text):
 def wait_until_saved(page):
     """Wait for htmx to finish every request the last answer started."""
     page.wait_for_function("() => document.querySelectorAll('.htmx-request').length === 0")
+
+
+def start_survey(page, link: str, first_page: str) -> None:
+    """Open the partner's link and press Start, as the partner does; the survey opens on `first_page`."""
+    page.goto(link)
+    page.get_by_role("button", name="Start the survey").click()
+    expect(page).to_have_url(re.compile(rf"/page/{first_page}$"))
+
+
+def give_location(page, javascript: bool) -> None:
+    """Answer the location question: "Use my location" (the partner_phone's position) with JavaScript; without it
+    the button is hidden and the partner types the same figures."""
+    use_location = page.get_by_role("button", name="Use my location")
+    if javascript:
+        use_location.click()
+        expect(page.get_by_label("Latitude")).to_have_value("5.603700")
+        expect(page.get_by_label("Longitude")).to_have_value("-0.187000")
+    else:
+        expect(use_location).to_be_hidden()
+        page.get_by_label("Latitude").fill("5.6037")
+        page.get_by_label("Longitude").fill("-0.187")

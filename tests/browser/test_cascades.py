@@ -7,6 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.browser.survey_driver import start_survey
+from tests.browser_support import partner_link
 from tests.surveys.test_cascades import CHOICES, FORM
 
 pytestmark = pytest.mark.browser
@@ -14,9 +16,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def link(app, live_server):
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(FORM, CHOICES))
-    return f"{live_server}/s/{token}"
+    return partner_link(app, live_server, FORM, CHOICES)
 
 
 stored = factories.stored_answers
@@ -25,9 +25,7 @@ stored = factories.stored_answers
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_districts_follow_the_country_on_a_phone(app, link, partner_phone, javascript):
     page = partner_phone
-    page.goto(link)
-    page.get_by_role("button", name="Start the survey").click()
-    expect(page).to_have_url(re.compile(r"/page/place$"))
+    start_survey(page, link, "place")
     districts = page.locator("#q-district input[name=district]")
     expect(districts).to_have_count(0)
     page.get_by_label("Kenya").check()

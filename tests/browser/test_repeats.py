@@ -6,9 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from engagement.extensions import db
-from surveys.models import Answer
 from tests import factories
+from tests.browser.survey_driver import start_survey
+from tests.browser_support import partner_link
 from tests.surveys.test_repeat_pages import SURVEY
 
 pytestmark = pytest.mark.browser
@@ -16,21 +16,16 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def link(app, live_server):
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(SURVEY))
-    return f"{live_server}/s/{token}"
+    return partner_link(app, live_server, SURVEY)
 
 
-def stored(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+stored = factories.stored_answers
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_entries_on_a_phone(app, link, partner_phone, javascript):
     page = partner_phone
-    page.goto(link)
-    page.get_by_role("button", name="Start the survey").click()
+    start_survey(page, link, "page_1")
     page.get_by_label("Organisation").fill("ILO")
     page.get_by_role("button", name="Save and continue").click()
     expect(page).to_have_url(re.compile(r"/page/people"))

@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 
 from engagement.extensions import db
 from surveys.models import Answer, UploadedFile
-from tests import factories
+from tests.browser.survey_driver import start_survey
+from tests.browser_support import partner_link
 from tests.surveys.test_uploads import PDF, PNG, ROWS
 
 pytestmark = pytest.mark.browser
@@ -17,9 +18,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def link(app, live_server, tmp_path):
     app.config.update(UPLOADS_DIR=str(tmp_path / "uploads"), UPLOAD_MAX_BYTES=1024)
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(ROWS))
-    return f"{live_server}/s/{token}"
+    return partner_link(app, live_server, ROWS)
 
 
 def stored(app) -> tuple[dict, dict]:
@@ -32,9 +31,7 @@ def stored(app) -> tuple[dict, dict]:
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_a_partner_uploads_replaces_and_removes_a_file_on_a_phone(app, link, partner_phone, javascript):
     page = partner_phone
-    page.goto(link)
-    page.get_by_role("button", name="Start the survey").click()
-    expect(page).to_have_url(re.compile(r"/page/evidence$"))
+    start_survey(page, link, "evidence")
     page.locator("#f-logo").set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": PNG})
     page.locator("#q-logo").get_by_role("button", name="Upload the file").click()
     expect(page.locator("#q-logo").get_by_role("link", name="logo.png")).to_be_visible()

@@ -9,9 +9,11 @@ import pytest
 from playwright.sync_api import expect
 
 from engagement.extensions import db
-from surveys.models import Answer, Response, UploadedFile
+from surveys.models import Response, UploadedFile
 from tests import factories
+from tests.browser.survey_driver import give_location, start_survey
 from tests.browser.test_accessibility import violations
+from tests.browser_support import partner_link
 
 pytestmark = pytest.mark.browser
 
@@ -36,27 +38,15 @@ FORM = [
 @pytest.fixture
 def link(app, live_server, tmp_path):
     app.config.update(UPLOADS_DIR=str(tmp_path / "uploads"), UPLOAD_MAX_BYTES=1024)
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(FORM, YES_NO))
-    return f"{live_server}/s/{token}"
+    return partner_link(app, live_server, FORM, YES_NO)
 
 
-def stored(app) -> dict:
-    with app.app_context():
-        return {a.question: a.value for a in db.session.scalars(db.select(Answer))}
+stored = factories.stored_answers
 
 
 def files(app) -> list[tuple[str, str]]:
     with app.app_context():
         return [(f.question, f.file_name) for f in db.session.scalars(db.select(UploadedFile))]
-
-
-def phone(browser, javascript: bool):
-    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 360, "height": 800},
-                                  geolocation={"latitude": 5.6037, "longitude": -0.187}, permissions=["geolocation"])
-    page = context.new_page()
-    page.set_default_timeout(10000)
-    return context, page
 
 
 def fits_and_passes_axe(page) -> None:
@@ -79,101 +69,84 @@ def fits_and_passes_axe(page) -> None:
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
-def test_calculation_follow_up_and_location_on_a_phone(app, browser, link, javascript):
-    context, page = phone(browser, javascript)
-    try:
-        page.goto(link)
-        page.get_by_role("button", name="Start the survey").click()
-        expect(page).to_have_url(re.compile(r"/page/staff$"))
-        total = page.locator("#q-total output")
-        page.get_by_label("Men on your staff", exact=True).fill("3")
-        page.get_by_label("Women on your staff", exact=True).fill("4")
-        if javascript:
-            page.get_by_label("Women on your staff", exact=True).blur()
-            expect(total).to_have_text("7")  # worked out on the server and redrawn in place
-        else:
-            page.get_by_role("button", name="Save", exact=True).click()
-            expect(page).to_have_url(re.compile(r"/page/staff"))
-            expect(total).to_have_text("7")
-        why = page.get_by_label("Why did you join?")
-        expect(why).to_have_count(0)
-        page.get_by_label("Yes").check()
-        if javascript:
-            expect(why).to_be_visible()  # appears in place as the answer is saved
-        else:
-            page.get_by_role("button", name="Save and continue").click()
-            expect(page).to_have_url(re.compile(r"/page/staff\?new=why#new-questions$"))
-            expect(page.locator("#new-questions")).to_contain_text("Why did you join?")
-            expect(page.locator("#q-why.is-new")).to_be_visible()
-            expect(page.locator("#q-why .new-tag")).to_have_text("New")
-            expect(page.get_by_label("Men on your staff", exact=True)).to_have_value("3")  # nothing typed was lost
-        fits_and_passes_axe(page)
-        why.fill("To share evidence")
-        use_location = page.get_by_role("button", name="Use my location")
-        if javascript:
-            use_location.click()
-            expect(page.get_by_label("Latitude")).to_have_value("5.603700")
-            expect(page.get_by_label("Longitude")).to_have_value("-0.187000")
-        else:
-            expect(use_location).to_be_hidden()
-            page.get_by_label("Latitude").fill("5.6037")
-            page.get_by_label("Longitude").fill("-0.187")
+def test_calculation_follow_up_and_location_on_a_phone(app, link, partner_phone, javascript):
+    page = partner_phone
+    start_survey(page, link, "staff")
+    total = page.locator("#q-total output")
+    page.get_by_label("Men on your staff", exact=True).fill("3")
+    page.get_by_label("Women on your staff", exact=True).fill("4")
+    if javascript:
+        page.get_by_label("Women on your staff", exact=True).blur()
+        expect(total).to_have_text("7")  # worked out on the server and redrawn in place
+    else:
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/page/staff"))
+        expect(total).to_have_text("7")
+    why = page.get_by_label("Why did you join?")
+    expect(why).to_have_count(0)
+    page.get_by_label("Yes").check()
+    if javascript:
+        expect(why).to_be_visible()  # appears in place as the answer is saved
+    else:
         page.get_by_role("button", name="Save and continue").click()
-        expect(page).to_have_url(re.compile(r"/page/evidence"))
-        answers = stored(app)
-        assert (answers["men"], answers["women"], answers["total"]) == ("3", "4", "7")
-        assert (answers["member"], answers["why"]) == ("yes", "To share evidence")
-        assert [float(x) for x in answers["office"].split()] == [5.6037, -0.187]
-    finally:
-        context.close()
+        expect(page).to_have_url(re.compile(r"/page/staff\?new=why#new-questions$"))
+        expect(page.locator("#new-questions")).to_contain_text("Why did you join?")
+        expect(page.locator("#q-why.is-new")).to_be_visible()
+        expect(page.locator("#q-why .new-tag")).to_have_text("New")
+        expect(page.get_by_label("Men on your staff", exact=True)).to_have_value("3")  # nothing typed was lost
+    fits_and_passes_axe(page)
+    why.fill("To share evidence")
+    give_location(page, javascript)
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page).to_have_url(re.compile(r"/page/evidence"))
+    answers = stored(app)
+    assert (answers["men"], answers["women"], answers["total"]) == ("3", "4", "7")
+    assert (answers["member"], answers["why"]) == ("yes", "To share evidence")
+    assert [float(x) for x in answers["office"].split()] == [5.6037, -0.187]
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
-def test_upload_replace_refuse_remove_and_submit_on_a_phone(app, browser, link, javascript, tmp_path):
-    context, page = phone(browser, javascript)
-    try:
-        page.goto(link)
-        page.get_by_role("button", name="Start the survey").click()
-        page.goto(f"{link}/page/evidence")
-        chooser = page.get_by_label("Your logo")
-        chooser.set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": PNG})
-        page.get_by_role("button", name="Upload the file").click()
-        expect(page).to_have_url(re.compile(r"/page/evidence#q-logo$"))
-        expect(page.locator("#q-logo .uploaded-file")).to_contain_text("logo.png")
-        assert files(app) == [("logo", "logo.png")]
+def test_upload_replace_refuse_remove_and_submit_on_a_phone(app, link, partner_phone, javascript, tmp_path):
+    page = partner_phone
+    start_survey(page, link, "staff")
+    page.goto(f"{link}/page/evidence")
+    chooser = page.get_by_label("Your logo")
+    chooser.set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": PNG})
+    page.get_by_role("button", name="Upload the file").click()
+    expect(page).to_have_url(re.compile(r"/page/evidence#q-logo$"))
+    expect(page.locator("#q-logo .uploaded-file")).to_contain_text("logo.png")
+    assert files(app) == [("logo", "logo.png")]
+    fits_and_passes_axe(page)
+
+    chooser.set_input_files({"name": "new logo.png", "mimeType": "image/png", "buffer": PNG + b"new"})
+    page.get_by_role("button", name="Replace the file").click()
+    expect(page.locator("#q-logo .uploaded-file")).to_contain_text("new logo.png")
+    assert files(app) == [("logo", "new logo.png")]
+    assert len(list((tmp_path / "uploads").iterdir())) == 1  # the replaced file's bytes are gone
+
+    for name, data, message in [("huge.png", PNG + b"x" * 2048, "This file is too large: 1 KB at most."),
+                                ("notes.pdf", b"%PDF-1.7\n", "This type of file is not accepted here.")]:
+        chooser.set_input_files({"name": name, "mimeType": "application/octet-stream", "buffer": data})
+        page.get_by_role("button", name="Replace the file").click()
+        expect(page.locator("#error-logo")).to_contain_text(message)
+        expect(page.locator("#error-summary")).to_be_visible()
+        assert files(app) == [("logo", "new logo.png")] and stored(app)["logo"] == "new logo.png"
+        expect(page.locator("#q-logo .uploaded-file")).to_contain_text("new logo.png")
         fits_and_passes_axe(page)
 
-        chooser.set_input_files({"name": "new logo.png", "mimeType": "image/png", "buffer": PNG + b"new"})
-        page.get_by_role("button", name="Replace the file").click()
-        expect(page.locator("#q-logo .uploaded-file")).to_contain_text("new logo.png")
-        assert files(app) == [("logo", "new logo.png")]
-        assert len(list((tmp_path / "uploads").iterdir())) == 1  # the replaced file's bytes are gone
+    page.get_by_role("button", name="Remove the file").click()
+    expect(page.locator("#q-logo .uploaded-file")).to_have_count(0)
+    assert files(app) == [] and "logo" not in stored(app)
+    assert list((tmp_path / "uploads").iterdir()) == []
 
-        for name, data, message in [("huge.png", PNG + b"x" * 2048, "This file is too large: 1 KB at most."),
-                                    ("notes.pdf", b"%PDF-1.7\n", "This type of file is not accepted here.")]:
-            chooser.set_input_files({"name": name, "mimeType": "application/octet-stream", "buffer": data})
-            page.get_by_role("button", name="Replace the file").click()
-            expect(page.locator("#error-logo")).to_contain_text(message)
-            expect(page.locator("#error-summary")).to_be_visible()
-            assert files(app) == [("logo", "new logo.png")] and stored(app)["logo"] == "new logo.png"
-            expect(page.locator("#q-logo .uploaded-file")).to_contain_text("new logo.png")
-            fits_and_passes_axe(page)
-
-        page.get_by_role("button", name="Remove the file").click()
-        expect(page.locator("#q-logo .uploaded-file")).to_have_count(0)
-        assert files(app) == [] and "logo" not in stored(app)
-        assert list((tmp_path / "uploads").iterdir()) == []
-
-        chooser.set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": PNG})
-        page.get_by_role("button", name="Upload the file").click()
-        expect(page.locator("#q-logo .uploaded-file")).to_contain_text("logo.png")
-        page.get_by_role("button", name="Save and review your answers").click()
-        expect(page).to_have_url(re.compile(r"/review(#.*)?$"))
-        expect(page.get_by_text("logo.png")).to_be_visible()
-        page.get_by_role("button", name=re.compile("Submit")).click()
-        expect(page).to_have_url(re.compile(r"/receipt(#.*)?$"))
-        with app.app_context():
-            assert db.session.scalars(db.select(Response.status)).all() == ["submitted"]
-        assert files(app) == [("logo", "logo.png")]
-    finally:
-        context.close()
+    chooser.set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": PNG})
+    page.get_by_role("button", name="Upload the file").click()
+    expect(page.locator("#q-logo .uploaded-file")).to_contain_text("logo.png")
+    page.get_by_role("button", name="Save and review your answers").click()
+    expect(page).to_have_url(re.compile(r"/review(#.*)?$"))
+    expect(page.get_by_text("logo.png")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Submit")).click()
+    expect(page).to_have_url(re.compile(r"/receipt(#.*)?$"))
+    with app.app_context():
+        assert db.session.scalars(db.select(Response.status)).all() == ["submitted"]
+    assert files(app) == [("logo", "logo.png")]
