@@ -18,6 +18,9 @@ from surveys.rounds import create_round, open_round
 from surveys.versions import definition_for, import_survey
 from synthetic.responses import Partner, fill_round, synthetic_answers
 
+# The choice list `yn` that most test forms ask with `select_one yn`.
+YES_NO = [{"list_name": "yn", "name": "yes", "label": "Yes"}, {"list_name": "yn", "name": "no", "label": "No"}]
+
 
 def survey_from_yaml(text: str, name: str = "test.yaml"):
     version, _definition = import_survey(text.encode(), name)

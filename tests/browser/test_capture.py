@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from tests import factories
 from tests.browser.survey_driver import give_location, start_survey
 from tests.browser_support import partner_link
-from tests.surveys.test_calculations import FORM, YES_NO
+from tests.surveys.test_calculations import FORM
 from tests.surveys.test_location import ROWS
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ def test_a_location_on_a_phone(app, live_server, partner_phone, javascript):
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_a_calculation_shown_on_a_phone(app, live_server, partner_phone, javascript):
-    link = partner_link(app, live_server, FORM, YES_NO)
+    link = partner_link(app, live_server, FORM, factories.YES_NO)
     page = partner_phone
     start_survey(page, link, "first")
     share = page.locator("#q-share")

@@ -13,22 +13,20 @@ from tests.browser_support import partner_link
 
 pytestmark = pytest.mark.browser
 
-CHOICES = [{"list_name": "yn", "name": "yes", "label": "Yes"}, {"list_name": "yn", "name": "no", "label": "No"}]
 FORM = [
-    {"type": "begin_group", "name": "membership", "label": "Membership"},
-    {"type": "select_one yn", "name": "member", "label": "Are you a member of an Action Group?"},
-    {"type": "text", "name": "which", "label": "Which Action Group?", "relevant": "${member} = 'yes'"},
-    {"type": "end_group", "name": "membership"},
-    {"type": "begin_group", "name": "more", "label": "More"},
-    {"type": "text", "name": "comment", "label": "Anything else?"},
-    {"type": "end_group", "name": "more"},
+    *factories.group(
+        "membership", "Membership",
+        {"type": "select_one yn", "name": "member", "label": "Are you a member of an Action Group?"},
+        {"type": "text", "name": "which", "label": "Which Action Group?", "relevant": "${member} = 'yes'"},
+    ),
+    *factories.group("more", "More", {"type": "text", "name": "comment", "label": "Anything else?"}),
 ]
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_a_follow_up_on_the_same_page_is_asked_before_moving_on(app, live_server, partner_phone, javascript):
     page = partner_phone
-    start_survey(page, partner_link(app, live_server, FORM, CHOICES), "membership")
+    start_survey(page, partner_link(app, live_server, FORM, factories.YES_NO), "membership")
     follow_up = page.get_by_label("Which Action Group?")
     expect(follow_up).to_be_hidden()
     page.get_by_label("Yes").check()

@@ -18,27 +18,25 @@ from tests.browser_support import partner_link
 pytestmark = pytest.mark.browser
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-YES_NO = [{"list_name": "yn", "name": "yes", "label": "Yes"}, {"list_name": "yn", "name": "no", "label": "No"}]
 FORM = [
-    {"type": "begin_group", "name": "staff", "label": "Your staff"},
-    {"type": "integer", "name": "men", "label": "Men on your staff"},
-    {"type": "integer", "name": "women", "label": "Women on your staff"},
-    {"type": "calculate", "name": "total", "label": "Total staff",
-     "calculation": "coalesce(${men}, 0) + coalesce(${women}, 0)"},
-    {"type": "select_one yn", "name": "member", "label": "Are you a member?"},
-    {"type": "text", "name": "why", "label": "Why did you join?", "relevant": "${member} = 'yes'"},
-    {"type": "geopoint", "name": "office", "label": "Where is your office?"},
-    {"type": "end_group", "name": "staff"},
-    {"type": "begin_group", "name": "evidence", "label": "Evidence"},
-    {"type": "image", "name": "logo", "label": "Your logo"},
-    {"type": "end_group", "name": "evidence"},
+    *factories.group(
+        "staff", "Your staff",
+        {"type": "integer", "name": "men", "label": "Men on your staff"},
+        {"type": "integer", "name": "women", "label": "Women on your staff"},
+        {"type": "calculate", "name": "total", "label": "Total staff",
+         "calculation": "coalesce(${men}, 0) + coalesce(${women}, 0)"},
+        {"type": "select_one yn", "name": "member", "label": "Are you a member?"},
+        {"type": "text", "name": "why", "label": "Why did you join?", "relevant": "${member} = 'yes'"},
+        {"type": "geopoint", "name": "office", "label": "Where is your office?"},
+    ),
+    *factories.group("evidence", "Evidence", {"type": "image", "name": "logo", "label": "Your logo"}),
 ]
 
 
 @pytest.fixture
 def link(app, live_server, tmp_path):
     app.config.update(UPLOADS_DIR=str(tmp_path / "uploads"), UPLOAD_MAX_BYTES=1024)
-    return partner_link(app, live_server, FORM, YES_NO)
+    return partner_link(app, live_server, FORM, factories.YES_NO)
 
 
 stored = factories.stored_answers

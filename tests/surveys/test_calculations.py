@@ -9,30 +9,31 @@ from tests import factories
 
 from .xlsform_builder import write_xlsform
 
-YES_NO = [{"list_name": "yn", "name": "yes", "label": "Yes"}, {"list_name": "yn", "name": "no", "label": "No"}]
 FORM = [
-    {"type": "begin_group", "name": "first", "label": "First"},
-    {"type": "integer", "name": "men", "label": "Men"},
-    {"type": "integer", "name": "women", "label": "Women"},
-    {"type": "calculate", "name": "total", "calculation": "coalesce(${men}, 0) + coalesce(${women}, 0)"},
-    {"type": "calculate", "name": "share", "label": "Share of women (%)",
-     "calculation": "if(${total} > 0, round(${women} div ${total} * 100, 1), '')"},
-    {"type": "select_one yn", "name": "member", "label": "Member?"},
-    {"type": "calculate", "name": "member_label", "calculation": "jr:choice-name(${member}, '${member}')"},
-    {"type": "hidden", "name": "source", "default": "web"},
-    {"type": "date", "name": "started", "label": "Started", "default": "today()"},
-    {"type": "end_group", "name": "first"},
-    {"type": "begin_group", "name": "second", "label": "Second"},
-    {"type": "note", "name": "summary", "label": "You told us about ${total} staff (${member_label})."},
-    {"type": "decimal", "name": "double", "label": "Twice the staff", "calculation": "${total} * 2",
-     "read_only": "yes"},
-    {"type": "text", "name": "why", "label": "Why ${total}?", "relevant": "${total} > 10"},
-    {"type": "end_group", "name": "second"},
+    *factories.group(
+        "first", "First",
+        {"type": "integer", "name": "men", "label": "Men"},
+        {"type": "integer", "name": "women", "label": "Women"},
+        {"type": "calculate", "name": "total", "calculation": "coalesce(${men}, 0) + coalesce(${women}, 0)"},
+        {"type": "calculate", "name": "share", "label": "Share of women (%)",
+         "calculation": "if(${total} > 0, round(${women} div ${total} * 100, 1), '')"},
+        {"type": "select_one yn", "name": "member", "label": "Member?"},
+        {"type": "calculate", "name": "member_label", "calculation": "jr:choice-name(${member}, '${member}')"},
+        {"type": "hidden", "name": "source", "default": "web"},
+        {"type": "date", "name": "started", "label": "Started", "default": "today()"},
+    ),
+    *factories.group(
+        "second", "Second",
+        {"type": "note", "name": "summary", "label": "You told us about ${total} staff (${member_label})."},
+        {"type": "decimal", "name": "double", "label": "Twice the staff", "calculation": "${total} * 2",
+         "read_only": "yes"},
+        {"type": "text", "name": "why", "label": "Why ${total}?", "relevant": "${total} > 10"},
+    ),
 ]
 
 
 def load(tmp_path, survey):
-    path = write_xlsform(tmp_path / "form.xlsx", {"survey": survey, "choices": YES_NO})
+    path = write_xlsform(tmp_path / "form.xlsx", {"survey": survey, "choices": factories.YES_NO})
     return load_survey_file(path, "form.xlsx")[1]
 
 
@@ -69,7 +70,7 @@ def test_refused_calculations_name_the_cell(tmp_path, rows, column, fragment):
 
 @pytest.fixture
 def partner(client):
-    return factories.started_partner(client, FORM, YES_NO)[0]
+    return factories.started_partner(client, FORM, factories.YES_NO)[0]
 
 
 stored = factories.stored_answers
@@ -164,7 +165,7 @@ def test_a_page_holding_only_unlabelled_calculations_is_not_a_screen(app, client
               {"type": "calculate", "name": "twice", "calculation": "${n} * 2"},
               {"type": "end_group", "name": "work"}]
     with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(survey, YES_NO))
+        _round, token = factories.invited_partner(factories.survey_from_rows(survey, factories.YES_NO))
     client.get(f"/s/{token}")
     client.post(f"/s/{token}/start")
     sent = client.post(f"/s/{token}/page/ask", data={"n": "3", "n__present": "1", "action": "next"})
@@ -181,7 +182,7 @@ def test_without_javascript_a_question_shown_by_a_calculation_on_the_same_page_i
               {"type": "text", "name": "why", "label": "Why so many?", "relevant": "${total} > 10"},
               {"type": "end_group", "name": "ask"}]
     with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(survey, YES_NO))
+        _round, token = factories.invited_partner(factories.survey_from_rows(survey, factories.YES_NO))
     client.get(f"/s/{token}")
     client.post(f"/s/{token}/start")
     data = {"men": "8", "men__present": "1", "women": "4", "women__present": "1", "action": "next"}

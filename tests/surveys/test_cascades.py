@@ -21,14 +21,17 @@ CHOICES = [
     {"list_name": "district", "name": "kampala", "label": "Kampala", "country": "ug"},
 ]
 FORM = [
-    {"type": "begin_group", "name": "place", "label": "Place"},
-    {"type": "select_one country", "name": "country", "label": "Country"},
-    {"type": "select_one district", "name": "district", "label": "District", "choice_filter": "country=${country}"},
-    {"type": "end_group", "name": "place"},
-    {"type": "begin_group", "name": "more", "label": "More"},
-    {"type": "select_multiple district", "name": "visited", "label": "Districts visited",
-     "choice_filter": "name != ${district} and selected(${country}, country)"},
-    {"type": "end_group", "name": "more"},
+    *factories.group(
+        "place", "Place",
+        {"type": "select_one country", "name": "country", "label": "Country"},
+        {"type": "select_one district", "name": "district", "label": "District",
+         "choice_filter": "country=${country}"},
+    ),
+    *factories.group(
+        "more", "More",
+        {"type": "select_multiple district", "name": "visited", "label": "Districts visited",
+         "choice_filter": "name != ${district} and selected(${country}, country)"},
+    ),
 ]
 
 

@@ -25,7 +25,6 @@ FOLLOW_UP = [
     {"type": "text", "name": "anything", "label": "Anything else?"},
     {"type": "end_group", "name": "second"},
 ]
-YES_NO = [{"list_name": "yn", "name": "yes", "label": "Yes"}, {"list_name": "yn", "name": "no", "label": "No"}]
 
 
 def started(client, token) -> str:
@@ -39,7 +38,7 @@ answers = factories.stored_answers
 @pytest.fixture
 def follow_up(app, client):
     with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(FOLLOW_UP, YES_NO))
+        _round, token = factories.invited_partner(factories.survey_from_rows(FOLLOW_UP, factories.YES_NO))
     started(client, token)
     return token
 

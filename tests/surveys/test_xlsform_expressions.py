@@ -11,7 +11,6 @@ from tests import factories
 
 from .xlsform_builder import write_xlsform
 
-YES_NO = [{"list_name": "yn", "name": "yes", "label": "Yes"}, {"list_name": "yn", "name": "no", "label": "No"}]
 EMAIL_PATTERN = "regex(., '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$')"
 FORM = [
     {"type": "begin_group", "name": "first", "label": "First"},
@@ -31,7 +30,7 @@ FORM = [
 
 
 def load(tmp_path, survey, choices=()):
-    path = write_xlsform(tmp_path / "form.xlsx", {"survey": survey, "choices": list(choices) or YES_NO})
+    path = write_xlsform(tmp_path / "form.xlsx", {"survey": survey, "choices": list(choices) or factories.YES_NO})
     return load_survey_file(path, "form.xlsx")[1]
 
 
@@ -81,7 +80,7 @@ def test_conditional_required_that_cannot_be_read_names_the_cell(tmp_path):
 
 @pytest.fixture
 def partner(client):
-    return factories.started_partner(client, FORM, YES_NO)[0]
+    return factories.started_partner(client, FORM, factories.YES_NO)[0]
 
 
 stored = factories.stored_answers
