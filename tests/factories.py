@@ -77,6 +77,11 @@ def group(name: str, label: str, *rows: dict) -> list[dict]:
     return [{"type": "begin_group", "name": name, "label": label}, *rows, {"type": "end_group", "name": name}]
 
 
+def repeat(name: str, label: str, *rows: dict, **columns: str) -> list[dict]:
+    """Survey rows of a repeat: `rows` asked once per entry; `columns` such as repeat_count go on its begin row."""
+    return [{"type": "begin repeat", "name": name, "label": label, **columns}, *rows, {"type": "end repeat"}]
+
+
 def first_exported_row(app) -> dict[str, str]:
     """The responses CSV of the only round, as the Secretariat downloads it: its first row as {column: value}."""
     from analysis.exports import prepare

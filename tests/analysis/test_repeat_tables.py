@@ -4,6 +4,7 @@ long CSV) and counted for the report."""
 from analysis.repeat_tables import entry_counts, long_rows, repeat_table
 from surveys.definition import Question
 from surveys.repeats import Repeat
+from tests import factories
 
 PEOPLE = Repeat(
     name="people",
@@ -40,10 +41,8 @@ def test_entries_are_counted_per_response():
 
 EXPORTED = [
     {"type": "text", "name": "org", "label": "Organisation"},
-    {"type": "begin repeat", "name": "people", "label": "Person"},
-    {"type": "text", "name": "name", "label": "Name"},
-    {"type": "integer", "name": "age", "label": "Age"},
-    {"type": "end repeat"},
+    *factories.repeat("people", "Person", {"type": "text", "name": "name", "label": "Name"},
+                      {"type": "integer", "name": "age", "label": "Age"}),
 ]
 
 

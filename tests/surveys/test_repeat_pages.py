@@ -10,18 +10,18 @@ from tests.conftest import start_survey
 
 SURVEY = [
     {"type": "text", "name": "org", "label": "Organisation"},
-    {"type": "begin repeat", "name": "people", "label": "Person"},
-    {"type": "text", "name": "name", "label": "Name", "required": "yes"},
-    {"type": "integer", "name": "age", "label": "Age", "constraint": ". < 120",
-     "constraint_message": "Too old", "relevant": "${name} != ''"},
-    {"type": "end repeat"},
-    {"type": "begin group", "name": "home", "label": "Home"},
-    {"type": "integer", "name": "rooms", "label": "Rooms"},
-    {"type": "calculate", "name": "ages", "calculation": "sum(${age})"},
-    {"type": "begin repeat", "name": "room", "label": "Room", "repeat_count": "${rooms}"},
-    {"type": "text", "name": "use", "label": "Used for"},
-    {"type": "end repeat"},
-    {"type": "end group"},
+    *factories.repeat(
+        "people", "Person",
+        {"type": "text", "name": "name", "label": "Name", "required": "yes"},
+        {"type": "integer", "name": "age", "label": "Age", "constraint": ". < 120",
+         "constraint_message": "Too old", "relevant": "${name} != ''"},
+    ),
+    *factories.group(
+        "home", "Home",
+        {"type": "integer", "name": "rooms", "label": "Rooms"},
+        {"type": "calculate", "name": "ages", "calculation": "sum(${age})"},
+        *factories.repeat("room", "Room", {"type": "text", "name": "use", "label": "Used for"}, repeat_count="${rooms}"),
+    ),
 ]
 
 
