@@ -3,7 +3,7 @@ answers), and the key findings as they edited them."""
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engagement.extensions import db
@@ -20,13 +20,13 @@ class Theme(db.Model):
     __tablename__ = "themes"
     __table_args__ = (UniqueConstraint("survey_id", "question", "name", name="uq_theme_survey_question_name"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
     question: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[str] = mapped_column(Text, default="")  # one rule per line or comma: any language
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def keyword_list(self) -> list[str]:
         return [k.strip() for k in self.keywords.replace("\n", ",").split(",") if k.strip()]
@@ -39,7 +39,7 @@ class CommentCode(db.Model):
     __table_args__ = (UniqueConstraint("response_id", "question", "theme_id", "coder",
                                        name="uq_comment_code"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
     question: Mapped[str] = mapped_column(String(100))
     theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"), index=True)
@@ -52,13 +52,13 @@ class CommentReview(db.Model):
     __tablename__ = "comment_reviews"
     __table_args__ = (UniqueConstraint("response_id", "question", "coder", name="uq_comment_review"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
     question: Mapped[str] = mapped_column(String(100))
     coder: Mapped[str] = mapped_column(String(10), default=FIRST)
-    quotable: Mapped[bool] = mapped_column(Boolean, default=False)
+    quotable: Mapped[bool] = mapped_column(default=False)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 FINDINGS_MAX_LENGTH = 4000  # about one page: the summary the Global Coordinating Group reads first
@@ -69,14 +69,14 @@ class KeyFindingsEdit(db.Model):
 
     __tablename__ = "key_findings_edits"
     __table_args__ = (UniqueConstraint("round_id", "language", "compare_round_id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(2))
     text: Mapped[str] = mapped_column(Text)
     compare_round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"), nullable=True)
     fingerprint: Mapped[str] = mapped_column(String(64))  # findings.findings_fingerprint when edited
     edited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    edited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    edited_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def edited_findings(round_id: int, language: str, compare_id: int | None) -> KeyFindingsEdit | None:

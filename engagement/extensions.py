@@ -1,5 +1,7 @@
 """Extensions created once, bound to the app in the factory."""
 
+from datetime import datetime
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -9,13 +11,16 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime
+from sqlalchemy.orm import DeclarativeBase, registry
 
 from . import rate_limits  # noqa: F401  (registers the sqlitefile:// storage of rate-limit counters)
 
 
 class Base(DeclarativeBase):
-    pass
+    """Every model's base: a `Mapped[datetime]` column stores a timezone-aware time (UTC, engagement.dates)."""
+
+    registry = registry(type_annotation_map={datetime: DateTime(timezone=True)})
 
 
 # expire_on_commit=False: an object read before a write transaction stays usable after it, without a second query.

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engagement.extensions import db
@@ -15,10 +15,10 @@ class Survey(db.Model):
 
     __tablename__ = "surveys"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     form_id: Mapped[str] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     versions: Mapped[list["SurveyVersion"]] = relationship(
         back_populates="survey", order_by="SurveyVersion.number"
@@ -31,14 +31,14 @@ class SurveyVersion(db.Model):
     __tablename__ = "survey_versions"
     __table_args__ = (UniqueConstraint("survey_id", "number"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int]
     form_version: Mapped[str] = mapped_column(String(100), default="")
     source_name: Mapped[str] = mapped_column(String(300), default="")
     sheets: Mapped[dict] = mapped_column(JSON)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     survey: Mapped[Survey] = relationship(back_populates="versions")
 
@@ -48,15 +48,15 @@ class Round(db.Model):
 
     __tablename__ = "rounds"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(10), default="draft")  # draft, open, closed
-    opens_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    closes_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    opens_on: Mapped[date | None]
+    closes_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
     # The filter the round was opened with (category, region, pathfinder, action_group), for inviting late partners.
     audience: Mapped[dict] = mapped_column(JSON, default=dict)
     # The round's name in other languages, {"fr": ..., "es": ...}: partners read it in their own.
@@ -75,16 +75,16 @@ class Invitation(db.Model):
     __tablename__ = "invitations"
     __table_args__ = (UniqueConstraint("round_id", "contact_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
     salt: Mapped[str] = mapped_column(String(32))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     ineligible: Mapped[str | None] = mapped_column(String(40), nullable=True)  # duplicate, left, bounced
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    invited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    invited_at: Mapped[datetime | None]
+    last_reminded_at: Mapped[datetime | None]
+    reminder_count: Mapped[int] = mapped_column(default=0)
 
     round: Mapped[Round] = relationship(back_populates="invitations")
     contact: Mapped[Contact] = relationship()
@@ -96,14 +96,14 @@ class Response(db.Model):
 
     __tablename__ = "responses"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="in_progress")  # in_progress, submitted
     language: Mapped[str] = mapped_column(String(2), default="en")
     current_page: Mapped[str] = mapped_column(String(100), default="")
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)
 
     invitation: Mapped[Invitation] = relationship(back_populates="response")
     answers: Mapped[list["Answer"]] = relationship(back_populates="response", order_by="Answer.id")
@@ -118,11 +118,11 @@ class Answer(db.Model):
     __tablename__ = "answers"
     __table_args__ = (UniqueConstraint("response_id", "question", name="uq_answer_response_question"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
     question: Mapped[str] = mapped_column(String(100))
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="answers")
 
@@ -136,7 +136,7 @@ class Preview(db.Model):
 
     __tablename__ = "previews"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"), index=True)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
@@ -148,9 +148,9 @@ class Preview(db.Model):
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="in_progress")
     current_page: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
 
     survey_version: Mapped[SurveyVersion] = relationship()
     round: Mapped[Round | None] = relationship()
@@ -162,13 +162,13 @@ class MailText(db.Model):
     __tablename__ = "round_mail_texts"
     __table_args__ = (UniqueConstraint("round_id", "kind", "language"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
     kind: Mapped[str] = mapped_column(String(12))  # invitation, reminder
     language: Mapped[str] = mapped_column(String(2))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
 
@@ -178,13 +178,13 @@ class ScheduledReminder(db.Model):
     __tablename__ = "round_reminders"
     __table_args__ = (UniqueConstraint("round_id", "send_on"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
-    send_on: Mapped[date] = mapped_column(Date)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    sent: Mapped[int] = mapped_column(Integer, default=0)
-    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    send_on: Mapped[date]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    sent: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 class UploadedFile(db.Model):
     """A file a partner uploaded to answer a question: its bytes live in the store (engagement.storage) under a
@@ -193,13 +193,13 @@ class UploadedFile(db.Model):
     __tablename__ = "uploaded_files"
     __table_args__ = (UniqueConstraint("response_id", "question", name="uq_uploaded_file_response_question"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
     question: Mapped[str] = mapped_column(String(100))
     storage_key: Mapped[str] = mapped_column(String(100), unique=True)
     file_name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(Integer)
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    size: Mapped[int]
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     response: Mapped[Response] = relationship()
