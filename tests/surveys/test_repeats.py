@@ -19,6 +19,7 @@ from surveys.repeats import (
     save_entry,
 )
 from surveys.xlsform import SurveyFileError, load_survey_file
+from tests import factories
 
 from .xlsform_builder import write_xlsform
 
@@ -88,39 +89,28 @@ def test_a_repeat_inside_a_group_is_part_of_its_page(tmp_path):
 
 
 def test_a_repeat_inside_a_repeat_is_refused(tmp_path):
-    survey = [
-        {"type": "begin repeat", "name": "people", "label": "Person"},
-        {"type": "text", "name": "name", "label": "Name"},
-        {"type": "begin repeat", "name": "jobs", "label": "Job"},
-        {"type": "text", "name": "title", "label": "Title"},
-        {"type": "end repeat"},
-        {"type": "end repeat"},
-    ]
+    jobs = factories.repeat("jobs", "Job", {"type": "text", "name": "title", "label": "Title"})
+    survey = factories.repeat("people", "Person", {"type": "text", "name": "name", "label": "Name"}, *jobs)
     assert problems_of(tmp_path, survey) == [
         "survey sheet, row 4, column type: a repeat inside the repeat 'people' (opened at row 2) is not supported"
     ]
 
 
-def test_a_name_is_still_unique_within_its_repeat(tmp_path):
-    survey = [
-        {"type": "begin repeat", "name": "children", "label": "Children"},
-        {"type": "text", "name": "age", "label": "Age"},
-        {"type": "integer", "name": "age", "label": "Age again"},
-        {"type": "end repeat"},
-    ]
-    problems = problems_of(tmp_path, survey)
-    assert "survey sheet, row 4, column name: duplicate name 'age' (already used at row 3)" in problems
+AGE = {"type": "text", "name": "age", "label": "Age"}
 
 
-def test_a_repeat_name_is_unique_in_the_outer_scope(tmp_path):
-    survey = [
-        {"type": "text", "name": "people", "label": "People"},
-        {"type": "begin repeat", "name": "people", "label": "People"},
-        {"type": "text", "name": "age", "label": "Age"},
-        {"type": "end repeat"},
-    ]
-    problems = problems_of(tmp_path, survey)
-    assert "survey sheet, row 3, column name: duplicate name 'people' (already used at row 2)" in problems
+@pytest.mark.parametrize(
+    ("survey", "problem"),
+    [
+        (factories.repeat("children", "Children", AGE, {"type": "integer", "name": "age", "label": "Age again"}),
+         "survey sheet, row 4, column name: duplicate name 'age' (already used at row 3)"),
+        ([{"type": "text", "name": "people", "label": "People"}, *factories.repeat("people", "People", AGE)],
+         "survey sheet, row 3, column name: duplicate name 'people' (already used at row 2)"),
+    ],
+    ids=["within its repeat", "a repeat named like a question outside it"],
+)
+def test_a_name_is_still_unique_in_its_scope(tmp_path, survey, problem):
+    assert problem in problems_of(tmp_path, survey)
 
 
 @pytest.mark.parametrize(
