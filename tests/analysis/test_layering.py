@@ -1,9 +1,12 @@
 """The analysis's computing modules import neither Flask nor SQLAlchemy: frames in, tables, figures and files out.
 
 Only the loader (SQL -> frames), the monitoring queries, the pages and the commands touch Flask and the database.
-Each module is imported alone in a fresh interpreter, so what another test imported cannot hide a dependency.
+The modules are imported one after another in one fresh interpreter (not this test session's, whose imports would
+hide a dependency), and each is charged with the forbidden packages that its own import loaded: a package loaded
+by one module is never hidden, since the first module to load it is charged with it.
 """
 
+import json
 import pkgutil
 import subprocess
 import sys
@@ -26,10 +29,25 @@ COMPUTING = sorted(
 # Top-level packages a computing module must not load, even indirectly.
 FORBIDDEN = ("flask", "flask_babel", "flask_login", "flask_sqlalchemy", "flask_wtf", "sqlalchemy", "werkzeug")
 CHECK = """
-import importlib, sys
-importlib.import_module(sys.argv[1])
-print(" ".join(sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[2:]))))
+import importlib, json, sys
+modules, forbidden = json.loads(sys.argv[1])
+loaded, charged = set(), {}
+for module in modules:
+    importlib.import_module(module)
+    now = {name.split(".")[0] for name in sys.modules} & set(forbidden)
+    charged[module] = sorted(now - loaded)
+    loaded |= now
+print(json.dumps(charged))
 """
+CHECKED = ["analysis", *COMPUTING, *SHARED]
+
+
+@pytest.fixture(scope="module")
+def forbidden_imports() -> dict[str, list[str]]:
+    """{module: the forbidden packages its import loaded}, for every checked module."""
+    result = subprocess.run([sys.executable, "-c", CHECK, json.dumps([CHECKED, FORBIDDEN])], capture_output=True,
+                            text=True, cwd=ROOT, check=True)
+    return json.loads(result.stdout)
 
 
 def test_the_computing_modules_are_found():
@@ -37,8 +55,6 @@ def test_the_computing_modules_are_found():
             "analysis.report.builder"} <= set(COMPUTING)
 
 
-@pytest.mark.parametrize("module", ["analysis", *COMPUTING, *SHARED])
-def test_module_imports_no_flask_and_no_sqlalchemy(module):
-    result = subprocess.run([sys.executable, "-c", CHECK, module, *FORBIDDEN], capture_output=True, text=True,
-                            cwd=ROOT, check=True)
-    assert result.stdout.split() == [], f"{module} imports {result.stdout.split()}"
+@pytest.mark.parametrize("module", CHECKED)
+def test_module_imports_no_flask_and_no_sqlalchemy(module, forbidden_imports):
+    assert forbidden_imports[module] == [], f"{module} imports {forbidden_imports[module]}"
