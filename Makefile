@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` (set up, load the demo, serve it) and `make test` (set up, test);
-# `make test-fast` leaves out the browser tests and those that start gunicorn.
+# `make test-fast` leaves out the browser tests and those that start gunicorn, and runs on every core (pytest-xdist).
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -48,7 +48,7 @@ test: setup chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
-	$(PY) -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto -m "not browser and not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
