@@ -53,7 +53,7 @@ def wait_until_saved(page):
     page.wait_for_function("() => document.querySelectorAll('.htmx-request').length === 0")
 
 
-def start_survey(page, link: str, first_page: str) -> None:
+def open_and_start(page, link: str, first_page: str) -> None:
     """Open the partner's link and press Start, as the partner does; the survey opens on `first_page`."""
     page.goto(link)
     page.get_by_role("button", name="Start the survey").click()

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.survey_driver import give_location, start_survey
+from tests.browser.survey_driver import give_location, open_and_start
 from tests.browser_support import partner_link
 from tests.surveys.test_calculations import FORM
 from tests.surveys.test_location import ROWS
@@ -21,7 +21,7 @@ stored = factories.stored_answers
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_a_location_on_a_phone(app, live_server, partner_phone, javascript):
     page = partner_phone
-    start_survey(page, partner_link(app, live_server, ROWS), "where")
+    open_and_start(page, partner_link(app, live_server, ROWS), "where")
     give_location(page, javascript)
     page.get_by_role("button", name="Save and review your answers").click()
     expect(page).to_have_url(re.compile(r"/review$"))
@@ -34,7 +34,7 @@ def test_a_location_on_a_phone(app, live_server, partner_phone, javascript):
 def test_a_calculation_shown_on_a_phone(app, live_server, partner_phone, javascript):
     link = partner_link(app, live_server, FORM, factories.YES_NO)
     page = partner_phone
-    start_survey(page, link, "first")
+    open_and_start(page, link, "first")
     share = page.locator("#q-share")
     page.locator("#f-men").fill("8")
     page.locator("#f-women").fill("4")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.survey_driver import start_survey
+from tests.browser.survey_driver import open_and_start
 from tests.browser_support import partner_link
 from tests.surveys.test_cascades import CHOICES, FORM
 
@@ -25,7 +25,7 @@ stored = factories.stored_answers
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_districts_follow_the_country_on_a_phone(app, link, partner_phone, javascript):
     page = partner_phone
-    start_survey(page, link, "place")
+    open_and_start(page, link, "place")
     districts = page.locator("#q-district input[name=district]")
     expect(districts).to_have_count(0)
     page.get_by_label("Kenya").check()

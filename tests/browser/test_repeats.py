@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.survey_driver import start_survey
+from tests.browser.survey_driver import open_and_start
 from tests.browser_support import partner_link
 from tests.surveys.test_repeat_pages import SURVEY
 
@@ -25,7 +25,7 @@ stored = factories.stored_answers
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_entries_on_a_phone(app, link, partner_phone, javascript):
     page = partner_phone
-    start_survey(page, link, "page_1")
+    open_and_start(page, link, "page_1")
     page.get_by_label("Organisation").fill("ILO")
     page.get_by_role("button", name="Save and continue").click()
     expect(page).to_have_url(re.compile(r"/page/people"))

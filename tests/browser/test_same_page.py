@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.survey_driver import start_survey
+from tests.browser.survey_driver import open_and_start
 from tests.browser_support import partner_link
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,7 @@ FORM = [
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_a_follow_up_on_the_same_page_is_asked_before_moving_on(app, live_server, partner_phone, javascript):
     page = partner_phone
-    start_survey(page, partner_link(app, live_server, FORM, factories.YES_NO), "membership")
+    open_and_start(page, partner_link(app, live_server, FORM, factories.YES_NO), "membership")
     follow_up = page.get_by_label("Which Action Group?")
     expect(follow_up).to_be_hidden()
     page.get_by_label("Yes").check()

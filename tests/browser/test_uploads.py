@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from engagement.extensions import db
 from surveys.models import Answer, UploadedFile
-from tests.browser.survey_driver import start_survey
+from tests.browser.survey_driver import open_and_start
 from tests.browser_support import partner_link
 from tests.surveys.test_uploads import PDF, PNG, ROWS
 
@@ -31,7 +31,7 @@ def stored(app) -> tuple[dict, dict]:
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_a_partner_uploads_replaces_and_removes_a_file_on_a_phone(app, link, partner_phone, javascript):
     page = partner_phone
-    start_survey(page, link, "evidence")
+    open_and_start(page, link, "evidence")
     page.locator("#f-logo").set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": PNG})
     page.locator("#q-logo").get_by_role("button", name="Upload the file").click()
     expect(page.locator("#q-logo").get_by_role("link", name="logo.png")).to_be_visible()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from engagement.extensions import db
 from surveys.models import Response, UploadedFile
 from tests import factories
-from tests.browser.survey_driver import give_location, start_survey
+from tests.browser.survey_driver import give_location, open_and_start
 from tests.browser.test_accessibility import violations
 from tests.browser_support import partner_link
 
@@ -69,7 +69,7 @@ def fits_and_passes_axe(page) -> None:
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_calculation_follow_up_and_location_on_a_phone(app, link, partner_phone, javascript):
     page = partner_phone
-    start_survey(page, link, "staff")
+    open_and_start(page, link, "staff")
     total = page.locator("#q-total output")
     page.get_by_label("Men on your staff", exact=True).fill("3")
     page.get_by_label("Women on your staff", exact=True).fill("4")
@@ -106,7 +106,7 @@ def test_calculation_follow_up_and_location_on_a_phone(app, link, partner_phone,
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_upload_replace_refuse_remove_and_submit_on_a_phone(app, link, partner_phone, javascript, tmp_path):
     page = partner_phone
-    start_survey(page, link, "staff")
+    open_and_start(page, link, "staff")
     page.goto(f"{link}/page/evidence")
     chooser = page.get_by_label("Your logo")
     chooser.set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": PNG})
