@@ -26,7 +26,7 @@ def filled(text: Markup, values) -> Markup:
     """A label or hint with each ${name} replaced by that answer or computed value, escaped (XLSForm's output)."""
     if "${" not in text:
         return text
-    return Markup(_REFERENCE.sub(lambda match: str(escape(values.get(match.group(1)) or "")), str(text)))  # typed answers autosave as the partner types, others on change
+    return Markup(_REFERENCE.sub(lambda match: str(escape(values.get(match.group(1)) or "")), str(text)))
 
 
 @dataclass

@@ -65,15 +65,16 @@ _REFERENCE = re.compile(r"\$\{\s*([^}]*?)\s*\}")
 
 
 def check_label_references(builder, known: set[str]) -> None:
-    """A label or hint that shows ${name} must name a question (or registry attribute): it would show nothing."""
+    """A label or hint that shows an unknown ${name} shows nothing there: a warning, not a refusal, because form
+    generators (HOT's FMTM, for one) leave such names for their own tools to fill in."""
     for question in builder.questions.values():
         for column, texts in (("label", question.label), ("hint", question.hint)):
             names = sorted({name for text in texts.values() for name in _REFERENCE.findall(text)} - known)
             for name in names:
                 row = builder.survey_row(question)
                 if name in builder.ignored:
-                    builder.warnings.append(f"survey sheet, row {row.number}: the {column} shows ${{{name}}}, a "
-                                            f"metadata field ({builder.ignored[name]}) that stays empty here")
-                    continue
-                builder.problem(row, row.header(column), f"the {column} shows ${{{name}}}, which is not a question "
-                                                         "of this form")
+                    what = f"a metadata field ({builder.ignored[name]}) that stays empty here"
+                else:
+                    what = "which is not a question of this form: it stays empty here"
+                builder.warnings.append(f"survey sheet, row {row.number}, column {row.header(column)}: the {column} "
+                                        f"shows ${{{name}}}, {what}")

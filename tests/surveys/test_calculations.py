@@ -4,6 +4,8 @@ server works the values out whenever an answer they read changes, stores them wi
 import pytest
 
 from engagement.extensions import db
+from markupsafe import Markup
+from surveys.wording import filled
 from surveys.xlsform import SurveyFileError, load_survey_file
 from tests import factories
 
@@ -140,14 +142,24 @@ def test_synthetic_responses_carry_their_calculations(tmp_path):
         assert values["double"] == str((men + women) * 2)
 
 
-def test_a_label_showing_an_unknown_name_is_refused(tmp_path):
+def test_a_label_showing_an_unknown_name_imports_with_a_warning_and_shows_it_empty(tmp_path):
+    """Form generators such as HOT's FMTM leave names in labels for their own tools to fill in: not a fault."""
     survey = [{"type": "text", "name": "q", "label": "Q"},
               {"type": "note", "name": "n", "label": "You said ${q}, and ${nothing}."}]
+    definition = load(tmp_path, survey)
+    assert ("survey sheet, row 3, column label: the label shows ${nothing}, which is not a question of this form: "
+            "it stays empty here") in definition.warnings
+    assert str(filled(Markup("You said ${q}, and ${nothing}."), {"q": "yes"})) == "You said yes, and ."
+
+
+def test_an_unknown_name_in_an_expression_is_still_refused(tmp_path):
+    survey = [{"type": "text", "name": "q", "label": "Q"},
+              {"type": "note", "name": "n", "label": "N", "relevant": "${nothing} = 'yes'"}]
     with pytest.raises(SurveyFileError) as caught:
         load(tmp_path, survey)
     [problem] = caught.value.problems
-    assert (problem.row, problem.column) == (3, "label")
-    assert "the label shows ${nothing}, which is not a question of this form" in problem.message
+    assert (problem.row, problem.column) == (3, "relevant")
+    assert "refers to ${nothing}, which is not a question of this form" in problem.message
 
 
 def test_a_label_showing_ignored_metadata_imports_with_a_warning(tmp_path):
