@@ -35,6 +35,7 @@ def page_context(definition, language: str, screen, index: int, total: int, valu
             "autosave": True, "words": survey_words(definition, language), "grids": screen.grids,
             "secretariat_email": secretariat, "preview": preview,
             "offered": lambda question: offered_choices(question, values),
+            "entry_question_label": lambda key: repeat_pages.entry_question_label(definition, language, values, key),
             "t": lambda text: definition.text(text, language), **repeat_pages.page_context(definition, language, values)}
 
 

@@ -181,6 +181,20 @@ def missing_questions(definition, values: Mapping[str, str], partner: Mapping[st
     return found
 
 
+def entry_question_label(definition, language: str, values: Mapping[str, str], key: str) -> str | None:
+    """An entry's question as the partner sees it ("Age (Person 2)"), for a message that names it; None for a name
+    that is no entry's answer."""
+    parsed = parse_entry_key(key)
+    repeat = next((r for r in definition.repeats() if parsed and r.name == parsed[0]), None)
+    question = repeat.question(parsed[2]) if repeat else None
+    if question is None:
+        return None
+    ids = shown_ids(repeat, values, {}, definition.repeats())
+    position = ids.index(parsed[1]) + 1 if parsed[1] in ids else parsed[1]
+    entry = f"{definition.text(repeat.label, language) or repeat.name} {position}"
+    return f"{definition.text(question.label, language) or question.name} ({entry})"
+
+
 def page_context(definition, language: str, values: Mapping[str, str]) -> dict:
     """What the page's repeat blocks are drawn with."""
     from .wording import entry_wording, survey_words

@@ -449,6 +449,8 @@ def _review_context(visit: Visit, missing=()) -> dict:
         visit, sections=sections, values=visit.values, missing=list(missing),
         missing_names={q.name for q in missing}, words=words, file_url=lambda q: f"file/{q.name}",
         change_url=lambda q: _screen_url(visit.token, screen_of(q.name).id, _anchor=f"q-{q.name}"),
+        entry_question_label=lambda key: repeat_pages.entry_question_label(visit.definition, visit.language,
+                                                                           visit.values, key),
         last_screen_url=_screen_url(visit.token, shown_screens[-1].id) if shown_screens else None)
 
 

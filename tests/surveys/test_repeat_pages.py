@@ -71,6 +71,10 @@ def test_a_repeat_is_answered_without_javascript(app, client, token):
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert "Too old" in html and "Please answer this question." in html
+    summary = html[html.index('id="error-summary"'):html.index("</ul>", html.index('id="error-summary"'))]
+    assert '<span class="summary-question">Age (Person 1)</span>' in summary  # named as the partner sees it
+    assert '<span class="summary-question">Name (Person 2)</span>' in summary
+    assert ">people[" not in summary
     assert "people[1]/age" not in stored(app)
     # edit entry 1, fill entry 2, then remove entry 1
     post(client, token, "people", {**entry(1, "Ana", "30"), **entry(2, "Ben", "12")}, "save")
@@ -127,3 +131,13 @@ def test_entries_are_changed_in_place_with_htmx(app, client, token):
     again = post(client, token, "people", {}, "remove:people:1", htmx=True)
     assert "Entry 1 does not exist" in again.get_data(as_text=True)
     assert stored(app).get("people#entries") in (None, "")
+
+
+def test_the_review_names_an_unanswered_entry_question_with_its_entry(app, client, token):
+    start_survey(client, token)
+    post(client, token, "page_1", {"org__present": "1", "org": "ILO"}, "next")
+    post(client, token, "people", {}, "add:people")
+    post(client, token, "people", entry(1, "Ana"), "add:people")
+    review = client.get(f"/s/{token}/review").get_data(as_text=True)
+    summary = review[review.index('id="error-summary"'):review.index("</ul>", review.index('id="error-summary"'))]
+    assert "Name (Person 2)</a>" in summary and "Person 1" not in summary
