@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .definition import Grid, Page, Question, Section, SurveyDefinition
+from .repeats import RepeatAnswers
 from .screens import Screens
 
 
@@ -42,7 +43,8 @@ class Layout:
     page_questions: dict[str, list[Question]]
     grids: dict[str, dict[str, Grid]]  # by page, the page's grids by name
     allowed: frozenset[str]
-    memo: dict | None  # shown questions by the values of `referenced`; None when a condition reads the clock
+    memo: dict | None  # shown questions by the values of `referenced`; None when a condition reads the clock or entries
+    read_repeats: tuple = ()  # the repeats whose entries a condition reads (`count(${people}) > 2`, `sum(${age})`)
     distinct: dict = field(default_factory=dict)
     wording: dict = field(default_factory=dict)  # the partner pages' texts by language (surveys.routes fills it)
     screens: Screens | None = None  # the screens the pages make (surveys.screens)
@@ -67,6 +69,9 @@ def layout(definition: SurveyDefinition) -> Layout:
             break
         reading |= more
     referenced = sorted(reading)
+    outside = reading - {q.name for q in questions}  # a name both outside and in a repeat reads the one outside
+    read_repeats = tuple(r for r in definition.repeats()
+                         if r.name in outside or any(q.name in outside for q in r.questions))
     allowed = set()
     for question in questions:
         if question.editable:
@@ -78,7 +83,8 @@ def layout(definition: SurveyDefinition) -> Layout:
                    referenced=tuple(referenced), reads=frozenset(referenced),
                    page_questions={page.name: page.questions() for page in definition.pages},
                    grids={page.name: _grids(page.items) for page in definition.pages},
-                   allowed=frozenset(allowed), memo=None if dated else {}, screens=Screens(definition))
+                   allowed=frozenset(allowed), memo=None if dated or read_repeats else {},
+                   read_repeats=read_repeats, screens=Screens(definition))
     if len(_layouts) >= 64:
         _layouts.clear()
     _layouts[id(definition)] = (definition, built)
@@ -128,8 +134,12 @@ def hidden_questions(definition: SurveyDefinition, context: dict,
     `context` (which this changes), so later conditions read it as unanswered. `holds(condition, context)` evaluates
     one condition: by default `condition.evaluate(context)`; the analysis passes one that remembers results.
     """
+    plan = layout(definition)
+    if plan.read_repeats:  # a repeat's name, or a question in it, reads every entry: count(${people})
+        entries = RepeatAnswers(context, plan.read_repeats)
+        context.update({name: entries[name] for name in [*entries.repeats, *entries.inner] if name not in context})
     hidden = []
-    for question, conditions in layout(definition).conditions:
+    for question, conditions in plan.conditions:
         for condition in conditions:
             if not (condition.evaluate(context) if holds is None else holds(condition, context)):
                 hidden.append(question.name)

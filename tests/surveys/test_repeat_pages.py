@@ -141,3 +141,28 @@ def test_the_review_names_an_unanswered_entry_question_with_its_entry(app, clien
     review = client.get(f"/s/{token}/review").get_data(as_text=True)
     summary = review[review.index('id="error-summary"'):review.index("</ul>", review.index('id="error-summary"'))]
     assert "Name (Person 2)</a>" in summary and "Person 1" not in summary
+
+
+COUNTED = [
+    *factories.repeat("people", "Person", {"type": "text", "name": "name", "label": "Name"}),
+    *factories.group("after", "After", {"type": "text", "name": "why", "label": "Why so many?",
+                                        "relevant": "count(${people}) > 1 and ${people} != ''"}),
+]
+
+
+def test_a_question_after_a_repeat_is_shown_by_how_many_entries_it_has(app, client):
+    """count(${people}) outside the repeat reads its entries: shown with two entries, not with one (whose only
+    entry id, like the first of two, is 1: the shown questions are not remembered by that value alone)."""
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(COUNTED))
+    start_survey(client, token)
+    post(client, token, "people", {}, "add:people")
+    one = post(client, token, "people", entry(1, "Ana"), "next")
+    assert one.headers["Location"].endswith("/review")  # the page after holds only the hidden question
+    post(client, token, "people", entry(1, "Ana"), "add:people")
+    two = post(client, token, "people", {**entry(1, "Ana"), **entry(2, "Ben")}, "next")
+    assert two.headers["Location"].endswith("/page/after")
+    assert 'name="why"' in client.get(two.headers["Location"]).get_data(as_text=True)
+    post(client, token, "people", entry(2, "Ben"), "remove:people:1")
+    assert client.post(f"/s/{token}/page/people", data={**entry(2, "Ben"), "action": "next"}
+                       ).headers["Location"].endswith("/review")
