@@ -92,6 +92,23 @@ def _shown_entry_questions(repeats: list[Repeat], all_repeats: list[Repeat], val
                     yield repeat, entry, question, entry_key(repeat.name, entry, question.name), inside
 
 
+def hidden_entry_answers(definition, values: Mapping[str, str], partner: Mapping[str, str]) -> list[str]:
+    """Stored entry answers no longer shown: every entry of a hidden repeat, an entry past its repeat_count, an answer
+    its entry's relevance now hides. Dropped with the other hidden answers when a page is left or the response
+    submitted, so neither the review, the exports nor the report count them."""
+    repeats = definition.repeats()
+    if not repeats:
+        return []
+    kept = set()
+    for _repeat, _entry, question, key, _inside in _shown_entry_questions(repeats, repeats, values, partner):
+        kept |= {key, key.removesuffix(question.name) + question.other_name}
+    hidden_repeats = {r.name for r in repeats if not repeat_shown(r, values, partner, repeats)}
+    names = {r.name for r in repeats}
+    return [name for name in values
+            if ((parse_entry_key(name) or ("",))[0] in names and name not in kept)
+            or name.removesuffix("#entries") in hidden_repeats and name.endswith("#entries")]
+
+
 def validate_entries(definition, repeats: list[Repeat], form: MultiDict, stored: Mapping[str, str],
                      partner: Mapping[str, str], language: str, require: bool):
     """(changes, errors) for the entries' answers posted with a page, like answers.validate_questions; errors are

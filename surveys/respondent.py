@@ -21,7 +21,7 @@ from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
 from .models import Answer, Invitation, Preview, Response, Round
 from .relevance import partner_attributes, visible_pages, visible_questions
-from .repeat_pages import repeat_shown
+from .repeat_pages import hidden_entry_answers, repeat_shown
 from .versions import definition_for_id
 
 
@@ -328,7 +328,7 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
             values.pop(name, None)
     _calculate(visit, changes, values)
     if clean_hidden:
-        for name in answer_store.hidden_answers(visit.definition, values, visit.partner):
+        for name in _hidden_answers(visit.definition, values, visit.partner):
             changes[name] = None
             values.pop(name, None)
     if visit.preview is not None:
@@ -383,6 +383,11 @@ def _touch_statement(with_page: bool):
 
 
 
+def _hidden_answers(definition: SurveyDefinition, values, partner) -> list[str]:
+    """The stored answers that leave when a page is left or the response submitted: hidden questions' and entries'."""
+    return answer_store.hidden_answers(definition, values, partner) + hidden_entry_answers(definition, values, partner)
+
+
 def submit(visit: Visit) -> bool:
     """Submit once: True when this call submitted, False when it was already submitted (a no-op).
 
@@ -395,7 +400,7 @@ def submit(visit: Visit) -> bool:
     response_id = response.id
     definition, partner = visit.definition, visit.partner
     now = datetime.now(UTC)
-    hidden_now = answer_store.hidden_answers(definition, visit.values, partner)
+    hidden_now = _hidden_answers(definition, visit.values, partner)
     if visit.preview is not None:
         kept = {k: v for k, v in visit.values.items() if k not in hidden_now}
 
@@ -417,7 +422,7 @@ def submit(visit: Visit) -> bool:
             return None  # submitted already (a double click, another tab)
         # Another tab saved since this request read the answers: read them again, after the row lock on PostgreSQL.
         values = answer_store.load_values(response_id)
-        hidden = answer_store.hidden_answers(definition, values, partner)
+        hidden = _hidden_answers(definition, values, partner)
         answer_store.store(response_id, {name: None for name in hidden})
         return {k: v for k, v in values.items() if k not in hidden}
 

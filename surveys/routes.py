@@ -289,8 +289,9 @@ def save(token, name):
     new = tuple(q.name for q in screen.questions if q.editable and q.name in shown and q.name not in before
                 and not (changes.get(q.name) or visit.values.get(q.name)))
     if screen.repeats:
-        entry_changes, entry_errors = repeat_pages.validate_entries(
-            visit.definition, screen.repeats, request.form, visit.values, visit.partner, visit.language, forward)
+        now = {name: value for name, value in {**visit.values, **changes}.items() if value is not None}
+        entry_changes, entry_errors = repeat_pages.validate_entries(  # a count changed on this page counts here
+            visit.definition, screen.repeats, request.form, now, visit.partner, visit.language, forward)
         changes.update(entry_changes)
         errors.update(entry_errors)
         if action.startswith(("add:", "remove:")):

@@ -166,3 +166,50 @@ def test_a_question_after_a_repeat_is_shown_by_how_many_entries_it_has(app, clie
     post(client, token, "people", entry(2, "Ben"), "remove:people:1")
     assert client.post(f"/s/{token}/page/people", data={**entry(2, "Ben"), "action": "next"}
                        ).headers["Location"].endswith("/review")
+
+
+def test_entries_no_longer_shown_leave_with_the_page(app, client, token):
+    """An entry past a lowered repeat_count, and an answer its entry's relevance now hides, are dropped when the
+    partner leaves the page, like any hidden answer: the review and the exports never see them."""
+    start_survey(client, token)
+    post(client, token, "page_1", {"org__present": "1", "org": "ILO"}, "next")
+    post(client, token, "people", {}, "add:people")
+    post(client, token, "people", entry(1, "Ana", "30"), "next")
+    rooms = {"rooms__present": "1", "room[1]/use__present": "1", "room[1]/use": "Kitchen",
+             "room[2]/use__present": "1", "room[2]/use": "Office"}
+    post(client, token, "home", {"rooms__present": "1", "rooms": "2"}, "save")
+    post(client, token, "home", {**rooms, "rooms": "2"}, "save")
+    assert stored(app)["room[2]/use"] == "Office"
+    post(client, token, "home", {"rooms__present": "1", "rooms": "1", "room[1]/use__present": "1",
+                                 "room[1]/use": "Kitchen"}, "review")
+    answers = stored(app)
+    assert answers["room[1]/use"] == "Kitchen" and "room[2]/use" not in answers
+    assert answers["room#entries"] == "1"
+    # age is shown only while the entry's name is given: clearing the name drops the age when the page is left
+    post(client, token, "people", entry(1, "", "30"), "save")
+    assert stored(app)["people[1]/age"] == "30"  # kept while the partner is still on the page
+    post(client, token, "people", entry(1, ""), "back")  # going back leaves the page without requiring the name
+    assert "people[1]/age" not in stored(app)
+    assert "Office" not in client.get(f"/s/{token}/review").get_data(as_text=True)
+
+
+HIDDEN_REPEAT = [
+    {"type": "select_one yn", "name": "staff", "label": "Any staff?"},
+    *factories.repeat("people", "Person", {"type": "text", "name": "name", "label": "Name"},
+                      relevant="${staff} = 'yes'"),
+]
+
+
+def test_a_repeat_hidden_by_a_later_answer_loses_its_entries_at_submission(app, client):
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(HIDDEN_REPEAT, choices=factories.YES_NO))
+    start_survey(client, token)
+    post(client, token, "page_1", {"staff__present": "1", "staff": "yes"}, "next")
+    post(client, token, "people", {}, "add:people")
+    post(client, token, "people", entry(1, "Ana"), "review")
+    assert stored(app)["people[1]/name"] == "Ana"
+    post(client, token, "page_1", {"staff__present": "1", "staff": "no"}, "next")  # the repeat's page is now hidden
+    answers = stored(app)
+    assert answers["staff"] == "no"
+    assert not [name for name in answers if name.startswith("people")]
+    assert "Ana" not in client.get(f"/s/{token}/review").get_data(as_text=True)
