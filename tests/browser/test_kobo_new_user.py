@@ -127,6 +127,9 @@ def test_a_kobo_form_is_imported_answered_without_javascript_and_exported(
     # The page comes back: the regex() constraint's message, and the follow-up the required expression asks for.
     expect(page.locator("#error-org_email")).to_contain_text("Give an email address such as name@example.org")
     expect(page.get_by_label("Why did Ghana Labour Network join?")).to_be_visible()
+    # The summaries above the page name the question as the page does, its ${org_name} filled in.
+    expect(page.locator("#error-summary")).to_contain_text("Why did Ghana Labour Network join?")
+    expect(page.locator("#new-questions")).to_contain_text("Why did Ghana Labour Network join?")
     shot(page, shots, "2-org-problems")
     page.get_by_label("Contact email").fill("ama@network.example.org")
     page.get_by_role("button", name="Save and continue").click()
@@ -166,6 +169,8 @@ def test_a_kobo_form_is_imported_answered_without_javascript_and_exported(
     page.get_by_role("button", name="Save and review your answers").click()
     expect(page).to_have_url(re.compile(r"/review(#q-logo)?$"))
     shot(page, shots, "6-review")
+    expect(page.locator("main")).to_contain_text("Is Ghana Labour Network a member of Alliance 8.7?")
+    expect(page.locator("main")).not_to_contain_text("${")
     page.get_by_role("button", name=re.compile("Submit")).first.click()
     expect(page).to_have_url(re.compile(r"/receipt$"))
     shot(page, shots, "7-receipt")
