@@ -99,6 +99,7 @@ def test_a_kobo_form_is_imported_answered_without_javascript_and_exported(
     expect(staff.get_by_text(re.compile("imported as version 1"))).to_be_visible()
     # The phone-app metadata rows are accepted and named in one warning (a web response keeps its own times).
     expect(staff.locator("main")).to_contain_text("row 2 'start' (start)")
+    expect(staff.locator("main")).to_contain_text("sites/site_name")  # a repeat's questions are listed too
     shot(staff, shots, "0-imported")
     staff.goto(f"{live_server}/secretariat/rounds/new")
     version = staff.get_by_label("Survey version")
