@@ -77,7 +77,7 @@ def kobo_form(path):
 
 
 def shot(page, shots, name):
-    """A 360 px screenshot of the page as it is, to look at (tmp_path), and the page must not overflow the phone."""
+    """A full-page screenshot of the page as it is (under tmp_path), for a person to look at."""
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
