@@ -120,7 +120,8 @@ class Setup:
     definition: object  # surveys.definition.SurveyDefinition
 
 
-def prepare_round(database: Database, partners: int, extra_rows: list[dict] | None = None) -> Setup:
+def prepare_round(database: Database, partners: int, extra_rows: list[dict] | None = None,
+                  extra_choices: list[dict] | None = None) -> Setup:
     """Create the tables, the default survey (with `extra_rows` added at its end), `partners` organisations with one
     contact each, an open round and a secretariat admin, all through the app's own functions."""
     from engagement.auth import create_user
@@ -140,6 +141,7 @@ def prepare_round(database: Database, partners: int, extra_rows: list[dict] | No
 
             document = yaml.safe_load(content)
             document["survey"] += extra_rows
+            document["choices"] += extra_choices or []
             content = yaml.safe_dump(document, allow_unicode=True).encode()
         version, _definition = import_survey(content, DEFAULT_SURVEY_FILE.name)
         for number in range(partners):

@@ -104,6 +104,8 @@ class Journal:
     acknowledged: int = 0
     kill_time: float | None = None
     killed_pid: int | None = None
+    entries: dict = field(default_factory=lambda: defaultdict(list))  # token -> ids of entries whose add was acked
+    add_retries: Counter = field(default_factory=Counter)  # token -> "add an entry" requests sent again
 
 
 class Tab:
@@ -116,6 +118,7 @@ class Tab:
         self.journal = journal
         self.rng = rng
         self.csrf: str | None = None
+        self.attempts = 0  # how many times the last request was sent (more than once: retried)
 
     async def close(self):
         await self.client.aclose()
@@ -136,6 +139,7 @@ class Tab:
             headers["X-CSRFToken"] = self.csrf
         delay = 0.1
         for attempt in range(RETRIES):
+            self.attempts = attempt + 1
             if attempt:
                 self.journal.retried += 1
                 await asyncio.sleep(delay * (0.5 + self.rng.random()))
@@ -190,8 +194,26 @@ CAPTURE_ROWS = [
     {"type": "calculate", "name": "staff_total", "calculation": "coalesce(${staff_men}, 0) + coalesce(${staff_women}, 0)"},
     {"type": "image", "name": "staff_logo", "label::English (en)": "Your logo", "label::French (fr)": "Votre logo",
      "label::Spanish (es)": "Su logo"},
+    {"type": "select_one bench_country", "name": "work_country", "label::English (en)": "Country of work",
+     "label::French (fr)": "Pays", "label::Spanish (es)": "País"},
+    {"type": "select_one bench_district", "name": "work_district", "label::English (en)": "District",
+     "label::French (fr)": "District", "label::Spanish (es)": "Distrito", "choice_filter": "country=${work_country}"},
+    {"type": "begin_repeat", "name": "sites", "label::English (en)": "Sites", "label::French (fr)": "Sites",
+     "label::Spanish (es)": "Sitios"},
+    {"type": "text", "name": "site_name", "label::English (en)": "Site name", "label::French (fr)": "Nom du site",
+     "label::Spanish (es)": "Nombre del sitio"},
+    {"type": "end_repeat"},
     {"type": "end_group"},
 ]
+# ... with a cascade (district narrowed by country) and an open repeat whose entries the partner adds and autosaves.
+DISTRICTS = {"ke": ("nairobi", "mombasa"), "gh": ("accra", "kumasi"), "np": ("kathmandu",)}
+CAPTURE_CHOICES = [
+    *({"list_name": "bench_country", "name": c, "label::English (en)": c.upper(), "label::French (fr)": c.upper(),
+       "label::Spanish (es)": c.upper()} for c in DISTRICTS),
+    *({"list_name": "bench_district", "name": d, "country": c, "label::English (en)": d.title(),
+       "label::French (fr)": d.title(), "label::Spanish (es)": d.title()} for c, ds in DISTRICTS.items() for d in ds),
+]
+SITE_KEY = re.compile(r'name="sites\[(\d+)\]/site_name"')
 
 
 def free_questions(definition) -> set[str]:
@@ -200,19 +222,26 @@ def free_questions(definition) -> set[str]:
     for question in definition.questions():
         for source in (question.relevant_source, question.constraint_source, question.default or ""):
             referenced.update(REFERENCE.findall(source))
+        if question.choice_filter is not None:
+            referenced.update(question.choice_filter.references)
     return {
         q.name
         for q in definition.questions()
         if q.answerable
         and q.name not in referenced
         and not q.conditions
+        and q.choice_filter is None
         and q.type in ("text", "select_one", "range")
     }
 
 
 def choose(question, values: dict, partner: dict, rng: random.Random) -> str | None:
     """A valid answer (as the server will store it), or None when none passes the question's constraint."""
-    names = [n for n in question.choice_names() if n != "other"]
+    from surveys.cascades import offered
+
+    names = [n for n in offered(question, {**partner, **values}) if n != "other"]
+    if question.type in ("select_one", "select_multiple", "rank") and not names:
+        return None
     for _try in range(30):
         if question.type == "select_one":
             value = rng.choice(names)
@@ -338,6 +367,39 @@ class Partner:
             else:
                 save.outcome = "refused"
 
+    async def add_entries(self, location: str, repeat) -> None:
+        """Add one to three entries with the page's "Add an entry" button (no JavaScript: the page comes back), then
+        autosave each new entry's answer; the ids the page shows after each add are journalled for the checker."""
+        page = httpx.URL(location).copy_with(fragment=None).raw_path.decode()
+        known = self.journal.entries[self.token]
+        question = repeat.questions[0]
+        for _entry in range(self.rng.choice((1, 2, 3))):
+            response = await self.tab.request(
+                "POST", page, data=[("csrf_token", self.tab.csrf or ""), ("action", f"add:{repeat.name}")])
+            self.journal.add_retries[self.token] += self.tab.attempts - 1
+            if response.status_code != 303:
+                raise GaveUp(f"add an entry answered {response.status_code}")
+            shown = await self.tab.request("GET", page)
+            new = [i for i in sorted({int(i) for i in SITE_KEY.findall(shown.text)}) if i not in known]
+            if not new:
+                raise GaveUp("an acknowledged entry is not on the page")
+            known += new
+            for entry in new:
+                key = f"{repeat.name}[{entry}]/{question.name}"
+                for _time in range(2 if self.rng.random() < 0.25 else 1):
+                    value = f"Site {entry} #{self.rng.randint(1, 10**6)}"
+                    save = self._record(self.tab, "entry", key, value, time.time())
+                    try:
+                        reply = await self.tab.request(
+                            "POST", f"/s/{self.token}/answer/{key}", data=[(f"{key}__present", "1"), (key, value)],
+                            htmx=True)
+                    except GaveUp:
+                        save.received = time.time()
+                        continue
+                    save.received = time.time()
+                    save.outcome = "ack" if reply.status_code == 200 else "refused"
+                    self.journal.acknowledged += reply.status_code == 200
+
     async def run(self) -> None:
         try:
             await self._run()
@@ -383,6 +445,8 @@ class Partner:
                 if question.type in ("image", "file"):
                     await self.upload(question)
                     continue
+                if question.choice_filter is not None and self.values.get(question.name):
+                    continue  # answered once, after what it is narrowed by: a later change would leave it stale
                 if not question.required and not question.default and self.rng.random() < 0.15:
                     continue
                 value = choose(question, self.values, self.plan.invited.partner, self.rng)
@@ -403,6 +467,8 @@ class Partner:
                     second = choose(question, self.values, self.plan.invited.partner, self.rng)
                     if second is not None and await self.autosave(self.tab, question, second):
                         self.values[question.name] = second
+            for repeat in screen.repeats:
+                await self.add_entries(location, repeat)
             location = await self._leave_page(location, answered)
         if not location.endswith("/review"):
             raise GaveUp(f"never reached the review (at {_path(location)})")
@@ -538,6 +604,9 @@ class Report:
     capture_problems: list = field(default_factory=list)  # calculations and uploads (capture=True)
     uploads_checked: int = 0
     calculations_checked: int = 0
+    cascades_checked: int = 0
+    entries_checked: int = 0
+    entries_added_by_retry: int = 0  # an "Add an entry" sent again after a lost reply: at least once, not exactly
 
     @property
     def ok(self) -> bool:
@@ -582,6 +651,8 @@ class Report:
         ]
         if self.uploads_checked or self.calculations_checked:
             out.append(f"uploads checked {self.uploads_checked}, calculations checked {self.calculations_checked}, "
+                       f"cascades checked {self.cascades_checked}, repeat entries checked {self.entries_checked} "
+                       f"(added again by a retried add: {self.entries_added_by_retry}), "
                        f"problems {len(self.capture_problems)}")
         if self.killed_pid:
             out.append(
@@ -602,9 +673,10 @@ class Report:
         return out
 
 
-def check_capture(database: Database, uploads_dir: Path, report: Report) -> None:
+def check_capture(database: Database, uploads_dir: Path, report: Report, setup: Setup, journal: Journal) -> None:
     """Each stored upload answer has one file record of the same name whose bytes are in the store; each submitted
-    calculation equals what it reads."""
+    calculation equals what it reads; each district is one of its country's; each response holds exactly the
+    entries its partner was told were added, each with the last answer acknowledged for it."""
     from engagement.extensions import db
     from surveys.models import Answer, Response, UploadedFile
 
@@ -638,8 +710,44 @@ def check_capture(database: Database, uploads_dir: Path, report: Report) -> None
                 if values.get("staff_total") != str(expected):
                     report.capture_problems.append(f"response {response.id}: staff_total "
                                                   f"{values.get('staff_total')!r}, expected {expected}")
+            if values.get("work_district"):
+                report.cascades_checked += 1
+                if values["work_district"] not in DISTRICTS.get(values.get("work_country") or "", ()):
+                    report.capture_problems.append(f"response {response.id}: district {values['work_district']} "
+                                                  f"outside country {values.get('work_country')!r}")
+        by_invitation = {invited.invitation_id: invited.token for invited in setup.invited}
+        for response in db.session.scalars(db.select(Response)):
+            token = by_invitation.get(response.invitation_id)
+            _check_entries(answers.get(response.id, {}), journal, token, f"response {response.id}", report)
         db.session.remove()
         db.engine.dispose()
+
+
+def _check_entries(values: dict, journal: Journal, token: str | None, where: str, report: Report) -> None:
+    """The entries list holds each acknowledged entry once and no other (beyond what a retried add explains); each
+    entry's answer is the latest acknowledged one (or one still in flight when it was acknowledged)."""
+    stored = (values.get("sites#entries") or "").split()
+    told = journal.entries.get(token, []) if token else []
+    if len(stored) != len(set(stored)):
+        report.capture_problems.append(f"{where}: an entry listed twice: {stored}")
+    missing = [i for i in told if str(i) not in stored]
+    extra = [i for i in stored if int(i) not in told]
+    if missing:
+        report.capture_problems.append(f"{where}: entries {missing} acknowledged but not stored ({stored})")
+    report.entries_added_by_retry += len(extra)
+    if len(extra) > journal.add_retries.get(token, 0):
+        report.capture_problems.append(f"{where}: entries {extra} stored that no add explains")
+    for entry in told:
+        key = f"sites[{entry}]/site_name"
+        saves = journal.saves[token].get(key, []) if token else []
+        acked = [s for s in saves if s.outcome == "ack"]
+        if not acked:
+            continue
+        report.entries_checked += 1
+        latest = max(acked, key=lambda s: s.received)
+        accepted = {s.value for s in saves if s.outcome != "refused" and (s.received or float("inf")) >= latest.sent}
+        if values.get(key) not in accepted:
+            report.capture_problems.append(f"{where}: {key} stored {values.get(key)!r}, accepted {sorted(accepted)}")
 
 
 def check(database: Database, setup: Setup, journal: Journal, report: Report) -> Report:
@@ -745,7 +853,8 @@ def run_load(
     target = fresh_database(database, workdir)
     report = Report(database=database, partners=partners, workers=workers, threads=gunicorn_settings()["threads"])
     try:
-        setup = prepare_round(target, partners, CAPTURE_ROWS if capture else None)
+        setup = prepare_round(target, partners, CAPTURE_ROWS if capture else None,
+                              CAPTURE_CHOICES if capture else None)
         journal = Journal()
         env = {
             "RATELIMIT_ENABLED": "1" if rate_limits else "0",
@@ -765,7 +874,7 @@ def run_load(
             server.stop()
         check(target, setup, journal, report)
         if capture:
-            check_capture(target, workdir / "uploads", report)
+            check_capture(target, workdir / "uploads", report, setup, journal)
         if "database is locked" in server.log_text().lower() or "database busy" in server.log_text().lower():
             report.server_errors.append(("log", "database busy or locked in the server log", ""))
     finally:

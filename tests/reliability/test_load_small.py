@@ -1,6 +1,7 @@
 """The load test in small (20 partners, 2 gunicorn workers) on the database the suite runs on: nothing acknowledged
 is lost or doubled, every submission counts once, no 5xx reaches a partner, also with a worker SIGKILLed part-way
-(that run's survey ends with a calculation and an image upload, checked too)."""
+(that run's survey ends with a calculation, an image upload, a cascade and a repeat whose entries are added and
+autosaved, checked too)."""
 
 import os
 
@@ -35,6 +36,11 @@ def test_small_load_survives_a_killed_worker(tmp_path):
     # A calculation and an upload survive like any other answer: every submitted total equals what it reads, every
     # uploaded file has one record, of the name the answer holds, with its bytes in the store.
     assert report.uploads_checked > report.partners // 2 and report.calculations_checked == report.partners
+    # A cascade and a repeat too: every district is one of its country's; every response holds each entry its
+    # partner was told was added, once, with the last answer acknowledged for it (an entry added again by a retried
+    # add is counted, and only such an entry may be extra).
+    assert report.cascades_checked > report.partners // 2
+    assert report.entries_checked >= report.partners
     assert report.killed_pid is not None
     assert report.acknowledged_before_kill > 0
     assert report.workers_after == 2
