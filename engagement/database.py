@@ -180,8 +180,8 @@ def write_transaction(core: bool = False):
     It yields the session, after ending a read transaction still open in it (it holds no writes: those are refused
     below), so the block sees the latest data under the write lock; with `core=True`, a Core connection of its own
     (the partner's hot path: a few Core statements without the ORM's bookkeeping).    """
-    session = db.session()
-    if _write_intent.get() or session.info.get(_WRITING):
+    session = None if core else db.session()  # the Core path creates no ORM session
+    if _write_intent.get() or (not core and session.info.get(_WRITING)):
         raise NestedWrite("A write transaction is already open here: make the whole change one unit of work "
                           "(waiting for a second one would wait for our own lock).")
     if not core and (session.new or session.dirty or session.deleted or session.info.get(_WROTE_OUTSIDE)):

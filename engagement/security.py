@@ -9,6 +9,9 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+SECURITY_HEADERS = (("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+                    ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY"),
+                    ("Cross-Origin-Opener-Policy", "same-origin"))
 
 
 def init_security_headers(app: Flask) -> None:
@@ -24,16 +27,14 @@ def init_security_headers(app: Flask) -> None:
     @app.after_request
     def add_security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.is_secure or app.config.get("PRODUCTION"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        page = "text/html" in (response.content_type or "")
-        download = "attachment" in headers.get("Content-Disposition", "")
-        if (page or download) and not headers.get("Cache-Control"):
+        # One pass over the response's headers, not one per header set (every partner request, autosaves included).
+        present = {name.lower(): value for name, value in headers.items()}
+        headers.extend((name, value) for name, value in SECURITY_HEADERS if name.lower() not in present)
+        if (request.is_secure or app.config.get("PRODUCTION")) and "strict-transport-security" not in present:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        page = "text/html" in present.get("content-type", "")
+        download = "attachment" in present.get("content-disposition", "")
+        if (page or download) and not present.get("cache-control"):
             # Answers, invitation pages and every download (names, emails, answers, personal links) must not be
             # kept by the browser's disk cache or a shared cache.
             headers["Cache-Control"] = "no-store"
