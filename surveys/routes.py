@@ -395,7 +395,8 @@ def _autosave_entry(visit: Visit, key: str):
     if visit.response is None:
         start(visit)
     screen = next(s for s in layout(visit.definition).screens.all if repeat in s.repeats)
-    if key not in _entries_shown(visit, screen):
+    before = _entries_shown(visit, screen)
+    if key not in before:
         return error_page(422, _("This question is not shown for your answers, so it cannot be saved."))
     changes, errors = repeat_pages.validate_entries(visit.definition, [repeat], request.form, visit.values,
                                                     visit.partner, visit.language, False)
@@ -406,10 +407,12 @@ def _autosave_entry(visit: Visit, key: str):
     status = 422 if errors else 200
     if not is_htmx():
         return _page(visit, screen, status, errors=errors)
-    context = page_context(visit.definition, visit.language, screen, 0, 0, visit.values, frozenset(), errors, (),
-                            "", "")
+    shown = _entries_shown(visit, screen)
+    context = page_context(visit.definition, visit.language, screen, 0, 0, visit.values, shown, errors, (), "", "")
     drawn = entry_wording(context["words"], repeat, entry, repeat_pages.entry_questions(repeat, entry))
-    context.update(question=next(q for q in drawn if q.name == key), saved=not errors, changed=[])
+    # The entry's questions this answer showed or hid are redrawn in place, as on the page outside repeats.
+    context.update(question=next(q for q in drawn if q.name == key), saved=not errors,
+                   changed=[q for q in drawn if q.name != key and (q.name in before) != (q.name in shown)])
     with force_locale(visit.language):
         return _varying(render_block(PAGE, "autosave_result", **context), status)
 

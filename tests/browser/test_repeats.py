@@ -33,14 +33,20 @@ def test_entries_on_a_phone(app, link, partner_phone, javascript):
     page.get_by_role("button", name="Add an entry").click()
     expect(page.locator('input[name="people[1]/name"]')).to_be_visible()
     expect(page.locator(".htmx-added, .htmx-settling")).to_have_count(0)  # htmx listens on the new entry
+    age = page.locator('input[name="people[1]/age"]')
+    expect(age).to_have_count(0)  # asked once the entry's name is given
     page.locator('input[name="people[1]/name"]').fill("Ana")
-    if javascript:  # autosaved as typed
+    if javascript:  # autosaved as typed, and the entry's age appears in place
         expect(page.locator('[id="feedback-people[1]/name"]')).to_contain_text("Saved")
+        expect(age).to_be_visible()
+        age.fill("31")
+        expect(page.locator('[id="feedback-people[1]/age"]')).to_contain_text("Saved")
     page.get_by_role("button", name="Add an entry").click()
     expect(page.locator('input[name="people[2]/name"]')).to_be_visible()
     # with htmx the block is swapped in place (no redirect to the #r-people anchor); without, the page comes back
     expect(page).to_have_url(re.compile(r"/page/people$" if javascript else r"/page/people#r-people$"))
     assert stored(app)["people[1]/name"] == "Ana"
+    expect(age).to_be_visible()  # without JavaScript, on the page that came back
     page.locator('input[name="people[2]/name"]').fill("Ben")
     page.locator("#r-people-1").get_by_role("button", name="Remove this entry").click()
     expect(page.locator('input[name="people[1]/name"]')).to_have_count(0)

@@ -122,6 +122,16 @@ def test_entries_are_changed_in_place_with_htmx(app, client, token):
                                                                   "people[1]/name": "Ana"}, htmx=True)
     assert saved.status_code == 200 and "Saved" in saved.get_data(as_text=True)
     assert stored(app)["people[1]/name"] == "Ana"
+    # the entry's age, shown once its name is given, is drawn in place with the reply (and hidden again)
+    shown = saved.get_data(as_text=True)
+    assert 'id="q-people[1]/age" data-question="people[1]/age" hx-swap-oob="outerHTML"' in shown
+    assert 'name="people[1]/age"' in shown
+    cleared = client.post(f"/s/{token}/answer/people[1]/name", data={"people[1]/name__present": "1",
+                                                                    "people[1]/name": ""}, htmx=True)
+    assert '<div class="question" id="q-people[1]/age" hx-swap-oob="outerHTML" hidden></div>' in cleared.get_data(
+        as_text=True)
+    client.post(f"/s/{token}/answer/people[1]/name", data={"people[1]/name__present": "1", "people[1]/name": "Ana"},
+                htmx=True)
     refused = client.post(f"/s/{token}/answer/people[1]/age", data={"people[1]/age__present": "1",
                                                                    "people[1]/age": "500"}, htmx=True)
     assert refused.status_code == 422 and "Too old" in refused.get_data(as_text=True)
@@ -146,7 +156,7 @@ def test_the_review_names_an_unanswered_entry_question_with_its_entry(app, clien
 COUNTED = [
     *factories.repeat("people", "Person", {"type": "text", "name": "name", "label": "Name"}),
     *factories.group("after", "After", {"type": "text", "name": "why", "label": "Why so many?",
-                                        "relevant": "count(${people}) > 1 and ${people} != ''"}),
+                                        "relevant": "count(${people}) > 1"}),
 ]
 
 
