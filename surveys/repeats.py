@@ -47,6 +47,7 @@ class Repeat:
     count_source: str = ""
     row: int = 0
     conditions: list[Expression] = field(default_factory=list)  # relevance of the groups around it
+    repeats: list[Repeat] = field(default_factory=list)  # repeats inside this one, answered per entry of it
 
     def question(self, name: str) -> Question | None:
         return next((q for q in self.questions if q.name == name), None)
