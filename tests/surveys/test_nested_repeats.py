@@ -12,7 +12,6 @@ from surveys.repeats import (
     entry_context,
     entry_ids,
     find_repeat,
-    inner_repeat,
     limit,
     missing_required,
     remove_entry,

@@ -113,11 +113,10 @@ def test_a_repeat_inside_a_repeat_is_read_with_its_own_names_and_count(tmp_path)
     [characters] = cartoons.repeats  # inside a group of the repeat: still the repeat's inner repeat
     assert (characters.fixed_count, [q.name for q in characters.questions]) == (3, ["name"])
     assert [r.name for r in definition.repeats()] == ["children"]  # top-level repeats only
+    not_yet = "is read, but partners cannot answer its entries yet"
     assert [w for w in definition.warnings if "inside the repeat" in w] == [
-        "row 5: the repeat 'cartoons' inside the repeat 'children' is read, but partners cannot answer its "
-        "entries yet",
-        "row 8: the repeat 'characters' inside the repeat 'cartoons' is read, but partners cannot answer its "
-        "entries yet",
+        f"row 5: the repeat 'cartoons' inside the repeat 'children' {not_yet}",
+        f"row 8: the repeat 'characters' inside the repeat 'cartoons' {not_yet}",
     ]
 
 
