@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 MAX_ENTRIES = 200  # an open-ended repeat still has a ceiling, so one partner cannot grow a response without end
 _NOT_A_NAME = re.compile(r"[\[\]#/]")
-_KEY = re.compile(r"^(?P<repeat>[^\[\]#/]+)\[(?P<entry>\d+)\]/(?P<name>[^\[\]#/]+)$")
+_KEY = re.compile(r"^(?P<repeat>[^\[\]#/]+(?:\[\d+\]/[^\[\]#/]+)*)\[(?P<entry>\d+)\]/(?P<name>[^\[\]#/]+)$")
 
 
 @dataclass
@@ -81,7 +81,8 @@ def entry_key(repeat: str, entry: int, name: str) -> str:
 
 
 def parse_entry_key(key: str) -> tuple[str, int, str] | None:
-    """(repeat, entry id, question name) of a stored entry answer's name, or None for an ordinary answer."""
+    """(repeat, entry id, question name) of a stored entry answer's name, or None for an ordinary answer; the repeat
+    of an inner entry is its path (`children[1]/cartoons`)."""
     match = _KEY.match(key)
     if not match:
         return None
@@ -98,6 +99,11 @@ def inner_repeat(repeat: Repeat, entry: int, inner: Repeat) -> Repeat:
     """`inner` (one of repeat.repeats) as held by one entry of `repeat`: named by its path (`children[1]/cartoons`),
     so every storage function here works on it unchanged, and its expressions read that outer entry."""
     return replace(inner, name=f"{repeat.name}[{entry}]/{inner.name}", outer=(repeat, entry))
+
+
+def css_id(path: str) -> str:
+    """The page id of a repeat's block: `r-people`, `r-children-1-cartoons` (a CSS selector cannot hold [ ] /)."""
+    return "r-" + re.sub(r"[\[\]/]+", "-", path).strip("-")
 
 
 def find_repeat(repeats: list[Repeat], path: str, answers: Mapping[str, str | None]) -> Repeat | None:
