@@ -209,12 +209,17 @@ def page_context(definition, language: str, values: Mapping[str, str]) -> dict:
 
 
 def add_words(words, sections) -> None:
-    """The wording of the entries' questions listed on the review and the receipt."""
+    """The wording of the entries' questions listed on the review and the receipt (inner entries included)."""
     from .review import AnsweredRepeat
     from .wording import entry_wording
+
+    def add(item):
+        for entry, drawn in item.items:
+            entry_wording(words, item.repeat, entry, drawn)
+            for inner in item.inner.get(entry, []):
+                add(inner)
 
     for section in sections:
         for item in section.entries:
             if isinstance(item, AnsweredRepeat):
-                for entry, drawn in item.items:
-                    entry_wording(words, item.repeat, entry, drawn)
+                add(item)

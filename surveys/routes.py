@@ -446,7 +446,8 @@ def _review_context(visit: Visit, missing=()) -> dict:
 
     def screen_of(name):
         entry = parse_entry_key(name)
-        return screens.of_question[name] if entry is None else screens.of_repeat[entry[0]]
+        # an inner entry's page is its outermost repeat's
+        return screens.of_question[name] if entry is None else screens.of_repeat[entry[0].split("[")[0]]
 
     return _partner_context(
         visit, sections=sections, values=visit.values, missing=list(missing),

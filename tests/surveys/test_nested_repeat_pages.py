@@ -82,3 +82,27 @@ def test_inner_entries_autosave_and_change_in_place_with_htmx(app, client, token
     refused = client.post(f"/s/{token}/answer/{times}", data={f"{times}__present": "1", times: "500"}, htmx=True)
     assert refused.status_code == 422 and "Too many" in refused.get_data(as_text=True)
     assert times not in stored(app)
+
+
+def test_review_and_receipt_list_inner_entries_and_a_missing_inner_answer_blocks_submission(app, client, token):
+    start_survey(client, token)
+    post(client, token, "children", {}, "add:children")
+    post(client, token, "children", {}, "add:children[1]/cartoons")
+    post(client, token, "children", {}, "add:children[1]/cartoons")
+    data = {"children[1]/name__present": "1", "children[1]/name": "Ana",
+            "children[1]/cartoons[1]/name__present": "1", "children[1]/cartoons[1]/name": "Totoro"}
+    post(client, token, "children", data, "save")
+    # cartoon 2 has no name, which is required: the review links to it and submitting is refused
+    review = client.get(f"/s/{token}/review").get_data(as_text=True)
+    assert "/page/children#q-children%5B1%5D/cartoons%5B2%5D/name\">Cartoon&#39;s name</a>" in review
+    client.post(f"/s/{token}/submit", data={})
+    assert client.get(f"/s/{token}/review").status_code == 200  # still answerable: not submitted
+    data.update({"children[1]/cartoons[2]/name__present": "1", "children[1]/cartoons[2]/name": "Heidi"})
+    post(client, token, "children", data, "review")
+    review = client.get(f"/s/{token}/review").get_data(as_text=True)
+    assert review.index("Ana") < review.index("Totoro") < review.index("Heidi")
+    assert 'id="a-children[1]/cartoons"' in review and "Cartoon 2" in review
+    submitted = client.post(f"/s/{token}/submit", data={})
+    assert submitted.status_code == 303
+    receipt = client.get(submitted.headers["Location"]).get_data(as_text=True)
+    assert "Totoro" in receipt and "Heidi" in receipt
