@@ -20,7 +20,7 @@ from .repeats import MAX_ENTRIES, Repeat
 
 NESTED_NOT_LISTED = (
     "row {row}: the repeat '{name}' inside the repeat '{outer}' is answered in each of its entries, but its entries "
-    "are not yet listed on the review page, the receipt or the exports"
+    "are not yet in the exports or the report"
 )
 IN_GRID = "a repeat cannot sit inside the table-list group '{outer}' (opened at row {row})"
 
