@@ -11,6 +11,7 @@ its entries are numbered 1..n and `<repeat>#entries` is written when its answers
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -25,10 +26,13 @@ from .repeats import (
     RepeatAnswers,
     RepeatError,
     add_entry,
+    css_id,
     entries_key,
     entry_context,
     entry_ids,
     entry_key,
+    find_repeat,
+    inner_repeat,
     limit,
     parse_entry_key,
     remove_entry,
@@ -78,11 +82,20 @@ def shown_names(repeats: list[Repeat], all_repeats: list[Repeat], values, partne
                                                                                     partner) if question.displayed}
 
 
+def with_inner(repeats: list[Repeat], values, partner, all_repeats: list[Repeat]) -> list[Repeat]:
+    """The repeats, then for each of their entries its inner repeats (named by path, `children[1]/cartoons`)."""
+    found = list(repeats)
+    for repeat in found:  # grows as inner repeats are found, so every depth is reached
+        for entry in shown_ids(repeat, values, partner, all_repeats):
+            found += [inner_repeat(repeat, entry, inner) for inner in repeat.repeats]
+    return found
+
+
 def _shown_entry_questions(repeats: list[Repeat], all_repeats: list[Repeat], values, partner):
     """(repeat, entry, question, stored name, the entry's context) of every question shown in an entry of a shown
-    repeat: its relevance read inside the entry."""
+    repeat (inner repeats included): its relevance read inside the entry."""
     context = _context(values, partner, all_repeats)
-    for repeat in repeats:
+    for repeat in with_inner(repeats, values, partner, all_repeats):
         if not repeat_shown(repeat, values, partner, all_repeats):
             continue
         for entry in shown_ids(repeat, values, partner, all_repeats):
@@ -104,9 +117,13 @@ def hidden_entry_answers(definition, values: Mapping[str, str], partner: Mapping
         kept |= {key, key.removesuffix(question.name) + question.other_name}
     hidden_repeats = {r.name for r in repeats if not repeat_shown(r, values, partner, repeats)}
     names = {r.name for r in repeats}
+
+    def outermost(name: str) -> str:  # children[1]/cartoons[2]/name and children[1]/cartoons#entries: children
+        return name.split("[", 1)[0].removesuffix("#entries")
+
     return [name for name in values
-            if ((parse_entry_key(name) or ("",))[0] in names and name not in kept)
-            or name.removesuffix("#entries") in hidden_repeats and name.endswith("#entries")]
+            if (parse_entry_key(name) and outermost(name) in names and name not in kept)
+            or name.endswith("#entries") and outermost(name) in hidden_repeats]
 
 
 def validate_entries(definition, repeats: list[Repeat], form: MultiDict, stored: Mapping[str, str],
@@ -117,7 +134,7 @@ def validate_entries(definition, repeats: list[Repeat], form: MultiDict, stored:
     values = dict(stored)
     changes: dict[str, str | None] = {}
     errors: dict[str, str] = {}
-    for repeat in repeats:
+    for repeat in with_inner(repeats, values, partner, all_repeats):
         ids = shown_ids(repeat, values, partner, all_repeats)
         if counted(repeat) and " ".join(map(str, ids)) != (stored.get(entries_key(repeat.name)) or ""):
             changes[entries_key(repeat.name)] = " ".join(map(str, ids)) or None
@@ -167,7 +184,7 @@ def entry_action(definition, action: str, values: Mapping[str, str]) -> tuple[st
     changed) for a repeat that takes no such button, an entry already removed, or a full list."""
     kind, _sep, rest = action.partition(":")
     name, _sep, number = rest.partition(":")
-    repeat = definition.repeat(name)
+    repeat = find_repeat(definition.repeats(), name, values)
     if repeat is None or counted(repeat) or kind not in ("add", "remove"):
         raise RepeatError(_("This list cannot be changed here; nothing was changed."))
     context = _context(values, {}, definition.repeats())
@@ -181,8 +198,8 @@ def entry_action(definition, action: str, values: Mapping[str, str]) -> tuple[st
 def entry_names(definition, values: Mapping[str, str]) -> list[str]:
     """The stored names that repeats on a page read: every entry answer and entries list."""
     repeats = {r.name for r in definition.repeats()}
-    return [name for name in values
-            if (parse_entry_key(name) or ("",))[0] in repeats or name.removesuffix("#entries") in repeats]
+    return [name for name in values if re.split(r"[\[#]", name)[0] in repeats and (
+        parse_entry_key(name) or name.endswith("#entries"))]
 
 
 def can_add(repeat: Repeat, values: Mapping[str, str]) -> bool:
@@ -222,16 +239,22 @@ def page_context(definition, language: str, values: Mapping[str, str]) -> dict:
     words = survey_words(definition, language)
     return {"entry_ids_of": lambda r: shown_ids(r, values, {}, repeats),
             "entry_qs": lambda r, entry: entry_wording(words, r, entry, entry_questions(r, entry)),
-            "counted": counted, "can_add": lambda r: can_add(r, values)}
+            "counted": counted, "can_add": lambda r: can_add(r, values), "css_id": css_id,
+            "inner_of": lambda r, entry: [inner_repeat(r, entry, inner) for inner in r.repeats]}
 
 
 def add_words(words, sections) -> None:
-    """The wording of the entries' questions listed on the review and the receipt."""
+    """The wording of the entries' questions listed on the review and the receipt (inner entries included)."""
     from .review import AnsweredRepeat
     from .wording import entry_wording
+
+    def add(item):
+        for entry, drawn in item.items:
+            entry_wording(words, item.repeat, entry, drawn)
+            for inner in item.inner.get(entry, []):
+                add(inner)
 
     for section in sections:
         for item in section.entries:
             if isinstance(item, AnsweredRepeat):
-                for entry, drawn in item.items:
-                    entry_wording(words, item.repeat, entry, drawn)
+                add(item)

@@ -7,6 +7,8 @@ and need no new table:
   removing entry 2 never renumbers entry 4, so a remove posted twice (a double click, a replayed request) finds
   entry 2 gone and changes nothing instead of removing the next one.
 - `<repeat>[<id>]/<name>` holds the answer to question `name` in that entry.
+- A repeat inside a repeat is stored under its outer entry: `children[1]/cartoons#entries`,
+  `children[1]/cartoons[2]/name` (inner_repeat names it by that path), so removing outer entry 1 removes them too.
 
 The operations here are pure: they read a mapping of stored answers and return the changes to write
 (name -> value, or None to delete), or raise RepeatError with a message for the partner. The caller writes the
@@ -19,7 +21,7 @@ import math
 import re
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .expressions.nodesets import POSITION
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
     from .expressions import Expression
 
 MAX_ENTRIES = 200  # an open-ended repeat still has a ceiling, so one partner cannot grow a response without end
-_KEY = re.compile(r"^(?P<repeat>[^\[\]#/]+)\[(?P<entry>\d+)\]/(?P<name>[^\[\]#/]+)$")
+_NOT_A_NAME = re.compile(r"[\[\]#/]")
+_KEY = re.compile(r"^(?P<repeat>[^\[\]#/]+(?:\[\d+\]/[^\[\]#/]+)*)\[(?P<entry>\d+)\]/(?P<name>[^\[\]#/]+)$")
 
 
 @dataclass
@@ -47,6 +50,8 @@ class Repeat:
     count_source: str = ""
     row: int = 0
     conditions: list[Expression] = field(default_factory=list)  # relevance of the groups around it
+    repeats: list[Repeat] = field(default_factory=list)  # repeats inside this one, answered per entry of it
+    outer: tuple[Repeat, int] | None = field(default=None, repr=False, compare=False)  # set by inner_repeat
 
     def question(self, name: str) -> Question | None:
         return next((q for q in self.questions if q.name == name), None)
@@ -76,7 +81,8 @@ def entry_key(repeat: str, entry: int, name: str) -> str:
 
 
 def parse_entry_key(key: str) -> tuple[str, int, str] | None:
-    """(repeat, entry id, question name) of a stored entry answer's name, or None for an ordinary answer."""
+    """(repeat, entry id, question name) of a stored entry answer's name, or None for an ordinary answer; the repeat
+    of an inner entry is its path (`children[1]/cartoons`)."""
     match = _KEY.match(key)
     if not match:
         return None
@@ -89,13 +95,45 @@ def entry_ids(answers: Mapping[str, str | None], repeat: str) -> list[int]:
     return [int(part) for part in text.split() if part.isdigit()]
 
 
+def inner_repeat(repeat: Repeat, entry: int, inner: Repeat) -> Repeat:
+    """`inner` (one of repeat.repeats) as held by one entry of `repeat`: named by its path (`children[1]/cartoons`),
+    so every storage function here works on it unchanged, and its expressions read that outer entry."""
+    return replace(inner, name=f"{repeat.name}[{entry}]/{inner.name}", outer=(repeat, entry))
+
+
+def css_id(path: str) -> str:
+    """The page id of a repeat's block: `r-people`, `r-children-1-cartoons` (a CSS selector cannot hold [ ] /)."""
+    return "r-" + re.sub(r"[\[\]/]+", "-", path).strip("-")
+
+
+def find_repeat(repeats: list[Repeat], path: str, answers: Mapping[str, str | None]) -> Repeat | None:
+    """The repeat a stored path names (`people`, `children[1]/cartoons`), or None when it names no repeat of the form
+    or an outer entry that does not exist (removed already): nothing is then added under it."""
+    parts = re.findall(r"([^\[\]/#]+)(?:\[(\d+)\])?", path)
+    if "/".join(name + (f"[{entry}]" if entry else "") for name, entry in parts) != path:
+        return None
+    found, choices = None, repeats
+    for index, (name, entry) in enumerate(parts):
+        found = next((r for r in choices if r.name.rpartition("/")[2] == name), None)
+        if found is None or (entry == "") != (index == len(parts) - 1):
+            return None
+        if entry:
+            if int(entry) not in entry_ids(answers, found.name):
+                return None
+            choices = [inner_repeat(found, int(entry), inner) for inner in found.repeats]
+    return found
+
+
 def limit(repeat: Repeat, answers: Mapping[str, str | None]) -> int:
-    """How many entries the repeat may hold: repeat_count when given, else MAX_ENTRIES."""
+    """How many entries the repeat may hold: repeat_count when given (read in the outer entry for an inner
+    repeat), else MAX_ENTRIES."""
     if repeat.fixed_count is not None:
         return repeat.fixed_count
     if repeat.count_expression is not None:
         from .expressions import as_number
 
+        if repeat.outer is not None:
+            answers = entry_context(answers, *repeat.outer)
         number = as_number(repeat.count_expression.value(answers))
         if math.isnan(number) or number < 0:  # NaN (not answered yet) or negative: no entries
             return 0
@@ -150,9 +188,10 @@ def save_entry(
 
 
 def entry_values(answers: Mapping[str, str | None], repeat: str, entry: int) -> dict[str, str | None]:
-    """One entry's answers by question name."""
+    """One entry's answers by question name (its inner repeats' entries, `cartoons[2]/name`, are not among them)."""
     prefix = f"{repeat}[{entry}]/"
-    return {key[len(prefix):]: value for key, value in answers.items() if key.startswith(prefix)}
+    return {key[len(prefix):]: value for key, value in answers.items()
+            if key.startswith(prefix) and not _NOT_A_NAME.search(key[len(prefix):])}
 
 
 def entry_context(answers: Mapping[str, str | None], repeat: Repeat, entry: int) -> Mapping[str, str | None]:
@@ -164,6 +203,8 @@ def entry_context(answers: Mapping[str, str | None], repeat: Repeat, entry: int)
     ids = entry_ids(stored, repeat.name)
     if entry in ids:
         own[POSITION] = str(ids.index(entry) + 1)
+    if repeat.outer is not None:  # an inner entry: its siblings, then its outer entry's, then the rest
+        return ChainMap(own, entry_context(answers, *repeat.outer))
     return ChainMap(own, answers if isinstance(answers, RepeatAnswers) else RepeatAnswers(answers, [repeat]))
 
 

@@ -18,6 +18,7 @@ class AnsweredRepeat:
 
     repeat: object
     items: list[tuple[int, list[Question]]]
+    inner: dict[int, list["AnsweredRepeat"]] = field(default_factory=dict)  # by entry: its repeats inside it
 
 
 @dataclass
@@ -38,9 +39,20 @@ def answered_sections(definition: SurveyDefinition, shown, values=None) -> list[
     return sections
 
 
-def _gather(items, shown, entries: list, values) -> None:
+def _answered_repeat(repeat, shown, values) -> AnsweredRepeat:
+    """A repeat's entries, each with its inner repeats' entries (named by path, `children[1]/cartoons`)."""
     from .repeat_pages import entry_questions, shown_ids
+    from .repeats import inner_repeat
 
+    ids = shown_ids(repeat, values, {}, [repeat])
+    return AnsweredRepeat(
+        repeat, [(entry, [q for q in entry_questions(repeat, entry) if q.answerable and q.name in shown])
+                 for entry in ids],
+        {entry: [_answered_repeat(inner_repeat(repeat, entry, inner), shown, values) for inner in repeat.repeats]
+         for entry in ids})
+
+
+def _gather(items, shown, entries: list, values) -> None:
     for item in items:
         if isinstance(item, Grid):
             rows = [q for q in item.questions if q.answerable and q.name in shown]
@@ -50,8 +62,6 @@ def _gather(items, shown, entries: list, values) -> None:
             _gather(item.items, shown, entries, values)
         elif not isinstance(item, Question):  # a repeat
             if item.name in shown:
-                entries.append(AnsweredRepeat(item, [
-                    (entry, [q for q in entry_questions(item, entry) if q.answerable and q.name in shown])
-                    for entry in shown_ids(item, values, {}, [item])]))
+                entries.append(_answered_repeat(item, shown, values))
         elif item.answerable and item.displayed and item.name in shown:
             entries.append(item)

@@ -37,7 +37,7 @@ from .definition import UPLOAD_TYPES
 from .invitations import form_token_matches
 from .page_drawing import PAGE, drawn_autosave_reply, drawn_page, page_context
 from .relevance import layout
-from .repeats import RepeatError, parse_entry_key
+from .repeats import RepeatError, css_id, find_repeat, parse_entry_key
 from .respondent import (
     RoundClosed,
     Visit,
@@ -342,7 +342,7 @@ def _change_entries(visit: Visit, screen, action: str, changes: dict, errors: di
         return _page(visit, screen, 200 if is_htmx() else 422, errors=errors, posted=dict(request.form.items()))
     if is_htmx():
         return _page(visit, screen)
-    return redirect_to(_screen_url(visit.token, screen.id, _anchor=f"r-{name}"))
+    return redirect_to(_screen_url(visit.token, screen.id, _anchor=css_id(name)))
 
 
 @bp.post("/s/<token>/answer/<path:question_name>")
@@ -388,13 +388,16 @@ def _autosave_entry(visit: Visit, key: str):
     """Autosave of one answer in a repeat's entry (`people[2]/age`): checked in the entry's context, saved through
     the same writer; the reply is the question's saved state or problem."""
     repeat_name, entry, name = parse_entry_key(key)
-    repeat = visit.definition.repeat(repeat_name)
+    repeat = find_repeat(visit.definition.repeats(), repeat_name, visit.values)
     question = repeat.question(name) if repeat is not None else None
     if question is None or not question.editable:
         return error_page(404, _("There is no such question in this survey."))
     if visit.response is None:
         start(visit)
-    screen = next(s for s in layout(visit.definition).screens.all if repeat in s.repeats)
+    top = repeat
+    while top.outer is not None:  # an inner entry is on its outermost repeat's screen
+        top = top.outer[0]
+    screen = next(s for s in layout(visit.definition).screens.all if any(r.name == top.name for r in s.repeats))
     before = _entries_shown(visit, screen)
     if key not in before:
         return error_page(422, _("This question is not shown for your answers, so it cannot be saved."))
@@ -447,7 +450,8 @@ def _review_context(visit: Visit, missing=()) -> dict:
 
     def screen_of(name):
         entry = parse_entry_key(name)
-        return screens.of_question[name] if entry is None else screens.of_repeat[entry[0]]
+        # an inner entry's page is its outermost repeat's
+        return screens.of_question[name] if entry is None else screens.of_repeat[entry[0].split("[")[0]]
 
     return _partner_context(
         visit, sections=sections, values=visit.values, missing=list(missing),

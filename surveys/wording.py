@@ -66,7 +66,10 @@ def _build_words(definition, language: str) -> Words:
         return [(c.name, escape(text(c.label) or c.name)) for c in items]
 
     words = Words(questions={}, groups={})
-    in_repeats = [replace(q, name=f"{r.name}[]/{q.name}") for r in definition.repeats() for q in r.questions]
+    in_repeats, outer = [], [(r, r.name) for r in definition.repeats()]
+    for repeat, path in outer:  # grows with inner repeats: `children[]/cartoons[]/name`
+        in_repeats += [replace(q, name=f"{path}[]/{q.name}") for q in repeat.questions]
+        outer += [(inner, f"{path}[]/{inner.name}") for inner in repeat.repeats]
     for question in [*definition.questions(), *in_repeats]:
         label = text(question.label)
         listed = choices(question.choices)
@@ -95,7 +98,8 @@ def entry_wording(words: Words, repeat, entry: int, drawn: list) -> list:
     the repeat's (built once per survey version and language)."""
     for question in drawn:
         if question.name not in words.questions:
-            base = words.questions[f"{repeat.name}[]/{question.name.rpartition('/')[2]}"]
+            path = re.sub(r"\[\d+\]", "[]", repeat.name)
+            base = words.questions[f"{path}[]/{question.name.rpartition('/')[2]}"]
             words.questions[question.name] = replace(
                 base, described=(f"hint-{question.name} " if question.hint else "") + f"feedback-{question.name}")
     return drawn

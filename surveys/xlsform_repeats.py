@@ -7,8 +7,9 @@ A group inside a repeat opens a scope as well.
 
 Where a repeat is shown: at top level it is a page of its own; inside a group, a part of that group's page (after
 the questions before it). A group inside a repeat is read for its names and relevance, and its questions are shown
-in the entry in form order (no heading of their own). A repeat inside a repeat, or inside a table-list group, is
-refused with the row named.
+in the entry in form order (no heading of their own). A repeat inside a repeat (at any depth, also inside a group of the
+repeat) is read as that repeat's inner repeat (`Repeat.repeats`): its own name scope, its own repeat_count. A
+repeat inside a table-list group is refused with the row named.
 
 The entries' storage and operations live in surveys.repeats.
 """
@@ -17,7 +18,10 @@ from __future__ import annotations
 
 from .repeats import MAX_ENTRIES, Repeat
 
-NESTED = "a repeat inside the repeat '{outer}' (opened at row {row}) is not supported"
+NESTED_NOT_LISTED = (
+    "row {row}: the repeat '{name}' inside the repeat '{outer}' is answered in each of its entries, but its entries "
+    "are not yet in the exports or the report"
+)
 IN_GRID = "a repeat cannot sit inside the table-list group '{outer}' (opened at row {row})"
 
 
@@ -43,9 +47,11 @@ def begin_repeat(builder, row, stack):
     group.repeat = repeat
     parent = stack[-1] if stack else None
     outer = next((g for g in reversed(stack) if g.kind in ("repeat", "grid")), None)
-    if outer is not None:
-        message = NESTED if outer.kind == "repeat" else IN_GRID
-        builder.problem(row, row.header("type"), message.format(outer=outer.node.name, row=outer.row.number))
+    if outer is not None and outer.kind == "grid":
+        builder.problem(row, row.header("type"), IN_GRID.format(outer=outer.node.name, row=outer.row.number))
+    elif outer is not None:  # an inner repeat: one per entry of the outer one
+        outer.repeat.repeats.append(repeat)
+        builder.warnings.append(NESTED_NOT_LISTED.format(row=row.number, name=name, outer=outer.repeat.name))
     elif parent is None:  # a page of its own, carrying the repeat's label and condition
         group.page = Page(name=name, label=dict(repeat.label), hint=dict(repeat.hint), relevant=repeat.relevant,
                           relevant_source=repeat.relevant_source, row=row.number, items=[repeat])

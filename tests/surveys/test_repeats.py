@@ -88,12 +88,74 @@ def test_a_repeat_inside_a_group_is_part_of_its_page(tmp_path):
     assert items[1].count_source == "${size}"
 
 
-def test_a_repeat_inside_a_repeat_is_refused(tmp_path):
-    jobs = factories.repeat("jobs", "Job", {"type": "text", "name": "title", "label": "Title"})
-    survey = factories.repeat("people", "Person", {"type": "text", "name": "name", "label": "Name"}, *jobs)
-    assert problems_of(tmp_path, survey) == [
-        "survey sheet, row 4, column type: a repeat inside the repeat 'people' (opened at row 2) is not supported"
+def test_a_repeat_inside_a_repeat_is_read_with_its_own_names_and_count(tmp_path):
+    survey = [
+        {"type": "begin repeat", "name": "children", "label": "Child"},
+        {"type": "text", "name": "name", "label": "Child's name"},
+        {"type": "integer", "name": "shows", "label": "How many cartoons?"},
+        {"type": "begin repeat", "name": "cartoons", "label": "Cartoon", "repeat_count": "${shows}"},
+        {"type": "text", "name": "name", "label": "Cartoon's name"},  # `name` again: its own scope
+        {"type": "begin group", "name": "about", "label": "About"},
+        {"type": "begin repeat", "name": "characters", "label": "Character", "repeat_count": "3"},
+        {"type": "text", "name": "name", "label": "Character's name"},
+        {"type": "end repeat"},
+        {"type": "end group"},
+        {"type": "end repeat"},
+        {"type": "integer", "name": "age", "label": "Age"},
+        {"type": "end repeat"},
     ]
+    definition = definition_of(tmp_path, survey)
+    children = definition.repeat("children")
+    assert [q.name for q in children.questions] == ["name", "shows", "age"]  # the inner repeat is no question
+    [cartoons] = children.repeats
+    assert (cartoons.name, cartoons.count_source, [q.name for q in cartoons.questions]) == (
+        "cartoons", "${shows}", ["name"])
+    [characters] = cartoons.repeats  # inside a group of the repeat: still the repeat's inner repeat
+    assert (characters.fixed_count, [q.name for q in characters.questions]) == (3, ["name"])
+    assert [r.name for r in definition.repeats()] == ["children"]  # top-level repeats only
+    not_yet = "is answered in each of its entries, but its entries are not yet in the exports or the report"
+    assert [w for w in definition.warnings if "inside the repeat" in w] == [
+        f"row 5: the repeat 'cartoons' inside the repeat 'children' {not_yet}",
+        f"row 8: the repeat 'characters' inside the repeat 'cartoons' {not_yet}",
+    ]
+
+
+TITLE = {"type": "text", "name": "title", "label": "Title"}
+
+
+@pytest.mark.parametrize(
+    ("inner", "problem"),
+    [
+        ([{"type": "begin repeat", "name": "jobs", "label": "Job", "repeat_count": "0"}, TITLE, {"type": "end repeat"}],
+         "survey sheet, row 4, column repeat_count: repeat_count must be from 1 to 200, not 0"),
+        ([{"type": "begin repeat", "name": "jobs", "label": "Job"}, TITLE, dict(TITLE, label="Again"),
+          {"type": "end repeat"}],
+         "survey sheet, row 6, column name: duplicate name 'title' (already used at row 5)"),
+        ([{"type": "begin repeat", "name": "name", "label": "Job"}, TITLE, {"type": "end repeat"}],
+         "survey sheet, row 4, column name: duplicate name 'name' (already used at row 3)"),
+        ([{"type": "begin repeat", "name": "jobs", "label": "Job"}, {"type": "end repeat"}],
+         "survey sheet, row 4, column type: the repeat 'jobs' holds no questions"),
+    ],
+    ids=["inner count out of range", "name twice in the inner repeat", "inner repeat named like a sibling",
+         "empty inner repeat"],
+)
+def test_an_inner_repeat_is_checked_like_any_repeat(tmp_path, inner, problem):
+    survey = factories.repeat("people", "Person", {"type": "text", "name": "name", "label": "Name"}, *inner)
+    assert problem in problems_of(tmp_path, survey)
+
+
+def test_a_repeat_inside_a_table_list_group_is_still_refused(tmp_path):
+    survey = [
+        {"type": "begin group", "name": "grid", "label": "Grid", "appearance": "table-list"},
+        {"type": "select_one yn", "name": "a", "label": "A"},
+        *factories.repeat("jobs", "Job", {"type": "text", "name": "title", "label": "Title"}),
+        {"type": "end group"},
+    ]
+    path = write_xlsform(tmp_path / "form.xlsx", {"survey": survey, "choices": [
+        {"list_name": "yn", "name": "y", "label": "Yes"}, {"list_name": "yn", "name": "n", "label": "No"}]})
+    with pytest.raises(SurveyFileError) as caught:
+        load_survey_file(path, "form.xlsx")
+    assert any("cannot sit inside the table-list group 'grid'" in str(p) for p in caught.value.problems)
 
 
 AGE = {"type": "text", "name": "age", "label": "Age"}
