@@ -120,11 +120,12 @@ def shown_answers(
 
 
 def _in_repeat(name: str, repeats: set[str]) -> bool:
-    """Whether a stored name is a repeat's entries list or an answer in one of its entries (surveys.repeats)."""
+    """Whether a stored name is a repeat's entries list or an answer in one of its entries (surveys.repeats), at any
+    depth: `people#entries`, `people[2]/age`, `children[1]/cartoons[2]/name`."""
     from surveys.repeats import parse_entry_key
 
-    entry = parse_entry_key(name)
-    return bool((entry[0] if entry else name.removesuffix("#entries")) in repeats and (entry or name.endswith("#entries")))
+    outermost = name.split("[", 1)[0].removesuffix("#entries")
+    return outermost in repeats and (parse_entry_key(name) is not None or name.endswith("#entries"))
 
 
 class _Context(dict):

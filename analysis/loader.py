@@ -7,6 +7,7 @@ an export never holds a whole round in memory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -31,6 +32,7 @@ from .frames import (
     known_names,
     shown_answers,
 )
+from .repeat_tables import every_repeat
 
 CHUNK = 20_000  # rows fetched per round trip; also the size of the frames concatenated while loading
 
@@ -186,15 +188,18 @@ def load_round(session: Session, round_id: int) -> RoundData:
 
 
 def _entry_counts(session: Session, round_id: int, definition: SurveyDefinition) -> dict[str, dict[int, int]]:
-    """How many entries each response holds, per repeat (surveys.repeats: `<repeat>#entries` lists their ids)."""
-    lists = {f"{repeat.name}#entries": repeat.name for repeat in definition.repeats()}
-    if not lists:
+    """How many entries each response holds, per repeat path (surveys.repeats: `<repeat>#entries` lists their ids;
+    a repeat inside a repeat has one list per outer entry, `children[1]/cartoons#entries`, added up)."""
+    paths = {path for path, _repeat in every_repeat(definition.repeats())}
+    if not paths:
         return {}
-    counts: dict[str, dict[int, int]] = {name: {} for name in lists.values()}
+    counts: dict[str, dict[int, int]] = {path: {} for path in paths}
     statement = select(Answer.response_id, Answer.question, Answer.value).where(
-        Answer.response_id.in_(_response_ids(round_id)), Answer.question.in_(list(lists)))
+        Answer.response_id.in_(_response_ids(round_id)), Answer.question.like("%#entries"))
     for response_id, question, value in session.execute(statement):
-        counts[lists[question]][response_id] = len((value or "").split())
+        path = re.sub(r"\[\d+\]", "", question.removesuffix("#entries"))
+        if path in counts:
+            counts[path][response_id] = counts[path].get(response_id, 0) + len((value or "").split())
     return counts
 
 

@@ -18,10 +18,6 @@ from __future__ import annotations
 
 from .repeats import MAX_ENTRIES, Repeat
 
-NESTED_NOT_LISTED = (
-    "row {row}: the repeat '{name}' inside the repeat '{outer}' is answered in each of its entries, but its entries "
-    "are not yet in the exports or the report"
-)
 IN_GRID = "a repeat cannot sit inside the table-list group '{outer}' (opened at row {row})"
 
 
@@ -51,7 +47,6 @@ def begin_repeat(builder, row, stack):
         builder.problem(row, row.header("type"), IN_GRID.format(outer=outer.node.name, row=outer.row.number))
     elif outer is not None:  # an inner repeat: one per entry of the outer one
         outer.repeat.repeats.append(repeat)
-        builder.warnings.append(NESTED_NOT_LISTED.format(row=row.number, name=name, outer=outer.repeat.name))
     elif parent is None:  # a page of its own, carrying the repeat's label and condition
         group.page = Page(name=name, label=dict(repeat.label), hint=dict(repeat.hint), relevant=repeat.relevant,
                           relevant_source=repeat.relevant_source, row=row.number, items=[repeat])

@@ -3,21 +3,25 @@ the counts from each `<repeat>#entries` answer)."""
 
 from __future__ import annotations
 
+from ..repeat_tables import every_repeat
 from .context import ReportContext
 from .model import Block, Column, Section, Table, _
 
 
 def repeats_section(b: ReportContext) -> Section | None:
-    """One row per repeat: responses with at least one entry, entries in all, entries per analysed response; a row
-    with fewer responses than the threshold is withheld (logged like every suppressed cell)."""
+    """One row per repeat (one inside a repeat too, its entries in every outer entry added up): responses with at
+    least one entry, entries in all, entries per analysed response; a row with fewer responses than the threshold is
+    withheld (logged like every suppressed cell)."""
     repeats = b.definition.repeats()
     if not repeats:
         return None
     ids = set(b.respondents["response_id"])
     labels, with_entries, totals = [], [], []
-    for repeat in repeats:
-        counts = {rid: n for rid, n in b.data.entries.get(repeat.name, {}).items() if rid in ids and n}
-        labels.append(b.definition.text(repeat.label, b.language) or repeat.name)
+    named = {}
+    for path, repeat in every_repeat(repeats):  # a repeat inside a repeat: "Child / Cartoon"
+        named[path] = b.definition.text(repeat.label, b.language) or repeat.name
+        counts = {rid: n for rid, n in b.data.entries.get(path, {}).items() if rid in ids and n}
+        labels.append(named[path] if "/" not in path else f"{named[path.rpartition('/')[0]]} / {named[path]}")
         with_entries.append(len(counts))
         totals.append(sum(counts.values()))
     key = "repeat-entries"

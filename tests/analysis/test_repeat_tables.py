@@ -129,3 +129,70 @@ def test_the_report_counts_entries_per_repeat(app):
     assert table.hidden == [set()]
     table = next(s for s in withheld.sections if s.key == "repeats").blocks[0].table
     assert table.hidden == [{"n", "entries", "mean"}]
+
+
+# --------------------------------------------------------------------------------------------- a repeat in a repeat
+
+NESTED = [
+    *factories.repeat("children", "Child", {"type": "text", "name": "name", "label": "Child's name"},
+                      *factories.repeat("cartoons", "Cartoon", {"type": "text", "name": "name", "label": "Cartoon"})),
+]
+NESTED_ANSWERS = {
+    "children#entries": "1 3", "children[1]/name": "Ana", "children[3]/name": "Ben",
+    "children[1]/cartoons#entries": "2 5", "children[1]/cartoons[2]/name": "Totoro",
+    "children[1]/cartoons[5]/name": "Heidi", "children[3]/cartoons#entries": "1", "children[3]/cartoons[1]/name": "Nemo",
+}
+
+
+def nested_round(app):
+    from engagement.extensions import db
+    from surveys.models import Invitation
+    from tests.factories import invited_partner, stored_response, survey_from_rows
+
+    with app.app_context():
+        round_, _token = invited_partner(survey_from_rows(NESTED))
+        invitation = db.session.scalars(db.select(Invitation)).one()
+        response = stored_response(invitation, NESTED_ANSWERS, status="submitted", language="en")
+        return round_.id, response.id
+
+
+def test_a_repeat_inside_a_repeat_is_exported_under_its_path_with_every_levels_place(app):
+    import io
+
+    import openpyxl
+
+    from engagement.extensions import db
+    from tests.analysis.test_exports import export_bytes, read_csv
+
+    round_id, response_id = nested_round(app)
+    with app.app_context():
+        wide = read_csv(export_bytes(round_id))
+        long = read_csv(export_bytes(round_id, "long"))
+        workbook = openpyxl.load_workbook(io.BytesIO(export_bytes(round_id, "xlsx")))
+        db.session.remove()
+    row = wide.iloc[0].to_dict()
+    assert (row["children_count"], row["children/name"]) == ("2", "Ana | Ben")
+    assert (row["children/cartoons_count"], row["children/cartoons/name"]) == ("3", "Totoro | Heidi | Nemo")
+    inner = long[long["question"] == "children/cartoons/name"][["value", "repeat_index"]].values.tolist()
+    assert inner == [["Totoro", "1.1"], ["Heidi", "1.2"], ["Nemo", "2.1"]]
+    assert long[long["question"] == "children/name"]["repeat_index"].tolist() == ["1", "2"]
+    assert list(workbook["children"].iter_rows(values_only=True)) == [
+        ("response_id", "children_index", "name"), (response_id, 1, "Ana"), (response_id, 2, "Ben")]
+    assert list(workbook["children-cartoons"].iter_rows(values_only=True)) == [
+        ("response_id", "children_index", "cartoons_index", "name"), (response_id, 1, 1, "Totoro"),
+        (response_id, 1, 2, "Heidi"), (response_id, 2, 1, "Nemo")]
+
+
+def test_the_report_counts_the_entries_of_a_repeat_inside_a_repeat(app):
+    from analysis.loader import load_round
+    from analysis.report.builder import build_report
+    from engagement.extensions import db
+
+    round_id, response_id = nested_round(app)
+    with app.app_context():
+        data = load_round(db.session, round_id)
+        assert data.entries == {"children": {response_id: 2}, "children/cartoons": {response_id: 3}}
+        table = next(s for s in build_report(data, threshold=1).sections if s.key == "repeats").blocks[0].table
+        db.session.remove()
+    assert table.rows == [{"item": "Child", "n": 1, "entries": 2, "mean": 2.0},
+                          {"item": "Child / Cartoon", "n": 1, "entries": 3, "mean": 3.0}]
