@@ -2,9 +2,9 @@
 server works the values out whenever an answer they read changes, stores them with the response and exports them."""
 
 import pytest
+from markupsafe import Markup
 
 from engagement.extensions import db
-from markupsafe import Markup
 from surveys.wording import filled
 from surveys.xlsform import SurveyFileError, load_survey_file
 from tests import factories
