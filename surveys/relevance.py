@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .definition import Grid, Page, Question, Section, SurveyDefinition
-from .repeats import RepeatAnswers
+from .repeats import RepeatAnswers, nested_names
 from .screens import Screens
 
 
@@ -70,8 +70,7 @@ def layout(definition: SurveyDefinition) -> Layout:
         reading |= more
     referenced = sorted(reading)
     outside = reading - {q.name for q in questions}  # a name both outside and in a repeat reads the one outside
-    read_repeats = tuple(r for r in definition.repeats()
-                         if r.name in outside or any(q.name in outside for q in r.questions))
+    read_repeats = tuple(r for r in definition.repeats() if any(name in outside for name, *_ in nested_names(r)))
     allowed = set()
     for question in questions:
         if question.editable:

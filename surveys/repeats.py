@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -232,25 +232,50 @@ def missing_required(repeat: Repeat, answers: Mapping[str, str | None]) -> list[
     return missing
 
 
+def nested_names(repeat: Repeat, within: tuple[str, ...] = ()) -> Iterator[tuple[str, tuple[str, ...], str | None]]:
+    """(name, the repeat's steps from the top, question name or None) of a repeat, its questions and every repeat
+    inside it: what `${name}` outside its entries can read."""
+    steps = (*within, repeat.name)
+    yield repeat.name, steps, None
+    for question in repeat.questions:
+        yield question.name, steps, question.name
+    for inner in repeat.repeats:
+        yield from nested_names(inner, steps)
+
+
 class RepeatAnswers(Mapping):
     """Stored answers as expressions outside an entry read them: a repeat's name or a question inside a repeat is a
     node-set of every entry (so `count(${children})`, `sum(${age})` and `indexed-repeat(${name}, ${children}, 2)`
-    work); other names read the stored answer. Inside an entry, entry_context puts the entry's own siblings first."""
+    work), a repeat inside a repeat's of every entry of every outer entry (`count(${cartoons})`: all the children's
+    cartoons); other names read the stored answer. Inside an entry, entry_context puts the entry's own siblings
+    first. A name used at several depths reads the outermost."""
 
     def __init__(self, answers: Mapping[str, str | None], repeats: list[Repeat]):
         self.answers = answers
-        self.repeats = {r.name: r for r in repeats}
-        self.inner = {q.name: r for r in repeats for q in r.questions}
+        self.repeats, self.inner = {}, {}
+        found = [item for repeat in repeats for item in nested_names(repeat)]
+        for name, steps, question in sorted(found, key=lambda item: len(item[1])):  # the outermost first
+            if question is None:
+                self.repeats.setdefault(name, steps)
+            else:
+                self.inner.setdefault(name, steps)
+
+    def _paths(self, steps: tuple[str, ...]) -> list[str]:
+        """The stored paths of a repeat in every outer entry: `children[1]/cartoons`, `children[3]/cartoons`."""
+        paths = [steps[0]]
+        for step in steps[1:]:
+            paths = [f"{path}[{entry}]/{step}" for path in paths for entry in entry_ids(self.answers, path)]
+        return paths
 
     def __getitem__(self, name):
         from .expressions.nodesets import NodeSet
 
         if name in self.repeats:
-            return NodeSet(str(entry) for entry in entry_ids(self.answers, name))
+            return NodeSet(str(entry) for path in self._paths(self.repeats[name])
+                           for entry in entry_ids(self.answers, path))
         if name in self.inner and name not in self.answers:
-            repeat = self.inner[name].name
-            ids = entry_ids(self.answers, repeat)
-            return NodeSet(self.answers.get(entry_key(repeat, entry, name)) for entry in ids)
+            return NodeSet(self.answers.get(entry_key(path, entry, name)) for path in self._paths(self.inner[name])
+                           for entry in entry_ids(self.answers, path))
         return self.answers[name]
 
     def __iter__(self):

@@ -137,3 +137,32 @@ def test_inner_answers_stay_when_the_page_is_left_and_hidden_ones_go(app, client
     post(client, token, "children", {**data, "children[1]/cartoons[1]/name": ""}, "next")
     answers = stored(app)
     assert "children[1]/cartoons[1]/times" not in answers and answers["children[1]/name"] == "Ana"
+
+
+COUNTING = [
+    *OPTIONAL[:-1],
+    {"type": "calculate", "name": "all_cartoons", "calculation": "count(${cartoons})"},
+    {"type": "text", "name": "favourite", "label": "Which of them is the favourite?",
+     "relevant": "count(${cartoons}) > 2"},
+]
+
+
+def test_outside_the_children_count_reads_every_childs_cartoons(app, client):
+    """count(${cartoons}) outside the outer repeat counts the cartoons of every child (as in ODK)."""
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(COUNTING))
+    start_survey(client, token)
+    for action in ("add:children", "add:children", "add:children[1]/cartoons", "add:children[1]/cartoons",
+                   "add:children[2]/cartoons"):
+        post(client, token, "children", {}, action)
+    named = {f"children[{c}]/cartoons[{e}]/{field}": value for c, e, field, value in (
+        (1, 1, "name__present", "1"), (1, 1, "name", "Totoro"), (1, 2, "name__present", "1"), (1, 2, "name", "Heidi"),
+        (2, 1, "name__present", "1"), (2, 1, "name", "Nemo"))}
+    two = post(client, token, "children", {k: v for k, v in named.items() if "[2]/cartoons" not in k}, "save")
+    assert two.status_code == 303 and stored(app)["all_cartoons"] == "3"  # entries count, answered or not
+    done = post(client, token, "children", named, "next")
+    assert 'name="favourite"' in client.get(done.headers["Location"]).get_data(as_text=True)
+    post(client, token, "children", named, "remove:children[1]/cartoons:1")
+    post(client, token, "children", named, "remove:children[1]/cartoons:2")
+    assert stored(app)["all_cartoons"] == "1"
+    assert post(client, token, "children", {}, "next").headers["Location"].endswith("/review")
