@@ -296,10 +296,15 @@ def save(token, name):
         errors.update(entry_errors)
         if action.startswith(("add:", "remove:")):
             return _change_entries(visit, screen, action, changes, errors)
+    changed_names = [n for n, v in changes.items() if (v or "") != (before_values.get(n) or "")]
+    narrowed = [q.name for q in screen.questions if q.name in shown and depends_on(q, changed_names)]
+    for name in narrowed:  # its options just changed: the partner has not seen them yet, so nothing is missing
+        if not request.form.get(name):
+            errors.pop(name, None)
     screens = _screens(visit, shown)
     index = next((i for i, s in enumerate(screens) if s is screen), None)
     destination = screen.id
-    if forward and not errors and not new:
+    if forward and not errors and not new and not narrowed:
         if action == "review" or index is None or index + 1 >= len(screens):
             destination = None
         else:
@@ -315,8 +320,7 @@ def save(token, name):
         return _page(visit, screen, 422, errors=errors, posted=dict(request.form.items()), new=new)
     if forward and new:
         return redirect_to(_screen_url(token, screen.id, new=".".join(new), _anchor="new-questions"))
-    changed_names = [n for n, v in changes.items() if (v or "") != (before_values.get(n) or "")]
-    if forward and any(q.name in shown and depends_on(q, changed_names) for q in screen.questions):
+    if forward and narrowed:
         flash(_("The options of a question on this page changed with your answer. Please check them, then "
                 "continue."))
         return redirect_to(_screen_url(token, screen.id))

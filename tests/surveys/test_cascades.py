@@ -187,6 +187,19 @@ def test_without_javascript_the_page_comes_back_with_the_narrowed_options(app, c
     assert 'value="nairobi"' in more and 'value="mombasa"' not in more and 'value="kampala"' not in more
 
 
+def test_a_required_district_is_not_called_missing_before_its_options_were_shown(app, client):
+    """Without JavaScript the district's options appear only on the page that comes back: it is not yet missing."""
+    required = [*FORM[:2], {**FORM[2], "required": "yes"}, *FORM[3:]]
+    partner = factories.started_partner(client, required, CHOICES)[0]
+    sent = client.post(f"/s/{partner}/page/place", data=place(country="ke"))
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/page/place")
+    page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "The options of a question on this page changed" in page and "Please answer this question." not in page
+    assert stored(app)["country"] == "ke"
+    missing = client.post(f"/s/{partner}/page/place", data=place(country="ke"))  # now it is missing
+    assert missing.status_code == 422 and "Please answer this question." in missing.get_data(as_text=True)
+
+
 def test_changing_the_country_clears_a_district_it_no_longer_offers(app, client, partner):
     client.post(f"/s/{partner}/page/place", data=place(country="ke", district="nairobi"))
     sent = client.post(f"/s/{partner}/page/place", data=place(country="ug", district="nairobi"))
