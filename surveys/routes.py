@@ -338,8 +338,9 @@ def _change_entries(visit: Visit, screen, action: str, changes: dict, errors: di
         name, entry_changes = repeat_pages.entry_action(visit.definition, action, values)
         changes.update(entry_changes)
     except RepeatError as refusal:
-        name = action.split(":")[1]
-        flash(refusal.message, "repeat")
+        name = action.split(":")[1] if ":" in action else ""
+        known = find_repeat(visit.definition.repeats(), name, values) is not None
+        flash(refusal.message, f"repeat:{name}" if known else "message")  # in that repeat's block only
     if not save_page(visit, changes, current_page=screen.id, clean_hidden=False):
         return redirect_to(url_for("partner.receipt", token=visit.token))
     if errors:

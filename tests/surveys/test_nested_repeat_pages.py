@@ -58,7 +58,10 @@ def test_inner_entries_are_answered_without_javascript(app, client, token):
     post(client, token, "children", {}, "remove:children[1]/cartoons:2")
     before = stored(app)
     again = post(client, token, "children", {}, "remove:children[1]/cartoons:2", follow_redirects=True)
-    assert "Entry 2 does not exist" in again.get_data(as_text=True)
+    html = again.get_data(as_text=True)
+    assert html.count("Entry 2 does not exist") == 1  # in the cartoons' block only, not in every block
+    cartoons = html[html.index('id="r-children-1-cartoons"'):]
+    assert "Entry 2 does not exist" in cartoons[:cartoons.index("</legend>") + 200]
     assert stored(app) == before and before["children[1]/cartoons#entries"] == "1"
     # removing the outer entry removes its inner entries; nothing can then be added under it
     post(client, token, "children", {}, "remove:children:1")
