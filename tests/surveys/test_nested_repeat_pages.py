@@ -169,3 +169,17 @@ def test_outside_the_children_count_reads_every_childs_cartoons(app, client):
     post(client, token, "children", named, "remove:children[1]/cartoons:2")
     assert stored(app)["all_cartoons"] == "1"
     assert post(client, token, "children", {}, "next").headers["Location"].endswith("/review")
+
+
+def test_an_inner_entry_is_added_under_a_counted_outer_entry_not_yet_saved(app, client):
+    counted = [*factories.repeat("children", "Child", {"type": "text", "name": "name", "label": "Child's name"},
+                                 *factories.repeat("cartoons", "Cartoon",
+                                                   {"type": "text", "name": "name", "label": "Cartoon"}),
+                                 repeat_count="2")]
+    with app.app_context():
+        _round, token = factories.invited_partner(factories.survey_from_rows(counted))
+    start_survey(client, token)
+    added = post(client, token, "children", {}, "add:children[2]/cartoons")
+    assert added.status_code == 303
+    answers = stored(app)
+    assert answers["children#entries"] == "1 2" and answers["children[2]/cartoons#entries"] == "1"
