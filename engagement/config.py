@@ -91,7 +91,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # One uploaded file's limit, and the body of an upload request (the file and a few form fields).
         "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),
         "SUPPRESSION_THRESHOLD": int(env.get("SUPPRESSION_THRESHOLD", "5")),
-        "SURVEY_DEFAULT_MINUTES": 15,
         "COMPRESS_ALGORITHM": ["gzip"],
         "COMPRESS_MIN_SIZE": 1024,
         "COMPRESS_STREAMS": False,  # streamed exports must start at once and keep memory flat

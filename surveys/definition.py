@@ -205,3 +205,12 @@ class SurveyDefinition:
 
     def text(self, text: Text, language: str) -> str:
         return pick(text, language, self.default_language)
+
+    def minutes_to_answer(self) -> int:
+        """What the welcome page and the invitation promise: about 10 seconds a choice, 45 a typed answer, 20 anything
+        else (a repeat's questions once), in whole minutes (at least 2, with the welcome and the review), by fives past ten."""
+        questions = [q for q in self.questions() if q.editable]
+        questions += [q for repeat in self.repeats() for q in repeat.questions if q.editable]
+        seconds = sum(10 if q.choices else 45 if q.type == "text" else 20 for q in questions)
+        minutes = max(2, round(seconds / 60))
+        return minutes if minutes <= 10 else 5 * round(minutes / 5)

@@ -10,7 +10,7 @@ templates (templates/mail/), which the editor shows filled in with the placehold
 import string
 from dataclasses import dataclass
 
-from flask import current_app, render_template
+from flask import render_template
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup, escape
 
@@ -87,7 +87,7 @@ def default_text(round_: Round, kind: str, language: str) -> tuple[str, str]:
         "kind": kind, "lang": language, "contact_name": "{contact}", "organisation": "{organisation}",
         "link": "{link}", "closes_on": "{closes}", "secretariat_email": "{secretariat}", "started": False,
         "survey_title": _literal(definition.text(definition.title, language)),
-        "minutes": current_app.config.get("SURVEY_DEFAULT_MINUTES", 15),
+        "minutes": definition.minutes_to_answer(),
     }
     template = f"mail/{kind}.{language}.txt"
     return (" ".join(render_block(template, "subject", **context).split()),

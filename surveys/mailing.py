@@ -82,7 +82,7 @@ def contact_context(round_: Round, contact, kind: str, language: str, link: str,
         "link": link,
         "closes_on": long_date(round_.closes_on, language),
         "secretariat_email": current_app.config["SECRETARIAT_EMAIL"],
-        "minutes": current_app.config.get("SURVEY_DEFAULT_MINUTES", 15),
+        "minutes": definition.minutes_to_answer(),
         "started": started,
     }
 

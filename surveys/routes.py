@@ -214,8 +214,7 @@ def welcome(token):
         return redirect(url_for("partner.receipt", token=token), 303)
     if not visit.open:
         raise RoundClosed(visit.language)
-    return render("surveys/welcome.html", **_partner_context(visit, minutes=current_app.config[
-        "SURVEY_DEFAULT_MINUTES"]))
+    return render("surveys/welcome.html", **_partner_context(visit, minutes=visit.definition.minutes_to_answer()))
 
 
 def _partner_context(visit: Visit, **extra) -> dict:
@@ -298,9 +297,9 @@ def save(token, name):
             return _change_entries(visit, screen, action, changes, errors)
     changed_names = [n for n, v in changes.items() if (v or "") != (before_values.get(n) or "")]
     narrowed = [q.name for q in screen.questions if q.name in shown and depends_on(q, changed_names)]
-    for name in narrowed:  # its options just changed: the partner has not seen them yet, so nothing is missing
-        if not request.form.get(name):
-            errors.pop(name, None)
+    for unseen in narrowed:  # its options just changed: the partner has not seen them yet, so nothing is missing
+        if not request.form.get(unseen):
+            errors.pop(unseen, None)
     screens = _screens(visit, shown)
     index = next((i for i, s in enumerate(screens) if s is screen), None)
     destination = screen.id

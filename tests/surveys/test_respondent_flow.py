@@ -35,9 +35,27 @@ def test_welcome_page_names_organisation_round_and_closing_date(client, survey):
     assert page.status_code == 200
     assert "Ministry of Labour of Ghana" in html
     assert "Test round" in html
-    assert "About 15 minutes" in html
+    assert "About 4 minutes" in html  # its questions (the time follows the form: see below)
     assert "How your answers are used" in html
     assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_time_promised_follows_the_form(app, client):
+    """A form of three questions promises 2 minutes, on the welcome page and in the invitation (the default
+    survey's 77 questions, 15: tests/engagement/test_translations.py)."""
+    with app.app_context():
+        version = factories.survey_from_rows([{"type": "text", "name": "a", "label": "A"},
+                                              {"type": "integer", "name": "b", "label": "B"},
+                                              {"type": "select_one yn", "name": "c", "label": "C"}],
+                                             choices=factories.YES_NO)
+        _round, token = factories.invited_partner(version)
+        from surveys.mailing import build_message
+        from surveys.models import Invitation
+
+        mail = build_message(db.session.scalars(db.select(Invitation)).one(), "invitation")
+        assert "The survey takes about 2 minutes." in mail.get_body(("plain",)).get_content()
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "About 2 minutes" in html and "About 15 minutes" not in html
 
 
 def test_start_prefills_from_registry_and_lands_on_first_page(app, client, survey):
