@@ -183,3 +183,19 @@ def test_an_inner_entry_is_added_under_a_counted_outer_entry_not_yet_saved(app, 
     assert added.status_code == 303
     answers = stored(app)
     assert answers["children#entries"] == "1 2" and answers["children[2]/cartoons#entries"] == "1"
+
+
+def test_the_version_page_lists_inner_questions_and_conditional_required(admin, tmp_path):
+    import io
+
+    from tests.surveys.xlsform_builder import write_xlsform
+
+    survey = [*OPTIONAL, {"type": "text", "name": "why", "label": "Why?", "required": "${last} != ''"}]
+    path = write_xlsform(tmp_path / "children.xlsx", {"survey": survey,
+                                                      "settings": [{"form_id": "kids", "form_title": "Kids"}]})
+    imported = admin.post("/secretariat/surveys", data={"file": (io.BytesIO(path.read_bytes()), "children.xlsx")},
+                          content_type="multipart/form-data")
+    assert imported.status_code == 303
+    page = admin.get(imported.headers["Location"]).get_data(as_text=True)
+    assert "<code>children/name</code>" in page and "<code>children/cartoons/times</code>" in page
+    assert "(required if ${last} != &#39;&#39;)" in page
