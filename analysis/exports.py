@@ -360,6 +360,7 @@ class Export:
             for choice in question.choices:
                 labels = [choice.label.get(code, "") for code in languages]
                 yield [neutralise(cell) for cell in (question.name, "", choice.name, *labels, "", "")]
+        yield from repeat_tables.codebook_rows(self.definition, languages)
 
     def _xlsx(self, responses: Responses) -> Iterator[bytes]:
         workbook = Workbook(write_only=True)

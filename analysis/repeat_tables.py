@@ -100,6 +100,22 @@ def wide_blocks(definition, removed: set[str] = frozenset()) -> list:
     return blocks
 
 
+def codebook_rows(definition, languages: list[str]) -> Iterator[list]:
+    """The codebook's rows of the repeats' questions (any depth), named as the exports name them, then their choices:
+    name, type, choice, labels, relevant, columns."""
+    for path, repeat in every_repeat(definition.repeats()):
+        for question in repeat.questions:
+            if not question.answerable:
+                continue
+            name = f"{path}/{question.name}"
+            kind = " ".join(filter(None, (question.type, question.list_name)))
+            labels = [question.label.get(code, "") for code in languages]
+            yield [neutralise(cell) for cell in (name, kind, "", *labels, question.relevant_source, name)]
+            for choice in question.choices:
+                labels = [choice.label.get(code, "") for code in languages]
+                yield [neutralise(cell) for cell in (name, "", choice.name, *labels, "", "")]
+
+
 def long_export_rows(definition, response_id, answers: Answers, neutralise) -> Iterator[list]:
     """The long CSV's rows of the entries: response id, `<repeat>/<name>`, "", value, "", the entry's place."""
     for path, repeat in every_repeat(definition.repeats()):

@@ -178,6 +178,9 @@ def test_a_repeat_inside_a_repeat_is_exported_under_its_path_with_every_levels_p
     assert long[long["question"] == "children/name"]["repeat_index"].tolist() == ["1", "2"]
     assert list(workbook["children"].iter_rows(values_only=True)) == [
         ("response_id", "children_index", "name"), (response_id, 1, "Ana"), (response_id, 2, "Ben")]
+    codebook = {row[0]: row for row in workbook["codebook"].iter_rows(values_only=True)}
+    assert codebook["children/cartoons/name"][1:4] == ("text", None, "Cartoon")
+    assert codebook["children/name"][-1] == "children/name"
     assert list(workbook["children-cartoons"].iter_rows(values_only=True)) == [
         ("response_id", "children_index", "cartoons_index", "name"), (response_id, 1, 1, "Totoro"),
         (response_id, 1, 2, "Heidi"), (response_id, 2, 1, "Nemo")]
