@@ -67,6 +67,19 @@ def sign_in(page, base: str, role: str = "admin") -> None:
     expect(page).to_have_url(re.compile(r"/secretariat/$"))
 
 
+def open_round(page, base: str, name: str, survey: str | None = None) -> None:
+    """Create and open a round through the Secretariat's pages (signed in), of `survey`'s version when given."""
+    page.goto(f"{base}/secretariat/rounds/new")
+    if survey:
+        version = page.get_by_label("Survey version")
+        version.select_option(version.locator("option", has_text=survey).get_attribute("value"))
+    page.get_by_label("Name of the round").fill(name)
+    page.get_by_label("Closes on").fill("2099-01-31")
+    page.locator("form button[type=submit]").last.click()
+    page.get_by_role("button", name=re.compile("Open the round")).click()
+    expect(page.get_by_text(re.compile("Round opened"))).to_be_visible()
+
+
 class CspWatcher:
     """Collects Content-Security-Policy violations reported in the browser's console."""
 

@@ -61,6 +61,12 @@ def invited_partner(version) -> tuple:
     return round_, tokens["ama@example.org"]
 
 
+def partner_token(app, rows: list[dict], choices: list[dict] | None = None) -> str:
+    """The token of Ama (invited_partner) for a survey made from `rows`: for tests of the partner's pages."""
+    with app.app_context():
+        return invited_partner(survey_from_rows(rows, choices))[1]
+
+
 def started_partner(client, rows: list[dict], choices: list[dict] | None = None) -> tuple[str, int]:
     """Ama invited to an open round of the survey made of `rows`, who opened her link and pressed Start with `client`:
     returns her token and the round's id."""

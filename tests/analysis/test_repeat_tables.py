@@ -46,7 +46,8 @@ EXPORTED = [
 ]
 
 
-def exported_round(app):
+def submitted_round(app, rows: list[dict], answers: dict[str, str]) -> tuple[int, int]:
+    """(round id, response id) of one response submitted with `answers` to a round of a survey made from `rows`."""
     from datetime import UTC, datetime
 
     from engagement.extensions import db
@@ -54,14 +55,18 @@ def exported_round(app):
     from tests.factories import invited_partner, stored_response, survey_from_rows
 
     with app.app_context():
-        round_, _token = invited_partner(survey_from_rows(EXPORTED))
+        round_, _token = invited_partner(survey_from_rows(rows))
         invitation = db.session.scalars(db.select(Invitation)).one()
-        response = stored_response(invitation, {
-            "org": "ILO", "people#entries": "1 3", "people[1]/name": "Ana", "people[1]/age": "7",
-            "people[3]/name": "=Ben", "people[2]/name": "removed, left behind"},
-            status="submitted", language="en", started_at=datetime(2026, 11, 20, tzinfo=UTC),
-            submitted_at=datetime(2026, 11, 21, tzinfo=UTC))
+        response = stored_response(invitation, answers, status="submitted", language="en",
+                                   started_at=datetime(2026, 11, 20, tzinfo=UTC),
+                                   submitted_at=datetime(2026, 11, 21, tzinfo=UTC))
         return round_.id, response.id
+
+
+def exported_round(app):
+    return submitted_round(app, EXPORTED, {
+        "org": "ILO", "people#entries": "1 3", "people[1]/name": "Ana", "people[1]/age": "7",
+        "people[3]/name": "=Ben", "people[2]/name": "removed, left behind"})
 
 
 def test_wide_long_and_xlsx_exports_carry_the_entries(app):
@@ -145,15 +150,7 @@ NESTED_ANSWERS = {
 
 
 def nested_round(app):
-    from engagement.extensions import db
-    from surveys.models import Invitation
-    from tests.factories import invited_partner, stored_response, survey_from_rows
-
-    with app.app_context():
-        round_, _token = invited_partner(survey_from_rows(NESTED))
-        invitation = db.session.scalars(db.select(Invitation)).one()
-        response = stored_response(invitation, NESTED_ANSWERS, status="submitted", language="en")
-        return round_.id, response.id
+    return submitted_round(app, NESTED, NESTED_ANSWERS)
 
 
 def test_a_repeat_inside_a_repeat_is_exported_under_its_path_with_every_levels_place(app):

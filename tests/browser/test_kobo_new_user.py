@@ -15,7 +15,7 @@ from engagement.extensions import db
 from surveys.invitations import token_for
 from surveys.models import Invitation, Response
 from tests import factories
-from tests.browser_support import sign_in
+from tests.browser_support import open_round, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -101,14 +101,7 @@ def test_a_kobo_form_is_imported_answered_without_javascript_and_exported(
     expect(staff.locator("main")).to_contain_text("row 2 'start' (start)")
     expect(staff.locator("main")).to_contain_text("sites/site_name")  # a repeat's questions are listed too
     shot(staff, shots, "0-imported")
-    staff.goto(f"{live_server}/secretariat/rounds/new")
-    version = staff.get_by_label("Survey version")
-    version.select_option(version.locator("option", has_text="Kobo staff survey").get_attribute("value"))
-    staff.get_by_label("Name of the round").fill("Kobo round")
-    staff.get_by_label("Closes on").fill("2099-01-31")
-    staff.locator("form button[type=submit]").last.click()
-    staff.get_by_role("button", name=re.compile("Open the round")).click()
-    expect(staff.get_by_text(re.compile("Round opened"))).to_be_visible()
+    open_round(staff, live_server, "Kobo round", survey="Kobo staff survey")
     with app.app_context():
         invitation = db.session.scalar(db.select(Invitation))
         link, round_id = f"{live_server}/s/{token_for(invitation)}", invitation.round_id

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from engagement.extensions import db
 from partners.models import Organisation
 from surveys.models import Invitation, Round
-from tests.browser_support import sign_in
+from tests.browser_support import open_round, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,12 +36,7 @@ def test_admin_imports_partners_and_opens_a_round(app, js_page, live_server, dem
         senegal = db.session.scalar(db.select(Organisation).filter_by(name="Ministère de l'Emploi du Sénégal"))
         assert (senegal.country, senegal.region, senegal.pathfinder) == ("SN", "africa", True)
 
-    page.goto(f"{live_server}/secretariat/rounds/new")
-    page.get_by_label("Name of the round").fill("Browser round")
-    page.get_by_label("Closes on").fill("2099-01-31")
-    page.locator("form button[type=submit]").last.click()
-    page.get_by_role("button", name=re.compile("Open the round")).click()
-    expect(page.get_by_text(re.compile("Round opened"))).to_be_visible()
+    open_round(page, live_server, "Browser round")
     with app.app_context():
         round_ = db.session.scalar(db.select(Round).filter_by(name="Browser round"))
         assert round_.status == "open"

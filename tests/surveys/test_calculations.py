@@ -176,8 +176,7 @@ def test_a_page_holding_only_unlabelled_calculations_is_not_a_screen(app, client
               {"type": "begin_group", "name": "work", "label": "Work"},
               {"type": "calculate", "name": "twice", "calculation": "${n} * 2"},
               {"type": "end_group", "name": "work"}]
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(survey, factories.YES_NO))
+    token = factories.partner_token(app, survey, factories.YES_NO)
     client.get(f"/s/{token}")
     client.post(f"/s/{token}/start")
     sent = client.post(f"/s/{token}/page/ask", data={"n": "3", "n__present": "1", "action": "next"})
@@ -193,8 +192,7 @@ def test_without_javascript_a_question_shown_by_a_calculation_on_the_same_page_i
               {"type": "calculate", "name": "total", "calculation": "${men} + ${women}"},
               {"type": "text", "name": "why", "label": "Why so many?", "relevant": "${total} > 10"},
               {"type": "end_group", "name": "ask"}]
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(survey, factories.YES_NO))
+    token = factories.partner_token(app, survey, factories.YES_NO)
     client.get(f"/s/{token}")
     client.post(f"/s/{token}/start")
     data = {"men": "8", "men__present": "1", "women": "4", "women__present": "1", "action": "next"}

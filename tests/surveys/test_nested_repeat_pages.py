@@ -24,10 +24,7 @@ SURVEY = [
 
 @pytest.fixture
 def token(app):
-    with app.app_context():
-        version = factories.survey_from_rows(SURVEY)
-        _round, token = factories.invited_partner(version)
-        return token
+    return factories.partner_token(app, SURVEY)
 
 
 def test_inner_entries_are_answered_without_javascript(app, client, token):
@@ -123,8 +120,7 @@ OPTIONAL = [
 
 
 def test_inner_answers_stay_when_the_page_is_left_and_hidden_ones_go(app, client):
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(OPTIONAL))
+    token = factories.partner_token(app, OPTIONAL)
     start_survey(client, token)
     post(client, token, "children", {}, "add:children")
     post(client, token, "children", {}, "add:children[1]/cartoons")
@@ -152,8 +148,7 @@ COUNTING = [
 
 def test_outside_the_children_count_reads_every_childs_cartoons(app, client):
     """count(${cartoons}) outside the outer repeat counts the cartoons of every child (as in ODK)."""
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(COUNTING))
+    token = factories.partner_token(app, COUNTING)
     start_survey(client, token)
     for action in ("add:children", "add:children", "add:children[1]/cartoons", "add:children[1]/cartoons",
                    "add:children[2]/cartoons"):
@@ -176,8 +171,7 @@ def test_an_inner_entry_is_added_under_a_counted_outer_entry_not_yet_saved(app, 
                                  *factories.repeat("cartoons", "Cartoon",
                                                    {"type": "text", "name": "name", "label": "Cartoon"}),
                                  repeat_count="2")]
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(counted))
+    token = factories.partner_token(app, counted)
     start_survey(client, token)
     added = post(client, token, "children", {}, "add:children[2]/cartoons")
     assert added.status_code == 303

@@ -37,8 +37,7 @@ answers = factories.stored_answers
 
 @pytest.fixture
 def follow_up(app, client):
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(FOLLOW_UP, factories.YES_NO))
+    token = factories.partner_token(app, FOLLOW_UP, factories.YES_NO)
     started(client, token)
     return token
 

@@ -27,10 +27,7 @@ SURVEY = [
 
 @pytest.fixture
 def token(app):
-    with app.app_context():
-        version = factories.survey_from_rows(SURVEY)
-        _round, token = factories.invited_partner(version)
-        return token
+    return factories.partner_token(app, SURVEY)
 
 
 def stored(app):
@@ -163,8 +160,7 @@ COUNTED = [
 def test_a_question_after_a_repeat_is_shown_by_how_many_entries_it_has(app, client):
     """count(${people}) outside the repeat reads its entries: shown with two entries, not with one (whose only
     entry id, like the first of two, is 1: the shown questions are not remembered by that value alone)."""
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(COUNTED))
+    token = factories.partner_token(app, COUNTED)
     start_survey(client, token)
     post(client, token, "people", {}, "add:people")
     one = post(client, token, "people", entry(1, "Ana"), "next")
@@ -211,8 +207,7 @@ HIDDEN_REPEAT = [
 
 
 def test_a_repeat_hidden_by_a_later_answer_loses_its_entries_at_submission(app, client):
-    with app.app_context():
-        _round, token = factories.invited_partner(factories.survey_from_rows(HIDDEN_REPEAT, choices=factories.YES_NO))
+    token = factories.partner_token(app, HIDDEN_REPEAT, factories.YES_NO)
     start_survey(client, token)
     post(client, token, "page_1", {"staff__present": "1", "staff": "yes"}, "next")
     post(client, token, "people", {}, "add:people")
