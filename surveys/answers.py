@@ -346,9 +346,10 @@ def missing_required(definition: SurveyDefinition, values: Mapping[str, str], pa
             and q.is_required(context)]
 
 
-def load_values(response_id: int) -> dict[str, str]:
-    return dict(db.session.execute(db.select(Answer.question, Answer.value)
-                                   .where(Answer.response_id == response_id)).all())
+def load_values(response_id: int, connection: Connection | None = None) -> dict[str, str]:
+    """A response's stored answers (on the caller's write connection when given: what is stored under its lock)."""
+    statement = db.select(Answer.question, Answer.value).where(Answer.response_id == response_id)
+    return dict((connection if connection is not None else db.session).execute(statement).all())
 
 
 def store(response_id: int, changes: Mapping[str, str | None], connection: Connection | None = None) -> None:

@@ -16,7 +16,7 @@ from engagement.i18n import LANGUAGE_NAMES
 from partners.models import Contact, Organisation
 
 from . import answers as answer_store
-from .calculations import calculated_changes, default_of
+from .calculations import calculated_changes, calculated_questions, default_of
 from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
 from .models import Answer, Invitation, Preview, Response, Round
@@ -341,23 +341,41 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
         if saved:
             visit.values = values
         return saved
-    touch = _touch_statement(current_page is not None)
-    parameters = {"response_id": response_id, "now": datetime.now(UTC), "page": current_page}
+    with_page = current_page is not None
+    now = datetime.now(UTC)
+    parameters = {"response_id": response_id, "now": now, "page": current_page, "seen": visit.response.updated_at}
+    stored = changes
 
     def work(connection):
+        nonlocal stored
         # Check and touch the response in one statement: on PostgreSQL it also locks the row, so a submit from
         # another tab cannot commit between this check and the answers below.
-        if connection.execute(touch, parameters).rowcount != 1:
-            return False
-        answer_store.store(response_id, changes, connection)
+        if connection.execute(_touch_statement(with_page, True), parameters).rowcount != 1:
+            # Submitted, or another save (a second tab, an autosave in flight) came since this request read the
+            # answers: the calculations are worked out again from the answers stored now, under the write lock.
+            if connection.execute(_touch_statement(with_page, False), parameters).rowcount != 1:
+                return False
+            if calculated_questions(visit.definition):
+                stored = {**changes, **_recalculated(visit, changes, answer_store.load_values(response_id, connection))}
+        answer_store.store(response_id, stored, connection)
         return True
 
     saved = run_write(work, core=True)
     if saved:
-        visit.values = values
-        if current_page is not None:
+        visit.values = {**values, **{k: v for k, v in stored.items() if v is not None}}
+        visit.response.updated_at = now
+        if with_page:
             visit.response.current_page = current_page
     return saved
+
+
+def _recalculated(visit: Visit, changes: dict, stored: dict) -> dict:
+    """The calculations for this save's changes over the answers stored now (another save may have come first)."""
+    values = {**stored, **{k: v for k, v in changes.items() if v is not None}}
+    for name, value in changes.items():
+        if value is None:
+            values.pop(name, None)
+    return calculated_changes(visit.definition, values, visit.partner)
 
 
 def _calculate(visit: Visit, changes: dict, values: dict) -> None:
@@ -370,16 +388,18 @@ def _calculate(visit: Visit, changes: dict, values: dict) -> None:
             values[name] = value
 
 
-@lru_cache(maxsize=2)
-def _touch_statement(with_page: bool):
-    """Mark the response as changed now (and where the partner is), unless it was submitted."""
+@lru_cache(maxsize=4)
+def _touch_statement(with_page: bool, if_unchanged: bool):
+    """Mark the response as changed now (and where the partner is), unless it was submitted (or, if_unchanged,
+    changed since this request read it)."""
     responses = Response.__table__
     values = {"updated_at": bindparam("now")}
     if with_page:
         values["current_page"] = bindparam("page")
-    return (db.update(responses)
-            .where(responses.c.id == bindparam("response_id"), responses.c.status != "submitted")
-            .values(values))
+    conditions = [responses.c.id == bindparam("response_id"), responses.c.status != "submitted"]
+    if if_unchanged:
+        conditions.append(responses.c.updated_at == bindparam("seen"))
+    return db.update(responses).where(*conditions).values(values)
 
 
 

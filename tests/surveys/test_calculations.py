@@ -134,6 +134,19 @@ def test_with_javascript_an_autosave_redraws_the_calculation_it_changed(app, cli
     assert stored(app)["total"] == "4" and stored(app)["share"] == "100"
 
 
+def test_two_autosaves_in_flight_compute_the_calculation_from_both_answers(app, partner):
+    """Men and women autosaved at once (a partner tabbing on a slow line): each request read the answers before the
+    other saved, and the later write works the calculations out again from what is stored by then."""
+    from surveys.respondent import open_visit, save_page
+
+    with app.test_request_context():
+        for_men, for_women = open_visit(partner), open_visit(partner)  # both read before either saves
+        assert save_page(for_men, {"men": "8"}, current_page=None, clean_hidden=False)
+        assert save_page(for_women, {"women": "4"}, current_page=None, clean_hidden=False)
+        assert (for_women.values["total"], for_women.values["share"]) == ("12", "33.3")
+    assert (stored(app)["total"], stored(app)["share"]) == ("12", "33.3")
+
+
 def test_synthetic_responses_carry_their_calculations(tmp_path):
     definition = load(tmp_path, FORM)
     for values in factories.synthetic_samples(definition, 5):
