@@ -322,10 +322,7 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
     "saved".
     """
     response_id = visit.response.id
-    values = {**visit.values, **{k: v for k, v in changes.items() if v is not None}}
-    for name, value in changes.items():
-        if value is None:
-            values.pop(name, None)
+    values = _merged(visit.values, changes)
     _calculate(visit, changes, values)
     if clean_hidden:
         for name in _hidden_answers(visit.definition, values, visit.partner):
@@ -347,7 +344,7 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
     stored = changes
 
     def work(connection):
-        nonlocal stored
+        nonlocal stored, values
         # Check and touch the response in one statement: on PostgreSQL it also locks the row, so a submit from
         # another tab cannot commit between this check and the answers below.
         if connection.execute(_touch_statement(with_page, True), parameters).rowcount != 1:
@@ -356,26 +353,28 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
             if connection.execute(_touch_statement(with_page, False), parameters).rowcount != 1:
                 return False
             if calculated_questions(visit.definition):
-                stored = {**changes, **_recalculated(visit, changes, answer_store.load_values(response_id, connection))}
+                values = _merged(answer_store.load_values(response_id, connection), changes)
+                stored = dict(changes)
+                _calculate(visit, stored, values)
         answer_store.store(response_id, stored, connection)
         return True
 
     saved = run_write(work, core=True)
     if saved:
-        visit.values = {**values, **{k: v for k, v in stored.items() if v is not None}}
+        visit.values = values
         visit.response.updated_at = now
         if with_page:
             visit.response.current_page = current_page
     return saved
 
 
-def _recalculated(visit: Visit, changes: dict, stored: dict) -> dict:
-    """The calculations for this save's changes over the answers stored now (another save may have come first)."""
+def _merged(stored: dict, changes: dict) -> dict:
+    """The answers once `changes` are made to `stored` (None removes one)."""
     values = {**stored, **{k: v for k, v in changes.items() if v is not None}}
     for name, value in changes.items():
         if value is None:
             values.pop(name, None)
-    return calculated_changes(visit.definition, values, visit.partner)
+    return values
 
 
 def _calculate(visit: Visit, changes: dict, values: dict) -> None:
