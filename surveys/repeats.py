@@ -203,6 +203,10 @@ def entry_context(answers: Mapping[str, str | None], repeat: Repeat, entry: int)
     ids = entry_ids(stored, repeat.name)
     if entry in ids:
         own[POSITION] = str(ids.index(entry) + 1)
+    if repeat.repeats:  # the repeats inside this entry: `count(${cartoons})` in a child's entry is its cartoons
+        held = RepeatAnswers(stored, repeat.repeats, within=f"{repeat.name}[{entry}]/")
+        for name in [*held.repeats, *held.inner]:
+            own.setdefault(name, held[name])
     if repeat.outer is not None:  # an inner entry: its siblings, then its outer entry's, then the rest
         return ChainMap(own, entry_context(answers, *repeat.outer))
     return ChainMap(own, answers if isinstance(answers, RepeatAnswers) else RepeatAnswers(answers, [repeat]))
@@ -250,8 +254,8 @@ class RepeatAnswers(Mapping):
     cartoons); other names read the stored answer. Inside an entry, entry_context puts the entry's own siblings
     first. A name used at several depths reads the outermost."""
 
-    def __init__(self, answers: Mapping[str, str | None], repeats: list[Repeat]):
-        self.answers = answers
+    def __init__(self, answers: Mapping[str, str | None], repeats: list[Repeat], within: str = ""):
+        self.answers, self.within = answers, within  # within: the entry holding `repeats` (`children[1]/`)
         self.repeats, self.inner = {}, {}
         found = [item for repeat in repeats for item in nested_names(repeat)]
         for name, steps, question in sorted(found, key=lambda item: len(item[1])):  # the outermost first
@@ -262,7 +266,7 @@ class RepeatAnswers(Mapping):
 
     def _paths(self, steps: tuple[str, ...]) -> list[str]:
         """The stored paths of a repeat in every outer entry: `children[1]/cartoons`, `children[3]/cartoons`."""
-        paths = [steps[0]]
+        paths = [self.within + steps[0]]
         for step in steps[1:]:
             paths = [f"{path}[{entry}]/{step}" for path in paths for entry in entry_ids(self.answers, path)]
         return paths

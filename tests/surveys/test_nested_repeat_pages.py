@@ -193,3 +193,19 @@ def test_the_version_page_lists_inner_questions_and_conditional_required(admin, 
     page = admin.get(imported.headers["Location"]).get_data(as_text=True)
     assert "<code>children/name</code>" in page and "<code>children/cartoons/times</code>" in page
     assert "(required if ${last} != &#39;&#39;)" in page
+
+
+def test_inside_a_childs_entry_the_count_reads_that_childs_cartoons(app, client):
+    favourite = [*factories.repeat(
+        "children", "Child", {"type": "text", "name": "name", "label": "Child's name"},
+        *factories.repeat("cartoons", "Cartoon", {"type": "text", "name": "title", "label": "Cartoon"}),
+        {"type": "text", "name": "fav", "label": "Which one is the favourite?", "relevant": "count(${cartoons}) > 1"})]
+    token = factories.partner_token(app, favourite)
+    start_survey(client, token)
+    for action in ("add:children", "add:children", "add:children[1]/cartoons", "add:children[2]/cartoons"):
+        post(client, token, "children", {}, action)
+    page = client.get(f"/s/{token}/page/children").get_data(as_text=True)
+    assert 'name="children[1]/fav"' not in page and 'name="children[2]/fav"' not in page  # one cartoon each
+    post(client, token, "children", {}, "add:children[1]/cartoons")
+    page = client.get(f"/s/{token}/page/children").get_data(as_text=True)
+    assert 'name="children[1]/fav"' in page and 'name="children[2]/fav"' not in page
