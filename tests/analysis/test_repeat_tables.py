@@ -69,7 +69,8 @@ def exported_round(app):
         "people[3]/name": "=Ben", "people[2]/name": "removed, left behind"})
 
 
-def test_wide_long_and_xlsx_exports_carry_the_entries(app):
+def three_exports(app, round_id: int):
+    """The round's wide CSV, long CSV (as frames) and XLSX workbook, as the Secretariat downloads them."""
     import io
 
     import openpyxl
@@ -77,12 +78,16 @@ def test_wide_long_and_xlsx_exports_carry_the_entries(app):
     from engagement.extensions import db
     from tests.analysis.test_exports import export_bytes, read_csv
 
-    round_id, response_id = exported_round(app)
     with app.app_context():
-        wide = read_csv(export_bytes(round_id))
-        long = read_csv(export_bytes(round_id, "long"))
-        workbook = openpyxl.load_workbook(io.BytesIO(export_bytes(round_id, "xlsx")))
+        exports = (read_csv(export_bytes(round_id)), read_csv(export_bytes(round_id, "long")),
+                   openpyxl.load_workbook(io.BytesIO(export_bytes(round_id, "xlsx"))))
         db.session.remove()
+    return exports
+
+
+def test_wide_long_and_xlsx_exports_carry_the_entries(app):
+    round_id, response_id = exported_round(app)
+    wide, long, workbook = three_exports(app, round_id)
     row = wide.iloc[0].to_dict()
     assert (row["org"], row["people_count"], row["people/name"], row["people/age"]) == ("ILO", "2", "Ana | =Ben",
                                                                                           "7 | ")
@@ -154,19 +159,8 @@ def nested_round(app):
 
 
 def test_a_repeat_inside_a_repeat_is_exported_under_its_path_with_every_levels_place(app):
-    import io
-
-    import openpyxl
-
-    from engagement.extensions import db
-    from tests.analysis.test_exports import export_bytes, read_csv
-
     round_id, response_id = nested_round(app)
-    with app.app_context():
-        wide = read_csv(export_bytes(round_id))
-        long = read_csv(export_bytes(round_id, "long"))
-        workbook = openpyxl.load_workbook(io.BytesIO(export_bytes(round_id, "xlsx")))
-        db.session.remove()
+    wide, long, workbook = three_exports(app, round_id)
     row = wide.iloc[0].to_dict()
     assert (row["children_count"], row["children/name"]) == ("2", "Ana | Ben")
     assert (row["children/cartoons_count"], row["children/cartoons/name"]) == ("3", "Totoro | Heidi | Nemo")
