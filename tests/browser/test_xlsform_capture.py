@@ -103,6 +103,26 @@ def test_calculation_follow_up_and_location_on_a_phone(app, link, partner_phone,
     assert [float(x) for x in answers["office"].split()] == [5.6037, -0.187]
 
 
+def test_a_slow_autosave_reply_never_overwrites_a_later_one(app, link, phone_page):
+    """Two answers typed quickly: the first autosave's reply is held back on the network (a slow connection, a busy
+    worker). The page sends the second only once the first is answered, so the total shown is the one worked out
+    from both, never the first reply's, drawn last (CI caught "3" shown for 3 men and 4 women)."""
+    page = phone_page
+    open_and_start(page, link, "staff")
+    held = []
+    page.route(re.compile(r"/answer/men$"), lambda route: held.append((route, route.fetch())))
+    page.get_by_label("Men on your staff", exact=True).fill("3")
+    page.get_by_label("Women on your staff", exact=True).fill("4")
+    page.get_by_label("Women on your staff", exact=True).blur()
+    page.wait_for_timeout(1000)  # time enough for a second reply to overtake the held one
+    assert len(held) == 1
+    route, reply = held[0]
+    route.fulfill(response=reply)
+    expect(page.locator("#q-total output")).to_have_text("7")
+    expect(page.locator("#save-state")).to_have_text("All answers saved")
+    assert stored(app)["total"] == "7"
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_upload_replace_refuse_remove_and_submit_on_a_phone(app, link, partner_phone, javascript, tmp_path):
     page = partner_phone
