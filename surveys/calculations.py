@@ -13,10 +13,6 @@ from .relevance import visible_questions
 from .repeats import RepeatAnswers
 
 
-def calculated_questions(definition: SurveyDefinition) -> list[Question]:
-    return [q for q in definition.questions() if q.calculation is not None]
-
-
 def environment(definition: SurveyDefinition) -> Environment:
     """jr:choice-name() gives a choice's label in the form's default language (what is stored does not depend on
     the partner's language)."""
@@ -38,7 +34,7 @@ def calculated_changes(definition: SurveyDefinition, values: Mapping[str, str],
     Calculations may read each other in any order (cycles are refused at import), so they are worked out until
     nothing changes, at most once per calculation.
     """
-    questions = calculated_questions(definition)
+    questions = definition.calculated_questions()
     if not questions:
         return {}
     env = environment(definition)

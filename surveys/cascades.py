@@ -129,7 +129,7 @@ def stale_answers(definition, stored: Mapping[str, str], changes: Mapping[str, s
     after = {**stored, **changes}
     after = {name: value for name, value in after.items() if value}
     cleared: dict[str, str | None] = {}
-    for question in definition.questions():
+    for question in definition.filtered_questions():
         if question.name in changes or not depends_on(question, changes):
             continue
         value = after.get(question.name, "")

@@ -184,7 +184,12 @@ class SurveyDefinition:
     warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self):
+        # A definition does not change once built (it is cached per process): its questions and repeats are
+        # listed once, not on every partner request.
         self._questions = {q.name: q for page in self.pages for q in page.questions()}
+        self._repeats = [repeat for page in self.pages for repeat in page.repeats()]
+        self._calculated = [q for q in self._questions.values() if q.calculation is not None]
+        self._filtered = [q for q in self._questions.values() if q.choice_filter is not None]
 
     def questions(self) -> list[Question]:
         """Every question in form order, notes included."""
@@ -193,9 +198,17 @@ class SurveyDefinition:
     def question(self, name: str) -> Question | None:
         return self._questions.get(name)
 
+    def calculated_questions(self) -> list[Question]:
+        """The questions whose value the server computes (surveys.calculations), in form order."""
+        return list(self._calculated)
+
+    def filtered_questions(self) -> list[Question]:
+        """The questions whose options depend on other answers (surveys.cascades), in form order."""
+        return list(self._filtered)
+
     def repeats(self) -> list:
         """Every repeat (surveys.repeats.Repeat) in form order."""
-        return [repeat for page in self.pages for repeat in page.repeats()]
+        return list(self._repeats)
 
     def repeat(self, name: str):
         return next((r for r in self.repeats() if r.name == name), None)

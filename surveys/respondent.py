@@ -16,7 +16,7 @@ from engagement.i18n import LANGUAGE_NAMES
 from partners.models import Contact, Organisation
 
 from . import answers as answer_store
-from .calculations import calculated_changes, calculated_questions, default_of
+from .calculations import calculated_changes, default_of
 from .definition import Page, SurveyDefinition
 from .invitations import form_token, hash_matches, lookup_hash
 from .models import Answer, Invitation, Preview, Response, Round
@@ -352,7 +352,7 @@ def save_page(visit: Visit, changes: dict, current_page: str | None, clean_hidde
             # answers: the calculations are worked out again from the answers stored now, under the write lock.
             if connection.execute(_touch_statement(with_page, False), parameters).rowcount != 1:
                 return False
-            if calculated_questions(visit.definition):
+            if visit.definition.calculated_questions():
                 values = _merged(answer_store.load_values(response_id, connection), changes)
                 stored = dict(changes)
                 _calculate(visit, stored, values)
