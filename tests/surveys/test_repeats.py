@@ -89,21 +89,19 @@ def test_a_repeat_inside_a_group_is_part_of_its_page(tmp_path):
 
 
 def test_a_repeat_inside_a_repeat_is_read_with_its_own_names_and_count(tmp_path):
-    survey = [
-        {"type": "begin repeat", "name": "children", "label": "Child"},
+    characters = factories.repeat("characters", "Character", {"type": "text", "name": "name", "label": "Character's name"},
+                                  repeat_count="3")
+    cartoons = factories.repeat(
+        "cartoons", "Cartoon",
+        {"type": "text", "name": "name", "label": "Cartoon's name"},  # `name` again: its own scope
+        {"type": "begin group", "name": "about", "label": "About"}, *characters, {"type": "end group"},
+        repeat_count="${shows}")
+    survey = factories.repeat(
+        "children", "Child",
         {"type": "text", "name": "name", "label": "Child's name"},
         {"type": "integer", "name": "shows", "label": "How many cartoons?"},
-        {"type": "begin repeat", "name": "cartoons", "label": "Cartoon", "repeat_count": "${shows}"},
-        {"type": "text", "name": "name", "label": "Cartoon's name"},  # `name` again: its own scope
-        {"type": "begin group", "name": "about", "label": "About"},
-        {"type": "begin repeat", "name": "characters", "label": "Character", "repeat_count": "3"},
-        {"type": "text", "name": "name", "label": "Character's name"},
-        {"type": "end repeat"},
-        {"type": "end group"},
-        {"type": "end repeat"},
-        {"type": "integer", "name": "age", "label": "Age"},
-        {"type": "end repeat"},
-    ]
+        *cartoons,
+        {"type": "integer", "name": "age", "label": "Age"})
     definition = definition_of(tmp_path, survey)
     children = definition.repeat("children")
     assert [q.name for q in children.questions] == ["name", "shows", "age"]  # the inner repeat is no question
