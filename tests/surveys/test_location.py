@@ -43,6 +43,13 @@ def test_a_location_is_saved_without_javascript_and_shown_again(app, client, par
     assert "office" not in factories.stored_answers(app)
 
 
+
+def test_the_review_names_the_latitude_and_the_longitude(client, partner):
+    token, _round = partner
+    post(client, token, "5.6037", "-0.187")
+    review = client.get(f"/s/{token}/review").get_data(as_text=True)
+    assert '<span class="answer-value">Latitude 5.6037, longitude -0.187</span>' in review
+
 def test_the_autosave_saves_a_location(app, client, partner):
     token, _round = partner
     client.get(f"/s/{token}/page/where")

@@ -218,3 +218,15 @@ def test_a_repeat_hidden_by_a_later_answer_loses_its_entries_at_submission(app, 
     assert answers["staff"] == "no"
     assert not [name for name in answers if name.startswith("people")]
     assert "Ana" not in client.get(f"/s/{token}/review").get_data(as_text=True)
+
+
+def test_a_repeat_that_is_its_page_is_headed_once_on_screen(app, client, token):
+    """A top-level repeat is its page: its label is the page's h1, and its fieldset's legend (kept for screen
+    readers) is not shown a second time; a repeat inside a group keeps its visible legend."""
+    start_survey(client, token)
+    people = client.get(f"/s/{token}/page/people").get_data(as_text=True)
+    assert '<h1 id="page-title">Person' in people
+    assert '<legend class="visually-hidden">Person</legend>' in people
+    post(client, token, "home", {"rooms__present": "1", "rooms": "1"}, "save")
+    home = client.get(f"/s/{token}/page/home").get_data(as_text=True)
+    assert '<h1 id="page-title">Home' in home and "<legend>Room</legend>" in home
