@@ -70,7 +70,8 @@
     if (status >= 200 && status < 300) {
       attempts.delete(elt);
       refused.delete(elt);
-      if (pending.size === 0) { setState(refused.size ? "refused" : "saved"); }
+      // Saved, but an earlier answer still waits for its retry: say so rather than "Saving…" or "All saved".
+      if (pending.size === 0) { setState(refused.size ? "refused" : "saved"); } else { setState("failed"); }
     } else if (status === 422) {
       // A refused answer says why beside the question and was not stored: never "All answers saved" meanwhile.
       // An answer still being given (a ranking with positions left) is not saved yet either.

@@ -123,6 +123,31 @@ def test_a_slow_autosave_reply_never_overwrites_a_later_one(app, link, phone_pag
     assert stored(app)["total"] == "7"
 
 
+def test_an_autosave_that_never_gets_an_answer_does_not_hold_back_the_next(app, link, phone_page):
+    """The first answer's request vanishes on the network (never answered). It gives up after the form's timeout
+    (20 s, shortened here) and is retried, the second answer is saved meanwhile, and once the network is back the
+    page ends with both saved and the total worked out from both."""
+    page = phone_page
+    open_and_start(page, link, "staff")
+    assert page.locator("#page-form").get_attribute("hx-request") == '{"timeout": 20000}'
+    page.locator("#page-form").evaluate("form => form.setAttribute('hx-request', '{\"timeout\": 1500}')")
+    lost = re.compile(r"/answer/men$")
+    page.route(lost, lambda route: None)  # held for ever: neither answered nor refused
+    page.get_by_label("Men on your staff", exact=True).fill("3")
+    page.get_by_label("Women on your staff", exact=True).fill("4")
+    page.get_by_label("Women on your staff", exact=True).blur()
+    for _ in range(50):  # the second answer is saved while the first waits for its retry
+        if stored(app).get("women") == "4":
+            break
+        page.wait_for_timeout(100)
+    assert stored(app).get("women") == "4" and "men" not in stored(app)
+    expect(page.locator("#save-state")).to_contain_text("Could not save your last answer. Retrying…", timeout=1000)
+    page.unroute(lost)
+    expect(page.locator("#q-total output")).to_have_text("7", timeout=10000)
+    expect(page.locator("#save-state")).to_have_text("All answers saved")
+    assert stored(app)["men"] == "3" and stored(app)["total"] == "7"
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_upload_replace_refuse_remove_and_submit_on_a_phone(app, link, partner_phone, javascript, tmp_path):
     page = partner_phone
