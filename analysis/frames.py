@@ -158,6 +158,9 @@ class Relevance:
         self.droppable = [(i, frozenset(o)) for i, o in enumerate(owners) if o and o <= conditional]
         self._results: dict[tuple, bool] = {}
         self._dropped: dict[frozenset, list[int]] = {}
+        # A condition that reads a repeat's entries (count(${people}) > 1) reads more than its references' values:
+        # it is evaluated afresh, as on the partner pages (their memo is off for such forms too).
+        self._remembered = not plan.read_repeats
 
     def _holds(self, condition, context: dict) -> bool:
         """A condition's result, remembered by the values it reads."""
@@ -171,7 +174,7 @@ class Relevance:
         """Questions hidden for these answers; as visible_questions, a hidden question reads as unanswered."""
         context = _Context(partner)
         context.update(values)
-        return frozenset(hidden_questions(self.definition, context, self._holds))
+        return frozenset(hidden_questions(self.definition, context, self._holds if self._remembered else None))
 
     def dropped(self, hidden: frozenset[str]) -> list[int]:
         """Positions in `known` of the answers not kept when `hidden` are hidden (shown_answers' rule)."""
@@ -180,8 +183,10 @@ class Relevance:
         return self._dropped[hidden]
 
 
-def hidden_rows(definition, known, respondents, partners, response_id, code, value, keep) -> np.ndarray:
-    """Answer rows of responses in progress that their conditions hide (a boolean per row)."""
+def hidden_rows(definition, known, respondents, partners, response_id, code, value, keep,
+                entries: dict[int, dict[str, str]] | None = None) -> np.ndarray:
+    """Answer rows of responses in progress that their conditions hide (a boolean per row); `entries` holds the
+    repeat entries of each response in progress, for conditions that count or sum them."""
     drafts = respondents.loc[respondents["status"].astype(object) != "submitted", "response_id"].to_numpy()
     hidden_rows = np.zeros(len(response_id), dtype=bool)
     if not len(drafts):
@@ -196,6 +201,7 @@ def hidden_rows(definition, known, respondents, partners, response_id, code, val
     dropped_keys = []
     width = len(known)
     for r, values in answered.items():
+        values.update((entries or {}).get(r, {}))
         dropped = relevance.dropped(relevance.hidden(values, partners[r]))
         dropped_keys.extend(r * width + c for c in dropped)
     if dropped_keys:

@@ -20,7 +20,7 @@ from engagement.timestamps import as_utc
 from partners.models import Contact, Organisation
 from surveys.definition import SurveyDefinition
 from surveys.models import Answer, Invitation, Response, Round
-from surveys.relevance import partner_attributes
+from surveys.relevance import layout, partner_attributes
 from surveys.versions import definition_for
 
 from .frames import (
@@ -160,8 +160,9 @@ def load_round(session: Session, round_id: int) -> RoundData:
     keep = code >= 0
     if "" in distinct:
         keep &= value_code != distinct[""]
+    entries = _draft_entries(session, list(partners)) if layout(definition).read_repeats else {}
     keep &= ~hidden_rows(
-        definition, known, respondents, partners, response_id, code, values[value_code], keep
+        definition, known, respondents, partners, response_id, code, values[value_code], keep, entries
     )
     rank = np.argsort(np.argsort(np.array(known, dtype=object)))  # ORDER BY response, question (code points)
     keep = np.flatnonzero(keep)
@@ -276,6 +277,19 @@ def answer_statement(round_id: int):
         .where(Answer.response_id.in_(_response_ids(round_id)))
         .order_by(Answer.response_id, Answer.question)
     )
+
+
+def _draft_entries(session: Session, drafts: list[int]) -> dict[int, dict[str, str]]:
+    """The repeat entries of responses in progress (`people#entries`, `people[2]/age`), for the conditions that
+    read them; only forms with such conditions ask (submitted responses were cleaned by the partner pages)."""
+    entries: dict[int, dict[str, str]] = {}
+    for start in range(0, len(drafts), 500):
+        statement = select(Answer.response_id, Answer.question, Answer.value).where(
+            Answer.response_id.in_(drafts[start:start + 500]),
+            Answer.question.contains("[", autoescape=True) | Answer.question.endswith("#entries", autoescape=True))
+        for response_id, question, value in session.execute(statement):
+            entries.setdefault(response_id, {})[question] = value
+    return entries
 
 
 def _respondents(session: Session, round_id: int) -> tuple[pd.DataFrame, dict[int, dict[str, str]]]:

@@ -1,6 +1,8 @@
 """Repeat entries laid out for the exports (a block per repeat keyed by the parent response, a repeat index in the
 long CSV) and counted for the report."""
 
+import pytest
+
 from analysis.repeat_tables import entry_counts, long_rows, repeat_table
 from surveys.definition import Question
 from surveys.repeats import Repeat
@@ -190,3 +192,37 @@ def test_the_report_counts_the_entries_of_a_repeat_inside_a_repeat(app):
         db.session.remove()
     assert table.rows == [{"item": "Child", "n": 1, "entries": 2, "mean": 2.0},
                           {"item": "Child / Cartoon", "n": 1, "entries": 3, "mean": 3.0}]
+
+
+# --------------------------------------------------------------------------------------------- responses in progress
+
+COUNTED = [
+    *factories.repeat("people", "Person", {"type": "text", "name": "name", "label": "Name"}),
+    {"type": "text", "name": "household", "label": "Your household", "relevant": "count(${people}) > 1"},
+]
+
+
+def draft_household(app, answers: dict[str, str]) -> list[str]:
+    """The household answers the analysis reads from one response in progress with these answers."""
+    from analysis.loader import load_round
+    from engagement.extensions import db
+    from surveys.models import Invitation
+    from tests.factories import invited_partner, stored_response, survey_from_rows
+
+    with app.app_context():
+        round_, _token = invited_partner(survey_from_rows(COUNTED))
+        invitation = db.session.scalars(db.select(Invitation).filter_by(round_id=round_.id)).one()
+        stored_response(invitation, answers, status="in_progress", language="en")
+        answers_frame = load_round(db.session, round_.id).answers
+        return list(answers_frame.loc[answers_frame["question"] == "household", "value"])
+
+
+@pytest.mark.parametrize(("answers", "kept"), [
+    ({"people#entries": "1 2", "people[1]/name": "Ana", "people[2]/name": "Ben", "household": "two of us"},
+     ["two of us"]),
+    ({"people#entries": "1", "people[1]/name": "Ana", "household": "left over"}, []),
+], ids=["two-people", "one-person"])
+def test_a_response_in_progress_keeps_an_answer_its_entries_show(app, answers, kept):
+    """A question shown by `count(${people}) > 1` keeps its answer in the analysis of a draft with two people, and
+    loses it in a draft with one (as the partner pages would drop it), through the same engine."""
+    assert draft_household(app, answers) == kept
