@@ -200,8 +200,9 @@ def hidden_rows(definition, known, respondents, partners, response_id, code, val
         answered[r][known[c]] = v
     dropped_keys = []
     width = len(known)
+    entries = entries or {}
     for r, values in answered.items():
-        values.update((entries or {}).get(r, {}))
+        values.update(entries.get(r, {}))
         dropped = relevance.dropped(relevance.hidden(values, partners[r]))
         dropped_keys.extend(r * width + c for c in dropped)
     if dropped_keys:

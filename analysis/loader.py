@@ -160,7 +160,7 @@ def load_round(session: Session, round_id: int) -> RoundData:
     keep = code >= 0
     if "" in distinct:
         keep &= value_code != distinct[""]
-    entries = _draft_entries(session, list(partners)) if layout(definition).read_repeats else {}
+    entries = _draft_entries(session, round_id) if layout(definition).read_repeats else {}
     keep &= ~hidden_rows(
         definition, known, respondents, partners, response_id, code, values[value_code], keep, entries
     )
@@ -279,16 +279,15 @@ def answer_statement(round_id: int):
     )
 
 
-def _draft_entries(session: Session, drafts: list[int]) -> dict[int, dict[str, str]]:
-    """The repeat entries of responses in progress (`people#entries`, `people[2]/age`), for the conditions that
-    read them; only forms with such conditions ask (submitted responses were cleaned by the partner pages)."""
+def _draft_entries(session: Session, round_id: int) -> dict[int, dict[str, str]]:
+    """The repeat entries of the round's responses in progress (`people#entries`, `people[2]/age`), for the
+    conditions that read them; only forms with such conditions ask (the partner pages cleaned submitted ones)."""
+    drafts = _response_ids(round_id).element.where(Response.status != "submitted").scalar_subquery()
+    statement = select(Answer.response_id, Answer.question, Answer.value).where(
+        Answer.response_id.in_(drafts), Answer.question.like("%[%") | Answer.question.like("%#entries"))
     entries: dict[int, dict[str, str]] = {}
-    for start in range(0, len(drafts), 500):
-        statement = select(Answer.response_id, Answer.question, Answer.value).where(
-            Answer.response_id.in_(drafts[start:start + 500]),
-            Answer.question.contains("[", autoescape=True) | Answer.question.endswith("#entries", autoescape=True))
-        for response_id, question, value in session.execute(statement):
-            entries.setdefault(response_id, {})[question] = value
+    for response_id, question, value in session.execute(statement):
+        entries.setdefault(response_id, {})[question] = value
     return entries
 
 
