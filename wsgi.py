@@ -16,6 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engagement import account_routes, audit, audit_log, auth
     from engagement.cli import register_cli as register_shell_cli
     from engagement.config import load_config
+    from engagement.database import close_request_connection
     from engagement.dates import init_dates
     from engagement.errors import init_error_handlers
     from engagement.extensions import babel, compress, csrf, db, htmx, limiter, login_manager, migrate
@@ -48,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
+    app.teardown_appcontext(close_request_connection)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -12,14 +12,14 @@ import fcntl
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TypeVar
 
+from flask import g
 from sqlalchemy import bindparam, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ BUSY_TIMEOUT_MS = 10000
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 _WRITING = "engagement.writing"  # session.info: a unit of work is open
 _WROTE_OUTSIDE = "engagement.wrote_outside"  # session.info: something was written outside a unit of work
+_CONNECTION = "engagement_connection"  # flask.g: the request's Core connection
 
 
 class DatabaseBusy(RuntimeError):
@@ -66,14 +67,20 @@ def _configure_connection(dbapi_connection, connection_record):
     cursor.close()
 
 
-@event.listens_for(Engine, "begin")
-def _begin_sqlite(conn):
-    options = conn.get_execution_options()
-    if conn.dialect.name == "sqlite" and options.get("isolation_level") != "AUTOCOMMIT" \
-            and not options.get("one_statement"):
-        # A deferred transaction that reads then writes gets SQLITE_BUSY at once when another writer went first;
-        # IMMEDIATE waits for the lock (busy_timeout) before reading anything.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+@event.listens_for(Session, "after_begin")
+def _begin_session(session, transaction, connection):
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        _begin_sqlite(connection)
+
+
+def _begin_sqlite(connection) -> None:
+    """SQLAlchemy's recipe for SQLite: the driver begins nothing, so an ORM session's transaction begins here (one
+    snapshot for its reads) and a write's takes the lock up front. A deferred transaction that reads then writes
+    gets SQLITE_BUSY at once when another writer went first; IMMEDIATE waits for the lock (busy_timeout) before
+    reading anything. A Core connection outside a write (the partner's one-statement read) begins nothing: a
+    listener on the engine would cost every statement of every partner request."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
 @event.listens_for(Session, "before_flush")
@@ -101,21 +108,20 @@ class WriterQueue:
     sleeps on long after the lock is free and later writers overtake it: that was the tail of the deadline-day
     latency. A thread lock queues the threads of a worker and an flock() on a file beside the database queues the
     workers; both wake the next writer as soon as the lock is released, and the kernel drops the flock of a killed
-    worker. Writers from elsewhere (the sqlite3 shell, a backup) still meet SQLite's own busy timeout.
+    worker. The file is opened for each turn (a forked worker never shares a lock with its parent). Writers from
+    elsewhere (the sqlite3 shell, a backup) still meet SQLite's own busy timeout.
     """
 
     def __init__(self, database_path: str):
         self.path = database_path + "-writers.lock"
         self._threads = threading.RLock()
         self._depth = 0
-        self._file = None
 
     @contextmanager
     def turn(self):
         with self._threads:
             if self._depth == 0:
-                if self._file is None:
-                    self._file = open(self.path, "a+b")  # noqa: SIM115 (kept open for the life of the process)
+                self._file = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
                 fcntl.flock(self._file, fcntl.LOCK_EX)
             self._depth += 1
             try:
@@ -123,54 +129,37 @@ class WriterQueue:
             finally:
                 self._depth -= 1
                 if self._depth == 0:
-                    fcntl.flock(self._file, fcntl.LOCK_UN)
-
-    def forget_file(self) -> None:
-        """In a forked worker: open a file description of its own (flock is per description; unlocking the
-        parent's would release the parent's turn)."""
-        self._file = None
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-# One queue per engine (one per worker process): its file is closed when the engine is disposed.
-_writer_queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_writer_queues_lock = threading.Lock()
-
-
-def _after_fork() -> None:
-    for queue in list(_writer_queues.values()):
-        if queue is not None:
-            queue.forget_file()
-
-
-os.register_at_fork(after_in_child=_after_fork)
-
-
-@event.listens_for(Engine, "engine_disposed")
-def _close_writer_queue(engine):
-    queue = _writer_queues.pop(engine, None)
-    if queue is not None:
-        queue.close()
+                    os.close(self._file)  # which gives the turn back
 
 
 def writer_queue(engine: Engine | None = None) -> WriterQueue | None:
     """The queue of the engine's SQLite file; None for PostgreSQL (row locks) and in-memory databases."""
-    engine = engine or db.engine
-    try:
-        return _writer_queues[engine]
-    except KeyError:
-        pass
-    url = engine.url
-    queue = None
+    return _writer_queue_of((engine or db.engine).url)
+
+
+@cache
+def _writer_queue_of(url: URL) -> WriterQueue | None:
+    """One queue per database file and process: engines on the same file share it."""
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
             and not url.database.startswith("file:"):
-        queue = WriterQueue(os.path.abspath(url.database))
-    with _writer_queues_lock:
-        return _writer_queues.setdefault(engine, queue)
+        return WriterQueue(os.path.abspath(url.database))
+    return None
+
+
+def request_connection() -> Connection:
+    """The request's Core connection (the partner's hot path): its read and its write share one checkout, and the
+    write waits for its turn with the connection in hand. Returned to the pool when the app context ends."""
+    connection = g.get(_CONNECTION)
+    if connection is None:
+        connection = db.engine.connect()
+        setattr(g, _CONNECTION, connection)
+    return connection
+
+
+def close_request_connection(_error: BaseException | None = None) -> None:
+    connection = g.pop(_CONNECTION, None)
+    if connection is not None:
+        connection.close()
 
 
 @contextmanager
@@ -178,8 +167,9 @@ def write_transaction(core: bool = False):
     """Run a block as one write transaction: committed at its end, rolled back on any error.
 
     It yields the session, after ending a read transaction still open in it (it holds no writes: those are refused
-    below), so the block sees the latest data under the write lock; with `core=True`, a Core connection of its own
-    (the partner's hot path: a few Core statements without the ORM's bookkeeping).    """
+    below), so the block sees the latest data under the write lock; with `core=True`, the request's Core connection
+    (the partner's hot path: a few Core statements without the ORM's bookkeeping).
+    """
     session = None if core else db.session()  # the Core path creates no ORM session
     if _write_intent.get() or (not core and session.info.get(_WRITING)):
         raise NestedWrite("A write transaction is already open here: make the whole change one unit of work "
@@ -189,12 +179,16 @@ def write_transaction(core: bool = False):
                               "write_transaction() instead of relying on someone else's commit.")
     if not core and session.in_transaction():
         session.commit()
+    connection = request_connection() if core else None
+    if core and connection.in_transaction():
+        connection.rollback()  # the request's read: it holds no writes either
     queue = writer_queue()
     with queue.turn() if queue is not None else nullcontext():
         token = _write_intent.set(True)
         try:
             if core:
-                with db.engine.begin() as connection:
+                with connection.begin():
+                    _begin_sqlite(connection)
                     yield connection
                 return
             session.info[_WRITING] = True

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 
-from engagement.database import run_write
+from engagement.database import request_connection, run_write
 from engagement.extensions import db
 from engagement.i18n import LANGUAGE_NAMES
 from partners.models import Contact, Organisation
@@ -180,8 +180,8 @@ def open_visit(token: str) -> Visit:
         abort(404)
     # One statement, by the token's hash, for everything a partner page needs, answers included (one snapshot); the
     # version's large JSON sheets stay in the database, since the parsed definition is cached per process.
-    with db.engine.connect().execution_options(one_statement=True) as connection:
-        row = connection.execute(_visit_query(connection.dialect.name), {"token_hash": wanted}).first()
+    connection = request_connection()
+    row = connection.execute(_visit_query(connection.dialect.name), {"token_hash": wanted}).first()
     if row is None or not hash_matches(row[1], wanted):
         return _preview_visit(token, wanted)
     (invitation_id, _hash, round_id, round_name, round_status, closes_on, round_names, version_id, round_created,

@@ -13,7 +13,6 @@ from flask import (
     flash,
     g,
     get_flashed_messages,
-    make_response,
     redirect,
     request,
     url_for,
@@ -193,9 +192,7 @@ def _page(visit: Visit, screen, status: int = 200, errors=None, shown=None, post
 
 def _varying(body: str, status: int):
     """A reply that is a full page or a fragment by the HX-Request header, so caches keep the two apart."""
-    response = make_response(body, status)
-    response.vary.add("HX-Request")
-    return response
+    return current_app.response_class(body, status, {"Vary": "HX-Request"})
 
 
 def _already_submitted():

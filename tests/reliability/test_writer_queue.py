@@ -28,16 +28,14 @@ def _enters_within(queue: WriterQueue, seconds: float) -> tuple[threading.Event,
     return entered, release
 
 
-_holders: list[threading.Thread] = []  # threads that took turns, joined before their queue's file is closed
+_holders: list[threading.Thread] = []  # threads that took turns, joined at the end of each test
 
 
 @pytest.fixture
 def queue(tmp_path):
-    queue = WriterQueue(str(tmp_path / "app.sqlite"))
-    yield queue
+    yield WriterQueue(str(tmp_path / "app.sqlite"))
     while _holders:
         _holders.pop().join(10)
-    queue.close()
 
 
 def test_threads_of_one_worker_write_one_at_a_time(queue):
