@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from engagement.extensions import db
 from surveys.models import Answer, Response, Round
@@ -149,6 +150,29 @@ def test_autosave_saves_one_answer_and_returns_its_feedback(app, client, survey)
     assert 'id="feedback-staff"' in html and "Saved" in html
     assert "<html" not in html
     assert response.headers["Vary"] == "HX-Request" or "HX-Request" in response.headers["Vary"]
+    assert stored(app)["staff"] == "7"
+
+
+def test_a_partner_request_reads_and_writes_on_one_connection_and_gives_it_back(app, client, survey):
+    """The visit's read and the autosave's write share the request's connection (one checkout), which goes back to
+    the pool when the request ends, after a refused save as after a stored one."""
+    token = survey["token"]
+    start_survey(client, token)
+    with app.app_context():
+        pool = db.engine.pool
+    checkouts = []
+
+    def count(*_args):
+        checkouts.append(1)
+
+    event.listen(pool, "checkout", count)
+    try:
+        assert client.post(f"/s/{token}/answer/staff", data={"staff": "7"}, htmx=True).status_code == 200
+        assert len(checkouts) == 1 and pool.checkedout() == 0
+        assert client.post(f"/s/{token}/answer/staff", data={"staff": "many"}, htmx=True).status_code == 422
+        assert len(checkouts) == 2 and pool.checkedout() == 0
+    finally:
+        event.remove(pool, "checkout", count)
     assert stored(app)["staff"] == "7"
 
 
