@@ -116,6 +116,7 @@ class WriterQueue:
         self.path = database_path + "-writers.lock"
         self._threads = threading.RLock()
         self._depth = 0
+        self._file: int | None = None  # the lock file's descriptor, open during a turn
 
     @contextmanager
     def turn(self):
