@@ -27,11 +27,28 @@ def browser():
         instance.close()
 
 
+def _closing_responses(app):
+    """The app with each response read whole and closed before the server writes it.
+
+    Werkzeug's development server drains the socket before it closes the response; when the browser drops the
+    connection (a favicon fetch cut short by the next page), that read raises and a static file is left open, to
+    surface as a ResourceWarning in whichever test the garbage collector happens to run. gunicorn is not affected.
+    """
+    def application(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+    return application
+
+
 @pytest.fixture
 def live_server(app):
     """Serve the test app on a free port in a thread; yields its base URL."""
     app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
