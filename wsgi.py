@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(load_config(app.instance_path, test_config))
+    app.session_interface = auth.SignedCookieSessions()
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Blueprint, abort, current_app, flash, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
@@ -29,6 +30,16 @@ bp = Blueprint("auth", __name__)
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email and a wrong password take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signer built only for a request that sends the cookie: a partner's
+    browser usually has none, and building the signer costs every autosave a few percent of its time."""
+
+    def open_session(self, app, request):
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 class SignInForm(FlaskForm):
