@@ -10,7 +10,8 @@ import pytest
 from engagement.config import DEFAULT_SECRET_KEY, ConfigurationError
 from engagement.extensions import db
 from surveys.demo import DEMO_ADMIN, load_demo
-from tests.conftest import HtmxClient, _database_url, post_sign_in
+from tests import factories
+from tests.conftest import HtmxClient, _database_url, post_sign_in, start_survey
 from wsgi import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +57,27 @@ def test_development_session_cookie_is_httponly_and_lax_without_secure(app, demo
     cookie = set_cookie_of(response).lower()
     assert "; httponly" in cookie and "samesite=lax" in cookie
     assert "; secure" not in cookie  # plain http on a newcomer's laptop must still work
+
+
+def test_a_partner_gets_no_cookie_until_the_session_holds_something_and_then_it_is_read(app):
+    bilingual = [{"type": "begin_group", "name": "p", "label::English (en)": "Page", "label::French (fr)": "Page"},
+                 {"type": "text", "name": "q", "label::English (en)": "Question?", "label::French (fr)": "Question ?"},
+                 {"type": "end_group", "name": "p"}]
+    settings = {"form_id": "bilingual", "form_title": "Bilingual", "default_language": "English (en)"}
+    with app.app_context():
+        factories.organisation(contacts=[("Ama", "ama@example.org", "en"), ("Kofi", "kofi@example.org", "en")])
+        _round, tokens = factories.open_round_for(factories.survey_from_rows(bilingual, settings=settings))
+    first, second = tokens["ama@example.org"], tokens["kofi@example.org"]
+    client = HtmxClient(app.test_client())
+    page = client.get(start_survey(client, first))
+    autosave = client.post(f"/s/{first}/answer/q", {"q": "x", "q__present": "1"}, htmx=True)
+    assert page.status_code == autosave.status_code == 200
+    assert page.headers.getlist("Set-Cookie") == [] and autosave.headers.getlist("Set-Cookie") == []
+    # Before Start, a language chosen is kept in the session: the cookie is set, and read on the next page.
+    client.get(f"/s/{second}")
+    switched = client.post(f"/s/{second}/language", {"language": "fr"})
+    assert "; httponly" in set_cookie_of(switched).lower()
+    assert '<html lang="fr">' in client.get(f"/s/{second}").get_data(as_text=True)
 
 
 def test_sign_in_starts_a_new_session(app, demo):
