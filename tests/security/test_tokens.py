@@ -4,12 +4,10 @@ import base64
 import logging
 import re
 import shutil
-import threading
 
 import httpx
 import pytest
 from sqlalchemy import String, Text
-from werkzeug.serving import make_server
 
 from engagement.extensions import db
 from engagement.logging import redact_path
@@ -89,16 +87,11 @@ def partner_session(get, post, token):
     get(f"/s/{token}/review")
 
 
-def test_the_development_server_logs_no_token(app, tokens, caplog):
+def test_the_development_server_logs_no_token(app, tokens, live_server, caplog):
     app.config["REQUEST_LOG"] = True
     caplog.set_level(logging.DEBUG)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}") as http:
+    with httpx.Client(base_url=live_server) as http:
         partner_session(http.get, http.post, tokens[0])
-    server.shutdown()
-    thread.join(timeout=5)
     # Everything the server side logged (the test's own HTTP client, httpx, prints its URLs and is left out).
     server_side = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
     assert "engagement.requests" in {r.name for r in server_side}
