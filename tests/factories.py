@@ -22,6 +22,13 @@ from synthetic.responses import Partner, fill_round, synthetic_answers
 YES_NO = [{"list_name": "yn", "name": "yes", "label": "Yes"}, {"list_name": "yn", "name": "no", "label": "No"}]
 
 
+# One page, one text question, in English (the default) and French: for tests of the partner's language.
+BILINGUAL = [{"type": "begin_group", "name": "p", "label::English (en)": "Page", "label::French (fr)": "Page"},
+             {"type": "text", "name": "q", "label::English (en)": "Question?", "label::French (fr)": "Question ?"},
+             {"type": "end_group", "name": "p"}]
+BILINGUAL_SETTINGS = {"form_id": "bilingual", "form_title": "Bilingual", "default_language": "English (en)"}
+
+
 def survey_from_yaml(text: str, name: str = "test.yaml"):
     version, _definition = import_survey(text.encode(), name)
     db.session.commit()

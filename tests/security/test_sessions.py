@@ -60,13 +60,10 @@ def test_development_session_cookie_is_httponly_and_lax_without_secure(app, demo
 
 
 def test_a_partner_gets_no_cookie_until_the_session_holds_something_and_then_it_is_read(app):
-    bilingual = [{"type": "begin_group", "name": "p", "label::English (en)": "Page", "label::French (fr)": "Page"},
-                 {"type": "text", "name": "q", "label::English (en)": "Question?", "label::French (fr)": "Question ?"},
-                 {"type": "end_group", "name": "p"}]
-    settings = {"form_id": "bilingual", "form_title": "Bilingual", "default_language": "English (en)"}
     with app.app_context():
         factories.organisation(contacts=[("Ama", "ama@example.org", "en"), ("Kofi", "kofi@example.org", "en")])
-        _round, tokens = factories.open_round_for(factories.survey_from_rows(bilingual, settings=settings))
+        _round, tokens = factories.open_round_for(
+            factories.survey_from_rows(factories.BILINGUAL, settings=factories.BILINGUAL_SETTINGS))
     first, second = tokens["ama@example.org"], tokens["kofi@example.org"]
     client = HtmxClient(app.test_client())
     page = client.get(start_survey(client, first))

@@ -161,12 +161,9 @@ def test_the_receipt_stays_readable_in_the_partners_language_after_the_round_clo
 
 
 def test_only_the_languages_of_the_form_are_offered(app, client):
-    bilingual = [{"type": "begin_group", "name": "p", "label::English (en)": "Page", "label::French (fr)": "Page"},
-                 {"type": "text", "name": "q", "label::English (en)": "Question?", "label::French (fr)": "Question ?"},
-                 {"type": "end_group", "name": "p"}]
     with app.app_context():
         _round, token = factories.invited_partner(factories.survey_from_rows(
-            bilingual, settings={"form_id": "bilingual", "form_title": "Bilingual", "default_language": "English (en)"}))
+            factories.BILINGUAL, settings=factories.BILINGUAL_SETTINGS))
     location = started(client, token)
     for html in (client.get(f"/s/{token}").get_data(as_text=True), client.get(location).get_data(as_text=True)):
         assert ">Français</button>" in html and "Español" not in html
